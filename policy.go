@@ -1,0 +1,85 @@
+// Package httpsguard enforces a site's transport-security policy in any
+// net/http server: the redirect to HTTPS, trusted-proxy scheme detection,
+// HSTS, Secure/HttpOnly/SameSite cookies, the headers that stop framing and
+// sniffing, and the allowed Host names. One Policy value describes what a site
+// must do; New compiles it into a Guard whose Handler wraps an application,
+// and Policy.Check reviews it before deployment.
+package httpsguard
+
+// Policy is what a site must do to keep its transport safe. It is a plain
+// value: the zero Policy enforces nothing, and PolicyFromEnv returns the
+// defaults Django 3.2+ users expect (nosniff, X-Frame-Options DENY,
+// Referrer-Policy same-origin, Cross-Origin-Opener-Policy same-origin).
+type Policy struct {
+	// SSLRedirect redirects every insecure request to https:// (Django's
+	// SECURE_SSL_REDIRECT). GET and HEAD get 301; other methods get 308 so
+	// that a POST body is not silently dropped.
+	SSLRedirect bool
+	// SSLHost, when set, is the host (and optional port) redirects go to
+	// instead of the request's own host (SECURE_SSL_HOST).
+	SSLHost string
+	// RedirectExempt lists regular expressions; a request whose path, without
+	// its leading slash, matches one of them is not redirected
+	// (SECURE_REDIRECT_EXEMPT).
+	RedirectExempt []string
+
+	// ProxySSLHeader is the header a TLS-terminating proxy sets, such as
+	// "X-Forwarded-Proto", and ProxySSLValue the value that means the client
+	// used HTTPS, such as "https" (SECURE_PROXY_SSL_HEADER). RFC 7239
+	// "Forwarded: proto=https" is understood too when ProxySSLHeader is set.
+	ProxySSLHeader string
+	ProxySSLValue  string
+	// TrustedProxies lists the networks (CIDRs or single IPs) whose requests
+	// may carry the proxy header. When set, the header from any other peer is
+	// ignored, so a direct client cannot claim to be secure.
+	TrustedProxies []string
+
+	// HSTSSeconds is the Strict-Transport-Security max-age; 0 sends no header
+	// (SECURE_HSTS_SECONDS).
+	HSTSSeconds int
+	// HSTSIncludeSubdomains adds includeSubDomains (SECURE_HSTS_INCLUDE_SUBDOMAINS).
+	HSTSIncludeSubdomains bool
+	// HSTSPreload adds preload (SECURE_HSTS_PRELOAD).
+	HSTSPreload bool
+
+	// ContentTypeNosniff sends X-Content-Type-Options: nosniff
+	// (SECURE_CONTENT_TYPE_NOSNIFF).
+	ContentTypeNosniff bool
+	// FrameOptions is the X-Frame-Options value: "DENY", "SAMEORIGIN", or ""
+	// for none (X_FRAME_OPTIONS).
+	FrameOptions string
+	// ReferrerPolicy is the Referrer-Policy value, a comma-separated list of
+	// tokens, or "" for none (SECURE_REFERRER_POLICY).
+	ReferrerPolicy string
+	// CrossOriginOpenerPolicy is the Cross-Origin-Opener-Policy value, or ""
+	// for none (SECURE_CROSS_ORIGIN_OPENER_POLICY).
+	CrossOriginOpenerPolicy string
+	// ContentSecurityPolicy is the Content-Security-Policy value, or "" for
+	// none. Every "{nonce}" in it is replaced by a fresh per-request nonce
+	// that handlers read with Nonce.
+	ContentSecurityPolicy string
+	// PermissionsPolicy is the Permissions-Policy value, or "" for none.
+	PermissionsPolicy string
+
+	// SecureCookies names the cookies that must carry Secure; "*" means
+	// every cookie (SESSION_COOKIE_SECURE, CSRF_COOKIE_SECURE, for all).
+	SecureCookies []string
+	// HTTPOnlyCookies names the cookies that must carry HttpOnly; "*" means
+	// every cookie (SESSION_COOKIE_HTTPONLY).
+	HTTPOnlyCookies []string
+	// CookieSameSite is the SameSite value ("Lax", "Strict" or "None") given
+	// to the cookies named above that do not set their own; "" leaves
+	// SameSite alone (SESSION_COOKIE_SAMESITE).
+	CookieSameSite string
+
+	// AllowedHosts lists the Host names the site answers, in Django's
+	// ALLOWED_HOSTS syntax: ".example.com" matches example.com and its
+	// subdomains, "*" matches everything. Other hosts get 400. Empty allows
+	// every host.
+	AllowedHosts []string
+
+	// Development turns off the redirect, HSTS and cookie rewriting for a
+	// local plain-HTTP server. Check flags it; running the app behind
+	// "httpsguard serve" with production settings is the better way.
+	Development bool
+}
