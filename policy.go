@@ -25,17 +25,27 @@ type Policy struct {
 
 	// ProxySSLHeader is the header a TLS-terminating proxy sets, such as
 	// "X-Forwarded-Proto", and ProxySSLValue the value that means the client
-	// used HTTPS, such as "https" (SECURE_PROXY_SSL_HEADER). RFC 7239
-	// "Forwarded: proto=https" is understood too when ProxySSLHeader is set.
+	// used HTTPS, such as "https" (SECURE_PROXY_SSL_HEADER). The value is
+	// compared case-insensitively with the last element of the header, the
+	// one the nearest proxy appended. When the request has no such header,
+	// an RFC 7239 "Forwarded" header is read instead: the request is secure
+	// when the last forwarded-element says proto=https. Set ProxySSLHeader to
+	// "Forwarded" to read only that header.
 	ProxySSLHeader string
-	ProxySSLValue  string
-	// TrustedProxies lists the networks (CIDRs or single IPs) whose requests
-	// may carry the proxy header. When set, the header from any other peer is
-	// ignored, so a direct client cannot claim to be secure.
+	// ProxySSLValue is the ProxySSLHeader value that means HTTPS; see
+	// ProxySSLHeader.
+	ProxySSLValue string
+	// TrustedProxies lists the networks (CIDRs such as "10.0.0.0/8" or single
+	// addresses such as "127.0.0.1") whose requests may carry the proxy
+	// header; "unix" trusts peers on a Unix socket. When set, the header from
+	// any other peer is ignored, so a direct client cannot claim to be
+	// secure. When empty every peer is believed, as Django does, which is
+	// only safe when no client can reach the server without the proxy.
 	TrustedProxies []string
 
 	// HSTSSeconds is the Strict-Transport-Security max-age; 0 sends no header
-	// (SECURE_HSTS_SECONDS).
+	// (SECURE_HSTS_SECONDS). The header goes only on secure responses, and
+	// never replaces one the handler set.
 	HSTSSeconds int
 	// HSTSIncludeSubdomains adds includeSubDomains (SECURE_HSTS_INCLUDE_SUBDOMAINS).
 	HSTSIncludeSubdomains bool
@@ -46,7 +56,8 @@ type Policy struct {
 	// (SECURE_CONTENT_TYPE_NOSNIFF).
 	ContentTypeNosniff bool
 	// FrameOptions is the X-Frame-Options value: "DENY", "SAMEORIGIN", or ""
-	// for none (X_FRAME_OPTIONS).
+	// for none (X_FRAME_OPTIONS). A handler opts one response out with
+	// ExemptFrameOptions, as Django's xframe_options_exempt does.
 	FrameOptions string
 	// ReferrerPolicy is the Referrer-Policy value, a comma-separated list of
 	// tokens, or "" for none (SECURE_REFERRER_POLICY).
@@ -68,8 +79,10 @@ type Policy struct {
 	// every cookie (SESSION_COOKIE_HTTPONLY).
 	HTTPOnlyCookies []string
 	// CookieSameSite is the SameSite value ("Lax", "Strict" or "None") given
-	// to the cookies named above that do not set their own; "" leaves
-	// SameSite alone (SESSION_COOKIE_SAMESITE).
+	// to the cookies named in SecureCookies or HTTPOnlyCookies that do not
+	// set their own; "" leaves SameSite alone (SESSION_COOKIE_SAMESITE).
+	// Browsers reject SameSite=None without Secure, so such a cookie also
+	// gets Secure.
 	CookieSameSite string
 
 	// AllowedHosts lists the Host names the site answers, in Django's
@@ -79,7 +92,8 @@ type Policy struct {
 	AllowedHosts []string
 
 	// Development turns off the redirect, HSTS and cookie rewriting for a
-	// local plain-HTTP server. Check flags it; running the app behind
-	// "httpsguard serve" with production settings is the better way.
+	// local plain-HTTP server; AllowedHosts and the other headers still
+	// apply. Check flags it; running the app behind "httpsguard serve" with
+	// production settings is the better way.
 	Development bool
 }

@@ -1,0 +1,199 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/httpsguard/httpsguard/localca"
+)
+
+// runLocalCA runs the CLI in-process with an environment holding only env
+// (plus NO_COLOR), and returns the exit code and both outputs.
+func runLocalCA(t *testing.T, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	st := &stdio{
+		in:  strings.NewReader(""),
+		out: &out,
+		err: &errOut,
+		getenv: func(k string) string {
+			if k == "NO_COLOR" {
+				return "1"
+			}
+			return env[k]
+		},
+	}
+	code := run(context.Background(), args, st)
+	return code, out.String(), errOut.String()
+}
+
+func TestCAShowCreatesAndPrintsTheCA(t *testing.T) {
+	caDir := filepath.Join(t.TempDir(), "ca")
+	env := map[string]string{"HTTPSGUARD_CAROOT": caDir}
+
+	code, out, errOut := runLocalCA(t, env, "ca")
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr: %s", code, errOut)
+	}
+	if !strings.Contains(errOut, "Created a new local CA") || !strings.Contains(errOut, "httpsguard ca install") {
+		t.Errorf("first run does not announce the new CA and how to trust it:\n%s", errOut)
+	}
+	ca, err := localca.Load(caDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"CA directory:  " + caDir, "Root:          " + ca.RootFile(), "SHA-256:", "Valid until:", "System trusts: no"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+
+	// The second run loads the same CA quietly.
+	code, _, errOut = runLocalCA(t, env, "ca")
+	if code != exitOK || strings.Contains(errOut, "Created") {
+		t.Errorf("second run: exit %d, stderr %q", code, errOut)
+	}
+
+	code, out, _ = runLocalCA(t, env, "ca", "--root")
+	if code != exitOK || out != ca.RootFile()+"\n" {
+		t.Errorf("ca --root = %d %q, want %q", code, out, ca.RootFile())
+	}
+	code, out, _ = runLocalCA(t, env, "ca", "--dir")
+	if code != exitOK || out != caDir+"\n" {
+		t.Errorf("ca --dir = %d %q, want %q", code, out, caDir)
+	}
+}
+
+func TestCAShowWarnsAboutAReadableKey(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Unix permissions")
+	}
+	caDir := t.TempDir()
+	ca, _, err := localca.LoadOrCreate(caDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(ca.KeyFile(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runLocalCA(t, map[string]string{"HTTPSGUARD_CAROOT": caDir}, "ca")
+	if code != exitOK || !strings.Contains(errOut, "other users can read the CA key") || !strings.Contains(errOut, "chmod 600") {
+		t.Errorf("exit %d, stderr %q; want a warning with the chmod fix", code, errOut)
+	}
+}
+
+func TestCADirWithoutCADoesNotCreateIt(t *testing.T) {
+	caDir := filepath.Join(t.TempDir(), "ca")
+	code, out, _ := runLocalCA(t, map[string]string{"HTTPSGUARD_CAROOT": caDir}, "ca", "--dir")
+	if code != exitOK || out != caDir+"\n" {
+		t.Errorf("ca --dir = %d %q", code, out)
+	}
+	if _, err := os.Stat(caDir); err == nil {
+		t.Error("ca --dir created the CA")
+	}
+	// The default location follows XDG_DATA_HOME.
+	data := t.TempDir()
+	_, out, _ = runLocalCA(t, map[string]string{"HOME": "/nonexistent", "XDG_DATA_HOME": data}, "ca", "--dir")
+	if want := filepath.Join(data, "httpsguard") + "\n"; out != want {
+		t.Errorf("ca --dir with XDG_DATA_HOME = %q, want %q", out, want)
+	}
+}
+
+func TestCABundleAndEnv(t *testing.T) {
+	caDir := t.TempDir()
+	env := map[string]string{"HTTPSGUARD_CAROOT": caDir}
+	code, out, errOut := runLocalCA(t, env, "ca", "bundle", "--out", filepath.Join(caDir, "b.pem"))
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	ca, err := localca.Load(caDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(strings.TrimSpace(out))
+	if err != nil || !bytes.Contains(data, bytes.TrimSpace(ca.RootPEM())) {
+		t.Errorf("bundle file %q lacks the root (%v)", out, err)
+	}
+
+	code, out, _ = runLocalCA(t, env, "ca", "bundle", "--out", "-")
+	if code != exitOK || !strings.Contains(out, strings.TrimSpace(string(ca.RootPEM()))) {
+		t.Errorf("ca bundle --out - did not print the bundle")
+	}
+
+	code, out, _ = runLocalCA(t, env, "ca", "env")
+	if code != exitOK {
+		t.Fatalf("ca env: exit %d", code)
+	}
+	for _, want := range []string{
+		"export NODE_EXTRA_CA_CERTS=" + ca.RootFile(),
+		"export SSL_CERT_FILE=",
+		"export REQUESTS_CA_BUNDLE=",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("ca env lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestCAUsageErrors(t *testing.T) {
+	env := map[string]string{"HTTPSGUARD_CAROOT": t.TempDir()}
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"ca", "frobnicate"}, "unknown subcommand"},
+		{[]string{"ca", "install", "--store", "firefox"}, "unknown trust store"},
+		{[]string{"ca", "install", "extra"}, "unexpected argument"},
+	}
+	for _, tt := range tests {
+		code, _, errOut := runLocalCA(t, env, tt.args...)
+		if code != exitError || !strings.Contains(errOut, tt.want) {
+			t.Errorf("%q: exit %d, stderr %q; want exit 2 mentioning %q", tt.args, code, errOut, tt.want)
+		}
+	}
+	// Neither usage error created a CA.
+	if _, err := localca.Load(env["HTTPSGUARD_CAROOT"]); err == nil {
+		t.Error("a usage error created a CA")
+	}
+}
+
+func TestCAUninstallWithoutCA(t *testing.T) {
+	caDir := filepath.Join(t.TempDir(), "none")
+	code, _, errOut := runLocalCA(t, map[string]string{"HTTPSGUARD_CAROOT": caDir}, "ca", "uninstall")
+	if code != exitOK || !strings.Contains(errOut, "nothing to uninstall") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	if _, err := os.Stat(caDir); err == nil {
+		t.Error("uninstall created a CA")
+	}
+}
+
+func TestCAHelp(t *testing.T) {
+	code, out, _ := runLocalCA(t, nil, "help", "ca")
+	if code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"install", "NODE_EXTRA_CA_CERTS", "REPLACE", "--store", "HTTPSGUARD_CAROOT"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("help lacks %q", want)
+		}
+	}
+}
+
+func TestShellQuote(t *testing.T) {
+	for in, want := range map[string]string{
+		"/home/a/.local/share/httpsguard/rootCA.pem":        "/home/a/.local/share/httpsguard/rootCA.pem",
+		"/Users/a/Library/Application Support/httpsguard/x": "'/Users/a/Library/Application Support/httpsguard/x'",
+		"it's": `'it'\''s'`,
+		"":     "''",
+	} {
+		if got := shellQuote(in); got != want {
+			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
+		}
+	}
+}

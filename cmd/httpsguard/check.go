@@ -1,0 +1,275 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/httpsguard/httpsguard/internal/progress"
+	"github.com/httpsguard/httpsguard/internal/termcolor"
+	"github.com/httpsguard/httpsguard/localca"
+	"github.com/httpsguard/httpsguard/report"
+	"github.com/httpsguard/httpsguard/scan"
+)
+
+func init() {
+	register(&command{
+		name:    "check",
+		summary: "grade a live site's HTTPS: TLS, redirects, HSTS, cookies, headers, leaks",
+		usage:   "httpsguard check [flags] TARGET...",
+		help: `Scans each TARGET (a host name, host:port, or an http:// or https:// URL)
+and reports every check with its verdict, the evidence seen, its effect on the
+score and the fix: TLS and certificate, redirects from HTTP, HSTS and preload
+eligibility (chromium's hstspreload rules), cookies, security headers (the MDN
+HTTP Observatory's tests), mixed content, and framework leaks (debug pages,
+admin and login pages over HTTP, TRACE, version banners).
+
+The score is httpsguard's 0-100 model (each deduction is one check's
+score_impact) or, with --scoring observatory, the MDN HTTP Observatory 1.4.8
+score and grade reproduced exactly.
+
+With several targets they are scanned --concurrency at a time; text and
+jsonl results are printed as each scan finishes, and a progress bar is drawn
+on stderr when it is a terminal. Every network step is bounded: connect, TLS
+handshake, --timeout per target, 10 redirects, 2 MiB of body, 64 KiB of
+headers, a fixed number of requests per target.
+
+Exit status: 0 when every check passed or only warned, 1 when a check failed
+or a score is below --fail-under, 2 on a usage error or when a target could
+not be scanned at all.
+
+Examples:
+  httpsguard check example.com
+  httpsguard check --format html --output report.html example.com www.example.com
+  httpsguard check --fail-under 90 --format sarif --output httpsguard.sarif https://staging.example.com
+  httpsguard check --scoring observatory example.com
+  httpsguard check --input sites.txt --concurrency 32 --format jsonl
+  httpsguard check --ca-file ~/.local/share/httpsguard/rootCA.pem --https-port 8443 --http-port 8080 myapp.test
+  httpsguard check --resolve myapp.test:443:127.0.0.1 --resolve myapp.test:80:127.0.0.1 myapp.test
+  httpsguard check --deny-private "$UNTRUSTED_URL"`,
+		flags: checkFlags,
+	})
+}
+
+// listFlag is a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
+
+func checkFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int {
+	format := fs.String("format", "text", "output `format`: text, json, jsonl, sarif, html or markdown; without it, taken from the --output file's extension")
+	output := fs.String("output", "", "write the report to `file` instead of standard output")
+	failUnder := fs.Int("fail-under", 0, "exit 1 when a target's score is below `score` (0-100)")
+	scoring := fs.String("scoring", scan.ScoringHTTPSGuard, "scoring `model`: httpsguard or observatory")
+	var caFiles, resolves listFlag
+	fs.Var(&caFiles, "ca-file", "also trust the roots in this PEM `file` (repeatable); the report names the file that verified the chain")
+	localCA := fs.Bool("local-ca", false, "also trust httpsguard's local CA (see \"httpsguard ca\"), for sites served by \"httpsguard serve\"")
+	httpPort := fs.Int("http-port", 80, "`port` for http:// when the target does not give one")
+	httpsPort := fs.Int("https-port", 443, "`port` for https:// when the target does not give one")
+	timeout := fs.Duration("timeout", scan.DefaultTimeout, "time limit for each target, every request included")
+	concurrency := fs.Int("concurrency", scan.DefaultConcurrency, "targets scanned at once")
+	input := fs.String("input", "", "read targets from `file`, one a line, # starts a comment (\"-\" for standard input)")
+	denyPrivate := fs.Bool("deny-private", false, "refuse to connect to loopback, private, link-local, CGNAT and metadata addresses (checked on the address dialled, every redirect hop included)")
+	fs.Var(&resolves, "resolve", "connect to `host:port:addr` instead of resolving host, like curl (repeatable; host * matches any name)")
+	userAgent := fs.String("user-agent", "", "User-Agent `string` to send (default: httpsguard's, or the Observatory's with --scoring observatory)")
+	verbose := fs.Bool("verbose", false, "text output: show every check, not only those that need attention")
+
+	return func(ctx context.Context, args []string) int {
+		fail := func(format string, a ...any) int {
+			fmt.Fprintf(st.err, "httpsguard check: "+format+"\n", a...)
+			return exitError
+		}
+		formatSet := false
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name == "format" {
+				formatSet = true
+			}
+		})
+		fname := *format
+		if !formatSet && *output != "" {
+			fname = formatFromExt(*output, fname)
+		}
+		f, err := report.ParseFormat(fname)
+		if err != nil {
+			return fail("--format: %v", err)
+		}
+		if *failUnder < 0 || *failUnder > 100 {
+			return fail("--fail-under %d: must be between 0 and 100", *failUnder)
+		}
+		if *concurrency < 1 {
+			return fail("--concurrency %d: must be at least 1", *concurrency)
+		}
+		if *timeout <= 0 {
+			return fail("--timeout %s: must be positive", *timeout)
+		}
+		targets := append([]string(nil), args...)
+		if *input != "" {
+			more, err := readTargets(*input, st.in)
+			if err != nil {
+				return fail("--input: %v", err)
+			}
+			targets = append(targets, more...)
+		}
+		if len(targets) == 0 {
+			return fail("no targets; for example: httpsguard check example.com")
+		}
+		resolve, err := scan.ParseResolve(resolves)
+		if err != nil {
+			return fail("--resolve: %v", err)
+		}
+		cas := []string(caFiles)
+		if *localCA {
+			dir, err := localca.DirFromEnv(st.getenv)
+			if err != nil {
+				return fail("--local-ca: %v", err)
+			}
+			root := filepath.Join(dir, localca.RootCertFile)
+			if _, err := os.Stat(root); err != nil {
+				return fail("--local-ca: no local CA at %s (create one with \"httpsguard ca install\")", root)
+			}
+			cas = append(cas, root)
+		}
+		sc, err := scan.New(scan.Options{
+			HTTPPort: *httpPort, HTTPSPort: *httpsPort, Timeout: *timeout, CAFiles: cas,
+			DenyPrivate: *denyPrivate, Resolve: resolve, Scoring: *scoring, UserAgent: *userAgent,
+			Concurrency: *concurrency,
+		})
+		if err != nil {
+			return fail("%v", err)
+		}
+		sc.SetVersion(version())
+
+		out := st.out
+		var file *os.File
+		if *output != "" {
+			file, err = os.Create(*output)
+			if err != nil {
+				return fail("--output: %v", err)
+			}
+			out = file
+		}
+		ropts := report.Options{Verbose: *verbose, ToolVersion: version()}
+		if f == report.Text && file == nil {
+			ropts.Color = termcolor.Enabled(st.out, st.getenv)
+		}
+		var bar *progress.Bar
+		if len(targets) > 1 {
+			bar = progress.New(st.err, len(targets))
+		}
+		code, werr := runChecks(ctx, sc, targets, out, f, ropts, bar, *failUnder)
+		if file != nil {
+			if err := file.Close(); err != nil && werr == nil {
+				werr = err
+			}
+		}
+		if werr != nil {
+			return fail("writing the report: %v", werr)
+		}
+		return code
+	}
+}
+
+// runChecks scans every target, streams the results into the report, and
+// returns the exit code.
+func runChecks(ctx context.Context, sc *scan.Scanner, targets []string, out io.Writer, f report.Format, ropts report.Options, bar *progress.Bar, failUnder int) (int, error) {
+	stream, err := report.NewStream(out, f, ropts)
+	if err != nil {
+		return exitError, err
+	}
+	code := exitOK
+	var werr error
+	for res := range sc.ScanAll(ctx, targets) {
+		bar.Clear()
+		if err := stream.Add(res); err != nil && werr == nil {
+			werr = err
+		}
+		bar.Increment(res.Target)
+		code = max(code, exitCodeFor(res, failUnder))
+	}
+	bar.Finish()
+	if err := stream.Close(); err != nil && werr == nil {
+		werr = err
+	}
+	if ctx.Err() != nil {
+		code = exitError
+	}
+	return code, werr
+}
+
+// exitCodeFor is 2 for a target that could not be scanned, 1 for a failed
+// check or a score under failUnder, else 0.
+func exitCodeFor(r *scan.Result, failUnder int) int {
+	if r.Error != "" {
+		return exitError
+	}
+	if failUnder > 0 && r.Score < failUnder {
+		return exitFindings
+	}
+	for _, c := range r.Checks {
+		if c.Status == scan.StatusFail {
+			return exitFindings
+		}
+	}
+	return exitOK
+}
+
+// formatFromExt picks the format from an output file's extension.
+func formatFromExt(path, def string) string {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".json":
+		return "json"
+	case ".jsonl", ".ndjson":
+		return "jsonl"
+	case ".sarif":
+		return "sarif"
+	case ".html", ".htm":
+		return "html"
+	case ".md", ".markdown":
+		return "markdown"
+	case ".txt":
+		return "text"
+	}
+	return def
+}
+
+// readTargets reads one target a line; blank lines and # comments are
+// skipped.
+func readTargets(path string, stdin io.Reader) ([]string, error) {
+	var r io.Reader
+	if path == "-" {
+		if stdin == nil {
+			return nil, errors.New("no standard input")
+		}
+		r = stdin
+	} else {
+		fh, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		defer fh.Close()
+		r = fh
+	}
+	var out []string
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if i := strings.IndexByte(line, '#'); i >= 0 {
+			line = line[:i]
+		}
+		if line = strings.TrimSpace(line); line != "" {
+			out = append(out, line)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/httpsguard/httpsguard"
+	"github.com/httpsguard/httpsguard/internal/termcolor"
+)
+
+func init() {
+	register(&command{
+		name:    "policy",
+		summary: "show the policy the HTTPSGUARD_* environment defines, and review it for deployment",
+		usage:   "httpsguard policy [--format text|json|env] [--ignore ID,...]",
+		help: `Reads the HTTPSGUARD_* environment variables exactly as httpsguard.PolicyFromEnv
+does in your application, prints the effective policy (each Policy field, the
+variable that sets it, and its value) and runs the deployment check: Django's
+"manage.py check --deploy" and more, such as a proxy header believed from any
+client, an HSTS max-age below one year, or a redirect exemption that matches
+every path. Each finding has a stable ID (HG101...), a severity and a fix.
+
+Unset or empty variables take Django's defaults where Django has one
+(nosniff on, X-Frame-Options DENY, Referrer-Policy and
+Cross-Origin-Opener-Policy same-origin); "off" turns such a header off.
+
+Exit status: 0 when the policy has no warning, 1 when it has a warning or an
+error finding, 2 when a variable holds an invalid value (the message names the
+variable and the value) or the command line is wrong.
+
+Examples:
+  # Review the policy of the current environment.
+  httpsguard policy
+
+  # Review a production .env file before deploying it.
+  env $(cat prod.env | xargs) httpsguard policy
+
+  # Machine-readable output for CI.
+  httpsguard policy --format json | jq '.findings[] | select(.severity != "info")'
+
+  # Write the complete effective policy as a .env file.
+  httpsguard policy --format env > prod.env
+
+  # Accept a finding on purpose (here: not submitting to the preload list).
+  httpsguard policy --ignore HG114`,
+		flags: policyFlags,
+	})
+}
+
+func policyFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int {
+	format := fs.String("format", "text", "output `format`: text, json, or env (NAME=value lines)")
+	ignore := fs.String("ignore", "", "comma-separated finding `IDs` to leave out, such as HG114,HG139")
+	return func(_ context.Context, args []string) int {
+		if len(args) > 0 {
+			fmt.Fprintf(st.err, "httpsguard policy: unexpected argument %q (the policy comes from the environment)\n", args[0])
+			return exitError
+		}
+		switch *format {
+		case "text", "json", "env":
+		default:
+			fmt.Fprintf(st.err, "httpsguard policy: --format %q: want text, json or env\n", *format)
+			return exitError
+		}
+		ignored := map[string]bool{}
+		for _, id := range strings.Split(*ignore, ",") {
+			if id = strings.ToUpper(strings.TrimSpace(id)); id != "" {
+				ignored[id] = true
+			}
+		}
+
+		p, err := httpsguard.PolicyFromLookup(func(k string) (string, bool) {
+			v := st.getenv(k)
+			return v, v != ""
+		})
+		if err != nil {
+			fmt.Fprintf(st.err, "httpsguard policy: %v\n", strings.TrimPrefix(err.Error(), "httpsguard: "))
+			return exitError
+		}
+		var findings []httpsguard.Finding
+		for _, f := range p.Check() {
+			if !ignored[f.ID] {
+				findings = append(findings, f)
+			}
+		}
+
+		var werr error
+		switch *format {
+		case "json":
+			werr = writePolicyJSON(st.out, p, findings)
+		case "env":
+			_, werr = fmt.Fprintln(st.out, p.String())
+		default:
+			werr = writePolicyText(st.out, p, findings, st.getenv, termcolor.Painter{On: termcolor.Enabled(st.out, st.getenv)})
+		}
+		if werr != nil {
+			fmt.Fprintf(st.err, "httpsguard policy: %v\n", werr)
+			return exitError
+		}
+		for _, f := range findings {
+			if f.Severity.AtLeast(httpsguard.SeverityWarning) {
+				return exitFindings
+			}
+		}
+		return exitOK
+	}
+}
+
+// policyReport is the JSON document of "httpsguard policy --format json".
+type policyReport struct {
+	Policy   []httpsguard.Setting `json:"policy"`
+	Findings []httpsguard.Finding `json:"findings"`
+	Summary  map[string]int       `json:"summary"`
+}
+
+func writePolicyJSON(w io.Writer, p httpsguard.Policy, findings []httpsguard.Finding) error {
+	rep := policyReport{Policy: p.Settings(), Findings: findings, Summary: summarize(findings)}
+	if rep.Findings == nil {
+		rep.Findings = []httpsguard.Finding{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rep)
+}
+
+func summarize(findings []httpsguard.Finding) map[string]int {
+	s := map[string]int{"error": 0, "warning": 0, "info": 0}
+	for _, f := range findings {
+		s[string(f.Severity)]++
+	}
+	return s
+}
+
+func writePolicyText(w io.Writer, p httpsguard.Policy, findings []httpsguard.Finding, getenv func(string) string, paint termcolor.Painter) error {
+	var b strings.Builder
+	b.WriteString(paint.Paint("Effective policy", termcolor.Bold) + "\n\n")
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  FIELD\tVARIABLE\tVALUE")
+	for _, s := range p.Settings() {
+		v := s.Value
+		if v == "" {
+			v = "-"
+		}
+		if getenv(s.Env) == "" {
+			v += paint.Paint(" (default)", termcolor.Dim)
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", s.Field, s.Env, v)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+
+	sum := summarize(findings)
+	fmt.Fprintf(&b, "\n%s %d error(s), %d warning(s), %d info\n", paint.Paint("Findings:", termcolor.Bold), sum["error"], sum["warning"], sum["info"])
+	for _, f := range findings {
+		sev := fmt.Sprintf("%-7s", f.Severity)
+		switch f.Severity {
+		case httpsguard.SeverityError:
+			sev = paint.Paint(sev, termcolor.Red, termcolor.Bold)
+		case httpsguard.SeverityWarning:
+			sev = paint.Paint(sev, termcolor.Yellow)
+		default:
+			sev = paint.Paint(sev, termcolor.Blue)
+		}
+		fmt.Fprintf(&b, "\n  %s  %s  %s\n", paint.Paint(f.ID, termcolor.Bold), sev, f.Message)
+		fmt.Fprintf(&b, "         fix: %s\n", f.Fix)
+		if f.Django != "" {
+			fmt.Fprintf(&b, "         Django: %s\n", f.Django)
+		}
+	}
+	if len(findings) == 0 {
+		b.WriteString("\n  Nothing to fix: the policy is ready for deployment.\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// policyProductionEnv passes the deployment check without findings.
+var policyProductionEnv = map[string]string{
+	"HTTPSGUARD_SSL_REDIRECT":            "true",
+	"HTTPSGUARD_PROXY_SSL_HEADER":        "X-Forwarded-Proto: https",
+	"HTTPSGUARD_TRUSTED_PROXIES":         "10.0.0.0/8",
+	"HTTPSGUARD_HSTS_SECONDS":            "63072000",
+	"HTTPSGUARD_HSTS_INCLUDE_SUBDOMAINS": "true",
+	"HTTPSGUARD_HSTS_PRELOAD":            "true",
+	"HTTPSGUARD_CSP":                     "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic'; object-src 'none'; base-uri 'none'",
+	"HTTPSGUARD_PERMISSIONS_POLICY":      "camera=(), microphone=()",
+	"HTTPSGUARD_SECURE_COOKIES":          "*",
+	"HTTPSGUARD_HTTPONLY_COOKIES":        "sessionid",
+	"HTTPSGUARD_COOKIE_SAMESITE":         "Lax",
+	"HTTPSGUARD_ALLOWED_HOSTS":           "example.com,.example.com",
+}
+
+func runPolicy(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	st := &stdio{in: strings.NewReader(""), out: &out, err: &errb, getenv: func(k string) string { return env[k] }}
+	code = run(t.Context(), append([]string{"policy"}, args...), st)
+	return code, out.String(), errb.String()
+}
+
+func policyEnvWith(base map[string]string, kv ...string) map[string]string {
+	m := map[string]string{}
+	for k, v := range base {
+		m[k] = v
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return m
+}
+
+func TestPolicyCommand(t *testing.T) {
+	cases := []struct {
+		name     string
+		env      map[string]string
+		args     []string
+		code     int
+		out      []string // substrings of stdout
+		notOut   []string
+		errOut   []string // substrings of stderr
+		noStdout bool
+	}{
+		{name: "empty environment warns", env: nil, code: exitFindings,
+			out: []string{"HTTPSGUARD_FRAME_OPTIONS", "DENY (default)", "HG101", "warning", "security.W008", "HG161", "fix:"}},
+		{name: "production policy is clean", env: policyProductionEnv, code: exitOK,
+			out: []string{"Nothing to fix", "X-Forwarded-Proto: https", "63072000"}, notOut: []string{"HG1"}},
+		{name: "info findings do not fail", env: policyEnvWith(policyProductionEnv, "HTTPSGUARD_CSP", ""), code: exitOK,
+			out: []string{"HG139", "info"}},
+		{name: "one warning fails", env: policyEnvWith(policyProductionEnv, "HTTPSGUARD_TRUSTED_PROXIES", ""), code: exitFindings,
+			out: []string{"HG121"}},
+		{name: "ignored finding", env: policyEnvWith(policyProductionEnv, "HTTPSGUARD_HSTS_PRELOAD", "false"), args: []string{"--ignore", "hg114"}, code: exitOK,
+			notOut: []string{"HG114"}},
+		{name: "invalid value names variable and value", env: policyEnvWith(policyProductionEnv, "HTTPSGUARD_HSTS_SECONDS", "1y"), code: exitError,
+			errOut: []string{`HTTPSGUARD_HSTS_SECONDS="1y"`}, noStdout: true},
+		{name: "invalid semantic value", env: policyEnvWith(policyProductionEnv, "HTTPSGUARD_SSL_HOST", "https://example.com"), code: exitError,
+			errOut: []string{`HTTPSGUARD_SSL_HOST="https://example.com"`, "without scheme"}, noStdout: true},
+		{name: "bad format", env: policyProductionEnv, args: []string{"--format", "yaml"}, code: exitError, errOut: []string{"yaml"}},
+		{name: "stray argument", env: policyProductionEnv, args: []string{"prod.env"}, code: exitError, errOut: []string{"prod.env"}},
+		{name: "env format", env: policyProductionEnv, args: []string{"--format=env"}, code: exitOK,
+			out: []string{"HTTPSGUARD_SSL_REDIRECT=true\n", "HTTPSGUARD_FRAME_OPTIONS=DENY\n", "HTTPSGUARD_DEVELOPMENT=false"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := runPolicy(t, tc.env, tc.args...)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.code, out, errOut)
+			}
+			for _, s := range tc.out {
+				if !strings.Contains(out, s) {
+					t.Errorf("stdout lacks %q:\n%s", s, out)
+				}
+			}
+			for _, s := range tc.notOut {
+				if strings.Contains(out, s) {
+					t.Errorf("stdout has %q:\n%s", s, out)
+				}
+			}
+			for _, s := range tc.errOut {
+				if !strings.Contains(errOut, s) {
+					t.Errorf("stderr lacks %q:\n%s", s, errOut)
+				}
+			}
+			if tc.noStdout && out != "" {
+				t.Errorf("stdout should be empty on error:\n%s", out)
+			}
+			if strings.Contains(out, "\x1b[") {
+				t.Error("colour written to a non-terminal")
+			}
+		})
+	}
+}
+
+func TestPolicyCommandJSON(t *testing.T) {
+	code, out, _ := runPolicy(t, policyEnvWith(policyProductionEnv, "HTTPSGUARD_HSTS_SECONDS", "600"), "--format", "json")
+	if code != exitFindings {
+		t.Errorf("exit %d", code)
+	}
+	var rep struct {
+		Policy []struct {
+			Field, Env, Value string
+		}
+		Findings []struct {
+			ID, Severity, Field, Message, Fix, Django string
+		}
+		Summary map[string]int
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(rep.Policy) != 19 || rep.Policy[5].Env != "HTTPSGUARD_HSTS_SECONDS" || rep.Policy[5].Value != "600" {
+		t.Errorf("policy: %+v", rep.Policy)
+	}
+	ids := map[string]string{}
+	for _, f := range rep.Findings {
+		ids[f.ID] = f.Severity
+		if f.Message == "" || f.Fix == "" {
+			t.Errorf("incomplete finding %+v", f)
+		}
+	}
+	if ids["HG112"] != "warning" || ids["HG115"] != "warning" {
+		t.Errorf("findings %v, want HG112 and HG115 warnings", ids)
+	}
+	if rep.Summary["warning"] != 2 || rep.Summary["error"] != 0 {
+		t.Errorf("summary %v", rep.Summary)
+	}
+
+	// A clean policy has an empty list, not null.
+	_, out, _ = runPolicy(t, policyProductionEnv, "--format", "json")
+	if !strings.Contains(out, `"findings": []`) {
+		t.Errorf("clean JSON: %s", out)
+	}
+}
+
+func TestPolicyCommandHelp(t *testing.T) {
+	var out bytes.Buffer
+	st := &stdio{in: strings.NewReader(""), out: &out, err: &out, getenv: func(string) string { return "" }}
+	if code := run(t.Context(), []string{"policy", "--help"}, st); code != exitOK {
+		t.Errorf("--help exit %d", code)
+	}
+	for _, s := range []string{"Usage:", "--format", "--ignore", "Examples:", "Exit status"} {
+		if !strings.Contains(out.String(), s) {
+			t.Errorf("help lacks %q", s)
+		}
+	}
+}

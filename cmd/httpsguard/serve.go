@@ -1,0 +1,230 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/httpsguard/httpsguard"
+	"github.com/httpsguard/httpsguard/devproxy"
+	"github.com/httpsguard/httpsguard/internal/termcolor"
+	"github.com/httpsguard/httpsguard/localca"
+)
+
+func init() {
+	register(&command{
+		name:    "serve",
+		summary: "trusted HTTPS for a local app or folder: https://localhost:8443",
+		usage: `httpsguard serve --to PORT|HOST:PORT|URL [flags]
+httpsguard serve [flags] FOLDER`,
+		help: `Serves a local application (a reverse proxy to --to) or a static FOLDER
+over HTTPS on https://localhost:8443, with a certificate from the local CA
+(see "httpsguard ca"), HTTP/2 to the browser and HTTP/1.1 to the app.
+Run "httpsguard ca install" once so browsers trust it.
+
+The app sees what a production proxy would send: the browser's Host, and
+X-Forwarded-Proto: https, X-Forwarded-Host, X-Forwarded-For and Forwarded,
+set by the proxy after removing any such header the browser sent. So the
+app can keep its production settings (SSL redirect, Secure cookies) once it
+trusts X-Forwarded-Proto from 127.0.0.1. WebSockets, server-sent events and
+large uploads and downloads stream through.
+
+Only loopback is served unless --https/--http name another address.
+http://localhost:8080 redirects to HTTPS with a temporary 307 (never a
+cached 301), or forwards as plain HTTP with --http-passthrough.
+
+The proxy tells you, in this terminal and in the browser, when the app:
+  - answers HTTPS with a redirect to the same HTTPS URL (the classic
+    redirect loop): it stops the loop and shows the setting to fix, for
+    Django, Flask, Rails, Express and Go;
+  - is not running: a 502 page that reloads itself until the app is back;
+  - sets cookies without Secure, or redirects to http://.
+
+HSTS: Strict-Transport-Security is removed from responses (the app's and
+the --policy one) unless --hsts is given. Chromium ignores HSTS for
+localhost, but Firefox and Safari remember it, as every browser does for
+development names such as myapp.test; it would then force HTTPS on every
+other project served on that name, long after this one.
+
+WebSockets use HTTP/1.1 even when the page uses HTTP/2: the server does not
+offer RFC 8441 extended CONNECT (do not set GODEBUG=http2xconnect=1).
+
+Examples:
+  httpsguard serve --to 8000                  # python manage.py runserver
+  httpsguard serve --to localhost:3000        # npm run dev
+  httpsguard serve --to http://127.0.0.1:8080 --https 9443 --http off
+  httpsguard serve --to 8000 --host myapp.test --https 127.0.0.1:443
+  httpsguard serve --to 8000 --policy env     # enforce HTTPSGUARD_* on the app
+  httpsguard serve ./public                   # a static folder`,
+		flags: serveFlags,
+	})
+}
+
+// serveHosts collects repeated --host flags; commas separate names too.
+type serveHosts []string
+
+func (h *serveHosts) String() string { return strings.Join(*h, ",") }
+
+func (h *serveHosts) Set(v string) error {
+	for _, n := range strings.Split(v, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			*h = append(*h, n)
+		}
+	}
+	return nil
+}
+
+func serveFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int {
+	to := fs.String("to", "", "the application to proxy to: a `port` (8000), host:port (localhost:8000) or http:// URL")
+	httpsAddr := fs.String("https", devproxy.DefaultHTTPSAddr, "HTTPS `address`: PORT, HOST:PORT or localhost:PORT (127.0.0.1 and [::1]); a bare port stays on loopback, 0.0.0.0:PORT opens it to the network")
+	httpAddr := fs.String("http", devproxy.DefaultHTTPAddr, "plain-HTTP `address` (same forms), or \"off\"")
+	passthrough := fs.Bool("http-passthrough", false, "forward plain-HTTP requests to the app (X-Forwarded-Proto: http) instead of redirecting them to HTTPS")
+	var hosts serveHosts
+	fs.Var(&hosts, "host", "extra `name` for the certificate besides localhost, 127.0.0.1 and ::1 (repeatable; map it to 127.0.0.1 in /etc/hosts)")
+	changeHost := fs.Bool("change-host", false, "send the app its own host:port as Host instead of the browser's (X-Forwarded-Host keeps the browser's)")
+	policy := fs.String("policy", "none", "`source` of an httpsguard Policy to enforce on responses: none, or env (the HTTPSGUARD_* variables)")
+	hsts := fs.Bool("hsts", false, "keep Strict-Transport-Security (see HSTS above for why it is removed by default)")
+	quiet := fs.Bool("quiet", false, "no access log; warnings and errors only")
+	return func(ctx context.Context, args []string) int {
+		fail := func(format string, a ...any) int {
+			fmt.Fprintf(st.err, "httpsguard serve: "+format+"\n", a...)
+			return exitError
+		}
+		explicit := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
+		cfg := devproxy.Config{
+			HTTPSAddr:       *httpsAddr,
+			HTTPAddr:        *httpAddr,
+			HTTPPassthrough: *passthrough,
+			Hosts:           hosts,
+			ChangeHost:      *changeHost,
+			HSTS:            *hsts,
+			Quiet:           *quiet,
+		}
+		switch {
+		case len(args) > 1:
+			return fail("serve one folder at a time (got %q)", args)
+		case len(args) == 1 && *to != "":
+			return fail("give --to (proxy to an app) or a FOLDER, not both")
+		case len(args) == 1:
+			cfg.Dir = args[0]
+		case *to == "":
+			return fail("nothing to serve: give --to PORT for a running app (httpsguard serve --to 8000) or a FOLDER (httpsguard serve ./public)")
+		default:
+			u, err := devproxy.ParseUpstream(*to)
+			if err != nil {
+				return fail("--to: %v", err)
+			}
+			cfg.Upstream = u
+		}
+		if !explicit["http"] {
+			cfg.HTTPAddr = "" // the default, which New turns off when the app is on its port
+		}
+		switch strings.ToLower(*policy) {
+		case "", "none":
+		case "env":
+			p, err := httpsguard.PolicyFromLookup(func(k string) (string, bool) {
+				v := st.getenv(k)
+				return v, v != ""
+			})
+			if err != nil {
+				return fail("--policy env: %v", err)
+			}
+			cfg.Policy = &p
+		default:
+			return fail("--policy %q: want none or env", *policy)
+		}
+
+		dir, err := localca.DirFromEnv(st.getenv)
+		if err != nil {
+			return fail("%v", err)
+		}
+		ca, err := loadOrCreateCA(dir, st)
+		if err != nil {
+			return fail("%v", err)
+		}
+		cfg.CA = ca
+		color := termcolor.Enabled(st.err, st.getenv)
+		cfg.Logger = slog.New(devproxy.NewConsoleHandler(st.err, devproxy.ConsoleOptions{Color: color}))
+
+		srv, err := devproxy.New(cfg)
+		if err != nil {
+			return fail("%v", err)
+		}
+		if err := srv.Listen(ctx); err != nil {
+			var le *devproxy.ListenError
+			if errors.As(err, &le) {
+				flagName := "--https"
+				if le.Role == "HTTP" {
+					flagName = "--http"
+				}
+				switch {
+				case le.InUse():
+					return fail("%s is already in use; pick another with %s (for example %s %s), or stop the other server", le.Addr, flagName, flagName, nextPort(le.Addr))
+				case le.Role == "HTTP":
+					return fail("%v (or --http off)", err)
+				}
+			}
+			return fail("%v", err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- srv.Serve(ctx) }()
+		printServeBanner(st, termcolor.Painter{On: color}, srv, cfg, ca)
+		if err := <-done; err != nil {
+			return fail("%v", err)
+		}
+		return exitOK
+	}
+}
+
+// printServeBanner says where to point the browser. It runs while the
+// server already accepts connections, so the trust check (which reads the
+// system roots) does not delay start-up.
+func printServeBanner(st *stdio, p termcolor.Painter, srv *devproxy.Server, cfg devproxy.Config, ca *localca.CA) {
+	var b strings.Builder
+	if cfg.Upstream != nil {
+		fmt.Fprintf(&b, "httpsguard serve: HTTPS for the app at %s\n\n", cfg.Upstream)
+	} else {
+		fmt.Fprintf(&b, "httpsguard serve: HTTPS for the folder %s\n\n", cfg.Dir)
+	}
+	for i, u := range srv.URLs() {
+		if i == 0 {
+			u = p.Paint(u, termcolor.Bold, termcolor.Green)
+		}
+		fmt.Fprintf(&b, "  %s\n", u)
+	}
+	if h := srv.HTTPURL(); h != "" {
+		what := "redirects to HTTPS"
+		if cfg.HTTPPassthrough {
+			what = "plain HTTP, passed through"
+		}
+		fmt.Fprintf(&b, "  %s  %s\n", h, p.Paint("("+what+")", termcolor.Dim))
+	}
+	fmt.Fprintf(&b, "\n  CA root: %s\n", ca.RootFile())
+	if ca.SystemTrusts() {
+		fmt.Fprintf(&b, "  %s\n", p.Paint("trusted by this system", termcolor.Green))
+	} else {
+		fmt.Fprintf(&b, "  %s run \"httpsguard ca install\" once so browsers trust it\n", p.Paint("not trusted yet:", termcolor.Yellow, termcolor.Bold))
+	}
+	if cfg.Policy != nil {
+		fmt.Fprintf(&b, "  Policy: HTTPSGUARD_* from the environment\n")
+	}
+	b.WriteString("\nPress Ctrl-C to stop.\n")
+	fmt.Fprint(st.err, b.String())
+}
+
+// nextPort suggests the address after addr ("127.0.0.1:8443" gives 8444).
+func nextPort(addr string) string {
+	i := strings.LastIndex(addr, ":")
+	if i < 0 {
+		return "8444"
+	}
+	var n int
+	if _, err := fmt.Sscan(addr[i+1:], &n); err != nil || n <= 0 || n >= 65535 {
+		return "8444"
+	}
+	return fmt.Sprint(n + 1)
+}

@@ -1,0 +1,205 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/httpsguard/httpsguard/localca"
+)
+
+// serveRun starts "httpsguard serve args..." in-process with a fresh CA
+// directory and returns the HTTPS URL from its banner, a client that trusts
+// the CA, and a function that stops it and returns the exit code and the
+// whole diagnostic output.
+func serveRun(t *testing.T, env map[string]string, args ...string) (string, *http.Client, func() (int, string)) {
+	t.Helper()
+	caDir := filepath.Join(t.TempDir(), "ca")
+	getenv := func(k string) string {
+		if k == localca.EnvCARoot {
+			return caDir
+		}
+		return env[k]
+	}
+	pr, pw := io.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	code := make(chan int, 1)
+	go func() {
+		code <- run(ctx, append([]string{"serve"}, args...), &stdio{in: strings.NewReader(""), out: io.Discard, err: pw, getenv: getenv})
+		pw.Close()
+	}()
+	var out strings.Builder
+	lines := make(chan string, 64)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	urlRE := regexp.MustCompile(`https://localhost:\d+`)
+	var u string
+	for u == "" {
+		line, ok := <-lines
+		if !ok {
+			t.Fatalf("serve exited (code %d) before printing its URL:\n%s", <-code, out.String())
+		}
+		out.WriteString(line + "\n")
+		u = urlRE.FindString(line)
+	}
+	ca, err := localca.Load(caDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{
+		Transport:     &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.Pool()}, ForceAttemptHTTP2: true},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	stopped := false
+	stop := func() (int, string) {
+		if !stopped {
+			stopped = true
+			// A browser would keep its HTTP/2 connection open, and the
+			// server would give it a second to go away; the test need not.
+			client.CloseIdleConnections()
+			cancel()
+		}
+		c := <-code
+		for line := range lines {
+			out.WriteString(line + "\n")
+		}
+		return c, out.String()
+	}
+	t.Cleanup(func() {
+		if !stopped {
+			stop()
+		}
+	})
+	return u, client, stop
+}
+
+func TestServeProxyCommand(t *testing.T) {
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("hello from the app, proto=" + r.Header.Get("X-Forwarded-Proto")))
+	}))
+	defer app.Close()
+	_, port, _ := net.SplitHostPort(app.Listener.Addr().String())
+
+	u, client, stop := serveRun(t, map[string]string{"HTTPSGUARD_FRAME_OPTIONS": "SAMEORIGIN"},
+		"--to", port, "--https", "localhost:0", "--http", "off", "--policy", "env")
+	resp, err := client.Get(u + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != "hello from the app, proto=https" {
+		t.Errorf("body %q", body)
+	}
+	if resp.ProtoMajor != 2 {
+		t.Errorf("protocol %s, want HTTP/2", resp.Proto)
+	}
+	if got := resp.Header.Get("X-Frame-Options"); got != "SAMEORIGIN" {
+		t.Errorf("--policy env not applied: X-Frame-Options %q", got)
+	}
+	code, out := stop()
+	if code != exitOK {
+		t.Errorf("exit code %d after Ctrl-C, want 0\n%s", code, out)
+	}
+	for _, want := range []string{
+		"Created a new local CA",
+		"HTTPS for the app at http://localhost:" + port,
+		"CA root: ",
+		`"httpsguard ca install"`,
+		"Policy: HTTPSGUARD_*",
+		"GET /  200",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestServeStaticCommand(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "index.html"), []byte("<h1>static</h1>"), 0o644)
+	u, client, stop := serveRun(t, nil, dir, "--https", "127.0.0.1:0", "--http", "127.0.0.1:0", "--quiet")
+	resp, err := client.Get(u + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != "<h1>static</h1>" {
+		t.Errorf("body %q", body)
+	}
+	code, out := stop()
+	if code != exitOK {
+		t.Errorf("exit %d", code)
+	}
+	if strings.Contains(out, "GET /") {
+		t.Errorf("--quiet still logged requests:\n%s", out)
+	}
+	if !regexp.MustCompile(`http://localhost:\d+  \(redirects to HTTPS\)`).MatchString(out) {
+		t.Errorf("banner lacks the HTTP listener:\n%s", out)
+	}
+}
+
+func TestServeErrors(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "nothing to serve"},
+		{[]string{"--to", "abc"}, "--to: upstream \"abc\" has no port"},
+		{[]string{"--to", "https://localhost:8000"}, "must speak plain HTTP"},
+		{[]string{"--to", "8000", "./public"}, "not both"},
+		{[]string{"a", "b"}, "one folder at a time"},
+		{[]string{"--to", "8000", "--policy", "yaml"}, `--policy "yaml"`},
+		{[]string{"--to", "8000", "--host", "a b"}, "invalid certificate name"},
+		{[]string{"--to", "8000", "--https", busy.Addr().String(), "--http", "off"}, busy.Addr().String() + " is already in use; pick another with --https"},
+		{[]string{"--to", "8000", "--https", "127.0.0.1:0", "--http", busy.Addr().String()}, "pick another with --http"},
+		{[]string{"--to", "8000", "--https", "example.com:1"}, "must be localhost or an IP"},
+	} {
+		var stderr strings.Builder
+		caDir := t.TempDir()
+		code := run(context.Background(), append([]string{"serve"}, tc.args...), &stdio{
+			in: strings.NewReader(""), out: io.Discard, err: &stderr,
+			getenv: func(k string) string {
+				if k == localca.EnvCARoot {
+					return caDir
+				}
+				return ""
+			},
+		})
+		if code != exitError || !strings.Contains(stderr.String(), tc.want) {
+			t.Errorf("serve %q: exit %d, stderr %q; want exit 2 and %q", tc.args, code, stderr.String(), tc.want)
+		}
+	}
+}
+
+func TestServeHelp(t *testing.T) {
+	var out strings.Builder
+	if code := run(context.Background(), []string{"help", "serve"}, &stdio{out: &out, err: io.Discard, getenv: func(string) string { return "" }}); code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"--to", "--https", "--http-passthrough", "--host", "--change-host", "--policy", "--hsts", "--quiet", "HSTS", "Chromium", "extended CONNECT"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("help lacks %q", want)
+		}
+	}
+}

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/httpsguard/httpsguard/scan"
+	"github.com/httpsguard/httpsguard/web"
+	"github.com/httpsguard/httpsguard/web/store"
+)
+
+func init() {
+	register(&command{
+		name:    "web",
+		summary: "run the checker as a web site, with history and a JSON API",
+		usage:   "httpsguard web [--listen ADDR] [--db DSN] [--allow-private] [flags]",
+		help: `Serves the checker as a web site: a start page with one field, a result
+page per scan (grade, every check with its evidence and fix, redirect chains,
+certificate, what to fix first, the site's history and what changed since its
+previous scan), the HTML report as a download, and a JSON API:
+
+  POST /api/v1/scans               {"url": "https://example.com/"} -> 202 {"id": ...}
+  GET  /api/v1/scans/{id}          state, queue position, and the result document
+  GET  /api/v1/sites/{site}/scans  a site's scans, newest first
+
+Scans are kept in SQLite (--db FILE, the default) or PostgreSQL (--db
+postgres://...), which several instances may share. The schema is migrated at
+start. A scan interrupted by a crash is scanned again at the next start (and
+failed if that happens twice).
+
+Targets that resolve to loopback, private, link-local, CGNAT or cloud-metadata
+addresses are refused, on every address dialled and every redirect hop,
+unless --allow-private is given (for a company network, or tests). Scan
+submissions are rate limited per client; pages are served with a strict
+policy through the httpsguard middleware (CSP with nonces, no framing, HSTS
+when served over HTTPS).
+
+Serve HTTPS directly with --tls-cert and --tls-key (add --http-redirect :80 to
+redirect plain HTTP), or run behind a TLS-terminating proxy and name it with
+--trusted-proxy so its X-Forwarded-For and X-Forwarded-Proto are believed.
+
+Examples:
+  httpsguard web
+  httpsguard web --listen :8088 --db /var/lib/httpsguard/scans.db
+  httpsguard web --db postgres://httpsguard:secret@db.internal/httpsguard --trusted-proxy 10.0.0.0/8
+  httpsguard web --listen :443 --tls-cert site.pem --tls-key site-key.pem --http-redirect :80
+  httpsguard web --allow-private --ca-file corp-root.pem    # inside a company network`,
+		flags: webFlags,
+	})
+}
+
+func webFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int {
+	listen := fs.String("listen", "127.0.0.1:8088", "`address` to listen on")
+	dsn := fs.String("db", "./httpsguard.db", "database: a SQLite file, or a postgres:// `DSN`")
+	allowPrivate := fs.Bool("allow-private", false, "allow checking sites on loopback, private, link-local and other non-public addresses")
+	workers := fs.Int("workers", web.DefaultWorkers, "scans run at once")
+	maxQueue := fs.Int("max-queue", web.DefaultMaxQueue, "scans that may wait; more are refused with 503")
+	scanTimeout := fs.Duration("scan-timeout", web.DefaultScanTimeout, "time limit for one scan")
+	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this PEM certificate chain `file` (with --tls-key)")
+	tlsKey := fs.String("tls-key", "", "PEM private key `file` for --tls-cert")
+	httpRedirect := fs.String("http-redirect", "", "with --tls-cert, also listen on this `address` for plain HTTP and redirect it to HTTPS")
+	sslHost := fs.String("ssl-host", "", "`host[:port]` plain HTTP is redirected to (default: the request's host)")
+	var proxies, caFiles listFlag
+	fs.Var(&proxies, "trusted-proxy", "`CIDR` of a TLS-terminating reverse proxy whose X-Forwarded-For and X-Forwarded-Proto are believed (repeatable)")
+	fs.Var(&caFiles, "ca-file", "also trust the roots in this PEM `file` when scanning (repeatable)")
+	preload := fs.Bool("hsts-preload", false, "add preload to the site's own HSTS header (only for a domain ready for the preload list)")
+
+	return func(ctx context.Context, args []string) int {
+		fail := func(format string, a ...any) int {
+			fmt.Fprintf(st.err, "httpsguard web: "+format+"\n", a...)
+			return exitError
+		}
+		if len(args) > 0 {
+			return fail("unexpected argument %q (see httpsguard web --help)", args[0])
+		}
+		if (*tlsCert == "") != (*tlsKey == "") {
+			return fail("--tls-cert and --tls-key go together")
+		}
+		if *httpRedirect != "" && *tlsCert == "" {
+			return fail("--http-redirect needs --tls-cert and --tls-key")
+		}
+		if *workers < 1 || *maxQueue < 1 || *scanTimeout <= 0 {
+			return fail("--workers, --max-queue and --scan-timeout must be positive")
+		}
+		var trusted []netip.Prefix
+		for _, p := range proxies {
+			pr, err := parsePrefix(p)
+			if err != nil {
+				return fail("--trusted-proxy: %v", err)
+			}
+			trusted = append(trusted, pr)
+		}
+		var tlsConfig *tls.Config
+		if *tlsCert != "" {
+			cert, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
+			if err != nil {
+				return fail("loading the TLS certificate: %v", err)
+			}
+			tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		}
+
+		log := slog.New(slog.NewTextHandler(st.err, &slog.HandlerOptions{Level: slog.LevelInfo}))
+		db, err := store.Open(ctx, *dsn)
+		if err != nil {
+			return fail("%v", err)
+		}
+		defer db.Close()
+
+		srv, err := web.New(ctx, web.Config{
+			Store:          db,
+			ScanOptions:    scan.Options{CAFiles: caFiles},
+			AllowPrivate:   *allowPrivate,
+			Workers:        *workers,
+			MaxQueue:       *maxQueue,
+			ScanTimeout:    *scanTimeout,
+			TrustedProxies: trusted,
+			Secure:         tlsConfig != nil || len(trusted) > 0,
+			SSLHost:        *sslHost,
+			HSTSPreload:    *preload,
+			Version:        version(),
+			Logger:         log,
+		})
+		if err != nil {
+			return fail("%v", err)
+		}
+
+		var lc net.ListenConfig
+		ln, err := lc.Listen(ctx, "tcp", *listen)
+		if err != nil {
+			return fail("%v", err)
+		}
+		scheme := "http"
+		if tlsConfig != nil {
+			ln = tls.NewListener(ln, tlsConfig)
+			scheme = "https"
+		}
+		servers := []*http.Server{srv.HTTPServer(*listen)}
+		listeners := []net.Listener{ln}
+		if *httpRedirect != "" {
+			rl, err := lc.Listen(ctx, "tcp", *httpRedirect)
+			if err != nil {
+				ln.Close()
+				return fail("--http-redirect: %v", err)
+			}
+			servers = append(servers, srv.HTTPServer(*httpRedirect))
+			listeners = append(listeners, rl)
+			log.Info("redirecting plain HTTP to HTTPS", "addr", rl.Addr().String())
+		}
+		if *allowPrivate {
+			log.Warn("--allow-private: users may check sites on this server's private networks")
+		}
+		fmt.Fprintf(st.err, "httpsguard web: listening on %s://%s (database: %s)\n", scheme, ln.Addr(), db.Dialect())
+
+		workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+		workDone := make(chan error, 1)
+		go func() { workDone <- srv.Run(workCtx) }()
+
+		serveErr := make(chan error, len(servers))
+		var wg sync.WaitGroup
+		for i, hs := range servers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := hs.Serve(listeners[i]); !errors.Is(err, http.ErrServerClosed) {
+					serveErr <- err
+				}
+			}()
+		}
+
+		code := exitOK
+		select {
+		case <-ctx.Done():
+			fmt.Fprintln(st.err, "httpsguard web: shutting down")
+		case err := <-serveErr:
+			fmt.Fprintf(st.err, "httpsguard web: %v\n", err)
+			code = exitError
+		case err := <-workDone:
+			if err != nil {
+				fmt.Fprintf(st.err, "httpsguard web: %v\n", err)
+			}
+			code = exitError
+			workDone <- nil
+		}
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		for _, hs := range servers {
+			_ = hs.Shutdown(shutdownCtx)
+		}
+		wg.Wait()
+		// Scans still running are given back to the queue for the next start.
+		stopWork()
+		<-workDone
+		return code
+	}
+}
+
+// parsePrefix accepts a CIDR or a single address.
+func parsePrefix(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("%q is neither a CIDR nor an IP address", s)
+	}
+	return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), nil
+}

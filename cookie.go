@@ -1,0 +1,194 @@
+package httpsguard
+
+import (
+	"net/http"
+	"strings"
+)
+
+// cookieRules says which Set-Cookie headers get which attributes.
+type cookieRules struct {
+	secureAll, httpOnlyAll bool
+	secure, httpOnly       []string // cookie names; names are case-sensitive
+	sameSite               string   // "Lax", "Strict", "None" or ""
+}
+
+func (c *cookieRules) enabled() bool {
+	return c.secureAll || c.httpOnlyAll || len(c.secure) > 0 || len(c.httpOnly) > 0
+}
+
+// The attributes a Set-Cookie line may be missing.
+const (
+	addSecure = 1 << iota
+	addHTTPOnly
+	addSameSite
+)
+
+// missing returns the attributes the rules require that line lacks, and the
+// SameSite value to add. A line is one Set-Cookie header value,
+// "name=value; Attr; Attr=v"; a cookie value cannot contain ';', so
+// attributes are found by splitting on it.
+func (c *cookieRules) missing(line string) (add int, sameSite string) {
+	nv, attrs, _ := strings.Cut(line, ";")
+	// RFC 6265bis §5.6: a pair without '=' is a value with an empty name.
+	name, _, hasEq := strings.Cut(nv, "=")
+	if !hasEq {
+		name = ""
+	}
+	name = strings.Trim(name, " \t")
+
+	wantSecure := c.secureAll || contains(c.secure, name)
+	wantHTTPOnly := c.httpOnlyAll || contains(c.httpOnly, name)
+	if !wantSecure && !wantHTTPOnly {
+		return 0, ""
+	}
+	hasSecure, hasHTTPOnly, hasSameSite, sameSiteNone := false, false, false, false
+	for attrs != "" {
+		var attr string
+		attr, attrs, _ = strings.Cut(attrs, ";")
+		k, v, _ := strings.Cut(attr, "=")
+		switch k = strings.Trim(k, " \t"); {
+		case strings.EqualFold(k, "secure"):
+			hasSecure = true
+		case strings.EqualFold(k, "httponly"):
+			hasHTTPOnly = true
+		case strings.EqualFold(k, "samesite"):
+			// The last SameSite wins in browsers (RFC 6265bis §5.7).
+			hasSameSite = true
+			sameSiteNone = strings.EqualFold(strings.Trim(v, " \t"), "none")
+		}
+	}
+	if wantHTTPOnly && !hasHTTPOnly {
+		add |= addHTTPOnly
+	}
+	if c.sameSite != "" && !hasSameSite {
+		add |= addSameSite
+		sameSite = c.sameSite
+		sameSiteNone = c.sameSite == "None"
+	}
+	// Browsers drop a SameSite=None cookie that is not Secure, so Secure is
+	// added even where the rules did not ask for it.
+	if (wantSecure || sameSiteNone) && !hasSecure {
+		add |= addSecure
+	}
+	return add, sameSite
+}
+
+// rewrittenLen is the length of line once the attributes in add are
+// appended.
+func rewrittenLen(line string, add int, sameSite string) int {
+	n := len(trimCookieLine(line))
+	if add&addSecure != 0 {
+		n += len("; Secure")
+	}
+	if add&addHTTPOnly != 0 {
+		n += len("; HttpOnly")
+	}
+	if add&addSameSite != 0 {
+		n += len("; SameSite=") + len(sameSite)
+	}
+	return n
+}
+
+// trimCookieLine drops trailing separators so appended attributes do not
+// follow an empty one ("a=b; " + "; Secure").
+func trimCookieLine(line string) string {
+	return strings.TrimRight(line, "; \t")
+}
+
+// rewrite adds the missing attributes to every Set-Cookie value in h, in
+// place. All rewritten values share one string, so a response costs one
+// allocation however many cookies it sets, and none when every cookie is
+// already right.
+func (c *cookieRules) rewrite(h http.Header) {
+	lines := h["Set-Cookie"]
+	total := 0
+	for _, line := range lines {
+		if add, ss := c.missing(line); add != 0 {
+			total += rewrittenLen(line, add, ss)
+		}
+	}
+	if total == 0 {
+		return
+	}
+	var b strings.Builder
+	b.Grow(total)
+	for _, line := range lines {
+		add, ss := c.missing(line)
+		if add == 0 {
+			continue
+		}
+		b.WriteString(trimCookieLine(line))
+		if add&addSecure != 0 {
+			b.WriteString("; Secure")
+		}
+		if add&addHTTPOnly != 0 {
+			b.WriteString("; HttpOnly")
+		}
+		if add&addSameSite != 0 {
+			b.WriteString("; SameSite=")
+			b.WriteString(ss)
+		}
+	}
+	all, off := b.String(), 0
+	for i, line := range lines {
+		add, ss := c.missing(line)
+		if add == 0 {
+			continue
+		}
+		n := rewrittenLen(line, add, ss)
+		lines[i] = all[off : off+n]
+		off += n
+	}
+}
+
+// RewriteSetCookie returns line, one Set-Cookie header value, with the
+// Secure, HttpOnly and SameSite attributes p requires for that cookie
+// added. Attributes already present, in any letter case, are kept as they
+// are. It is what the Guard does to every response, offered for code that
+// builds responses outside a Handler.
+func (p Policy) RewriteSetCookie(line string) string {
+	c := cookieRulesFor(p)
+	h := http.Header{"Set-Cookie": {line}}
+	c.rewrite(h)
+	return h["Set-Cookie"][0]
+}
+
+func cookieRulesFor(p Policy) cookieRules {
+	var c cookieRules
+	for _, n := range p.SecureCookies {
+		if n = strings.TrimSpace(n); n == "*" {
+			c.secureAll = true
+		} else if n != "" {
+			c.secure = append(c.secure, n)
+		}
+	}
+	for _, n := range p.HTTPOnlyCookies {
+		if n = strings.TrimSpace(n); n == "*" {
+			c.httpOnlyAll = true
+		} else if n != "" {
+			c.httpOnly = append(c.httpOnly, n)
+		}
+	}
+	c.sameSite = canonicalSameSite(p.CookieSameSite)
+	return c
+}
+
+// canonicalSameSite returns "Lax", "Strict" or "None" for any letter case of
+// them, and "" for anything else.
+func canonicalSameSite(s string) string {
+	for _, v := range [...]string{"Lax", "Strict", "None"} {
+		if strings.EqualFold(strings.TrimSpace(s), v) {
+			return v
+		}
+	}
+	return ""
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,292 @@
+package devproxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// spoofable lists the request headers through which a client could claim
+// to have come through a proxy, over HTTPS, or from another address. They
+// are removed from every request before the Policy and the application see
+// it; the proxy then sets X-Forwarded-For, -Host, -Proto and Forwarded
+// itself. Frameworks read several of the rarer ones too (X-Forwarded-Ssl by
+// Rack, Front-End-Https by IIS-era stacks, X-Url-Scheme by Werkzeug's
+// older releases), so leaving any of them through would let a page fake
+// HTTPS.
+var spoofable = []string{
+	"Forwarded",
+	"X-Forwarded-For",
+	"X-Forwarded-Host",
+	"X-Forwarded-Proto",
+	"X-Forwarded-Port",
+	"X-Forwarded-Prefix",
+	"X-Forwarded-Ssl",
+	"X-Forwarded-Scheme",
+	"X-Forwarded-Server",
+	"X-Real-Ip",
+	"X-Client-Ip",
+	"True-Client-Ip",
+	"X-Url-Scheme",
+	"Front-End-Https",
+}
+
+// stripSpoofable removes the spoofable headers.
+func stripSpoofable(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for _, h := range spoofable {
+			delete(r.Header, h)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// proxy forwards requests to the upstream application and watches its
+// answers.
+type proxy struct {
+	s         *Server
+	upstream  *url.URL
+	rp        *httputil.ReverseProxy
+	transport *http.Transport
+	diag      *diagnoser
+	down      atomic.Bool // the last attempt found nothing listening
+	streams   streamSet   // open server-sent event streams
+}
+
+func newProxy(s *Server) *proxy {
+	p := &proxy{s: s, upstream: s.cfg.Upstream, diag: newDiagnoser(s.log)}
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	p.transport = &http.Transport{
+		// Never through an HTTP proxy from the environment: the upstream is
+		// local, and a corporate proxy would only see "localhost".
+		Proxy:       nil,
+		DialContext: dialer.DialContext,
+		// HTTP/1.1 to the upstream: every development server speaks it, and
+		// WebSocket upgrades need it.
+		ForceAttemptHTTP2: false,
+		// Browsers open many parallel requests, and load tests more;
+		// reusing upstream connections is what keeps the proxy fast.
+		MaxIdleConns:        1024,
+		MaxIdleConnsPerHost: 256,
+		// Development servers restart often; a short idle timeout drops
+		// connections to a server that is gone before they are reused.
+		IdleConnTimeout: 30 * time.Second,
+		// Pass compressed bodies through untouched.
+		DisableCompression: true,
+		ReadBufferSize:     32 << 10,
+		WriteBufferSize:    32 << 10,
+	}
+	p.rp = &httputil.ReverseProxy{
+		Rewrite:   p.rewrite,
+		Transport: p.transport,
+		// Flush every write at once: server-sent events, chunked progress
+		// output and long polls must reach the browser as they are
+		// produced. Large bodies are still copied through a fixed buffer,
+		// never held whole in memory.
+		FlushInterval:  -1,
+		BufferPool:     bufferPool{},
+		ModifyResponse: p.modifyResponse,
+		ErrorHandler:   p.errorHandler,
+		ErrorLog:       slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	return p
+}
+
+func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodConnect {
+		// An HTTP/2 extended CONNECT (enabled with GODEBUG=http2xconnect=1)
+		// or a client mistaking this for a forward proxy.
+		http.Error(w, "CONNECT is not supported by httpsguard serve", http.StatusMethodNotAllowed)
+		return
+	}
+	p.rp.ServeHTTP(w, r)
+}
+
+// rewrite builds the upstream request: same path and query, the browser's
+// Host (unless ChangeHost), and forwarded headers that say how the browser
+// reached the proxy. httputil.ReverseProxy has already removed hop-by-hop
+// headers and any X-Forwarded-For/-Host/-Proto from the outbound request.
+func (p *proxy) rewrite(pr *httputil.ProxyRequest) {
+	pr.Out.URL.Scheme = p.upstream.Scheme
+	pr.Out.URL.Host = p.upstream.Host
+	if p.s.cfg.ChangeHost {
+		pr.Out.Host = p.upstream.Host
+	} else {
+		pr.Out.Host = pr.In.Host
+	}
+	pr.SetXForwarded()
+	proto := "http"
+	if pr.In.TLS != nil {
+		proto = "https"
+	}
+	pr.Out.Header["Forwarded"] = []string{forwardedHeader(pr.In.RemoteAddr, pr.In.Host, proto)}
+}
+
+// forwardedHeader formats an RFC 7239 Forwarded element. Values that are not
+// tokens (an IPv6 address, a host with a port) are quoted, as section 6
+// requires.
+func forwardedHeader(remoteAddr, host, proto string) string {
+	var b strings.Builder
+	if ip, _, err := net.SplitHostPort(remoteAddr); err == nil {
+		if strings.Contains(ip, ":") {
+			b.WriteString(`for="[` + ip + `]";`)
+		} else {
+			b.WriteString("for=" + ip + ";")
+		}
+	}
+	if host != "" && isForwardedSafe(host) {
+		if strings.ContainsAny(host, ":[]") {
+			b.WriteString(`host="` + host + `";`)
+		} else {
+			b.WriteString("host=" + host + ";")
+		}
+	}
+	b.WriteString("proto=" + proto)
+	return b.String()
+}
+
+// isForwardedSafe rejects Host values that would need escaping inside a
+// quoted string; net/http has already refused most of them.
+func isForwardedSafe(s string) bool {
+	return !strings.ContainsAny(s, "\"\\;, \t")
+}
+
+// outbound describes how the browser reached the proxy, from the headers
+// rewrite set on the upstream request.
+func outbound(req *http.Request) (proto, host string) {
+	return req.Header.Get("X-Forwarded-Proto"), req.Header.Get("X-Forwarded-Host")
+}
+
+// modifyResponse inspects every upstream answer: it stops redirect loops,
+// removes HSTS (unless asked to keep it) and warns about insecure cookies
+// and redirects.
+func (p *proxy) modifyResponse(resp *http.Response) error {
+	if p.down.CompareAndSwap(true, false) {
+		p.s.log.Info(fmt.Sprintf("the application at %s is answering again", p.upstream.Host), "upstream", p.upstream.Host)
+	}
+	proto, host := outbound(resp.Request)
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		if loc := resp.Header.Get("Location"); loc != "" {
+			if err := p.diag.redirect(resp, proto, host, p.upstream.Host, loc); err != nil {
+				return err
+			}
+		}
+	}
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		resp.Body = p.streams.track(resp.Body)
+	}
+	if !p.s.cfg.HSTS {
+		if v := resp.Header.Get("Strict-Transport-Security"); v != "" {
+			resp.Header.Del("Strict-Transport-Security")
+			if p.diag.once.first("hsts") {
+				p.s.log.Warn(fmt.Sprintf("removed Strict-Transport-Security: %s from the application's responses: browsers other than Chromium would remember it for %s and refuse plain HTTP there for every project; restart with --hsts to keep it", v, hostname(host)),
+					"header", v)
+			}
+		}
+	}
+	if proto == "https" {
+		if cookies := resp.Header.Values("Set-Cookie"); len(cookies) > 0 {
+			p.diag.cookies(cookies, resp.Header)
+		}
+	}
+	return nil
+}
+
+// errorHandler answers when the upstream could not: a redirect loop was
+// stopped, nothing listens on the upstream port, or the connection failed.
+// Every error page is marked no-store, so that a browser does not keep
+// showing an error once the application is back.
+func (p *proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) {
+	var loop *loopError
+	switch {
+	case errors.As(err, &loop):
+		p.diag.reportLoop(loop)
+		writeErrorPage(w, r, loopPage(loop))
+	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
+		// The browser went away; there is nobody to show a page to.
+		w.WriteHeader(http.StatusBadGateway)
+	case isConnRefused(err):
+		if p.down.CompareAndSwap(false, true) {
+			p.s.log.Warn(fmt.Sprintf("the application is not running: nothing listens on %s; start it there (the browser shows a page that reloads until it answers)", p.upstream.Host),
+				"upstream", p.upstream.Host)
+		}
+		writeErrorPage(w, r, downPage(p.upstream.Host, r))
+	default:
+		p.s.log.Warn(fmt.Sprintf("the application at %s failed to answer %s %s: %v", p.upstream.Host, r.Method, r.URL.Path, err),
+			"upstream", p.upstream.Host, "err", err)
+		writeErrorPage(w, r, failedPage(p.upstream.Host, r, err))
+	}
+}
+
+func isConnRefused(err error) bool {
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return true
+	}
+	// "localhost" resolved to no address that answers: every dial failed.
+	var dnsErr *net.DNSError
+	return errors.As(err, &dnsErr) && dnsErr.IsNotFound
+}
+
+// bufferPool recycles the 32 KiB copy buffers of httputil.ReverseProxy so
+// that streaming large bodies allocates nothing per request.
+type bufferPool struct{}
+
+var buffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+func (bufferPool) Get() []byte  { return *buffers.Get().(*[]byte) }
+func (bufferPool) Put(b []byte) { buffers.Put(&b) }
+
+// streamSet tracks open event-stream bodies so that shutdown can end them:
+// closing the upstream body ends httputil.ReverseProxy's copy, and with it
+// the request, which http.Server.Shutdown is waiting for.
+type streamSet struct {
+	mu   sync.Mutex
+	open map[*trackedBody]struct{}
+}
+
+type trackedBody struct {
+	io.ReadCloser
+	set  *streamSet
+	once sync.Once
+}
+
+func (s *streamSet) track(body io.ReadCloser) io.ReadCloser {
+	b := &trackedBody{ReadCloser: body, set: s}
+	s.mu.Lock()
+	if s.open == nil {
+		s.open = map[*trackedBody]struct{}{}
+	}
+	s.open[b] = struct{}{}
+	s.mu.Unlock()
+	return b
+}
+
+func (b *trackedBody) Close() error {
+	b.set.mu.Lock()
+	delete(b.set.open, b)
+	b.set.mu.Unlock()
+	var err error
+	b.once.Do(func() { err = b.ReadCloser.Close() })
+	return err
+}
+
+func (s *streamSet) closeAll() {
+	s.mu.Lock()
+	open := s.open
+	s.open = nil
+	s.mu.Unlock()
+	for b := range open {
+		b.once.Do(func() { b.ReadCloser.Close() })
+	}
+}

@@ -1,0 +1,268 @@
+package httpsguard
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// envVar ties one HTTPSGUARD_* variable to the Policy field(s) it sets.
+type envVar struct {
+	name   string
+	field  string // the Policy field, as FieldError.Field names it
+	fields string // how the settings table names the field(s)
+	def    string // the value an unset variable means
+	get    func(p *Policy) string
+	set    func(p *Policy, v string) error
+}
+
+// Words that turn off a header whose variable has a default.
+const off = "off"
+
+// envVars lists every variable in the order "httpsguard policy" shows them.
+var envVars = []envVar{
+	{name: "HTTPSGUARD_SSL_REDIRECT", field: "SSLRedirect", def: "false",
+		get: func(p *Policy) string { return strconv.FormatBool(p.SSLRedirect) },
+		set: func(p *Policy, v string) (err error) { p.SSLRedirect, err = parseBool(v); return }},
+	{name: "HTTPSGUARD_SSL_HOST", field: "SSLHost",
+		get: func(p *Policy) string { return p.SSLHost },
+		set: func(p *Policy, v string) error { p.SSLHost = v; return nil }},
+	{name: "HTTPSGUARD_REDIRECT_EXEMPT", field: "RedirectExempt",
+		get: func(p *Policy) string { return strings.Join(p.RedirectExempt, ",") },
+		set: func(p *Policy, v string) error { p.RedirectExempt = parseList(v); return nil }},
+	{name: "HTTPSGUARD_PROXY_SSL_HEADER", field: "ProxySSLHeader", fields: "ProxySSLHeader, ProxySSLValue",
+		get: func(p *Policy) string {
+			if p.ProxySSLHeader == "" && p.ProxySSLValue == "" {
+				return ""
+			}
+			return p.ProxySSLHeader + ": " + p.ProxySSLValue
+		},
+		set: func(p *Policy, v string) error {
+			name, value, ok := strings.Cut(v, ":")
+			if !ok {
+				return errors.New(`must be "Header-Name: value", such as "X-Forwarded-Proto: https"`)
+			}
+			p.ProxySSLHeader, p.ProxySSLValue = strings.TrimSpace(name), strings.TrimSpace(value)
+			return nil
+		}},
+	{name: "HTTPSGUARD_TRUSTED_PROXIES", field: "TrustedProxies",
+		get: func(p *Policy) string { return strings.Join(p.TrustedProxies, ",") },
+		set: func(p *Policy, v string) error { p.TrustedProxies = parseList(v); return nil }},
+	{name: "HTTPSGUARD_HSTS_SECONDS", field: "HSTSSeconds", def: "0",
+		get: func(p *Policy) string { return strconv.Itoa(p.HSTSSeconds) },
+		set: func(p *Policy, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return errors.New("not a whole number of seconds (31536000 is one year)")
+			}
+			p.HSTSSeconds = n
+			return nil
+		}},
+	{name: "HTTPSGUARD_HSTS_INCLUDE_SUBDOMAINS", field: "HSTSIncludeSubdomains", def: "false",
+		get: func(p *Policy) string { return strconv.FormatBool(p.HSTSIncludeSubdomains) },
+		set: func(p *Policy, v string) (err error) { p.HSTSIncludeSubdomains, err = parseBool(v); return }},
+	{name: "HTTPSGUARD_HSTS_PRELOAD", field: "HSTSPreload", def: "false",
+		get: func(p *Policy) string { return strconv.FormatBool(p.HSTSPreload) },
+		set: func(p *Policy, v string) (err error) { p.HSTSPreload, err = parseBool(v); return }},
+	{name: "HTTPSGUARD_CONTENT_TYPE_NOSNIFF", field: "ContentTypeNosniff", def: "true",
+		get: func(p *Policy) string { return strconv.FormatBool(p.ContentTypeNosniff) },
+		set: func(p *Policy, v string) (err error) { p.ContentTypeNosniff, err = parseBool(v); return }},
+	{name: "HTTPSGUARD_FRAME_OPTIONS", field: "FrameOptions", def: "DENY",
+		get: func(p *Policy) string { return orOff(p.FrameOptions) },
+		set: func(p *Policy, v string) error { p.FrameOptions = offToEmpty(v); return nil }},
+	{name: "HTTPSGUARD_REFERRER_POLICY", field: "ReferrerPolicy", def: "same-origin",
+		get: func(p *Policy) string { return orOff(p.ReferrerPolicy) },
+		set: func(p *Policy, v string) error { p.ReferrerPolicy = offToEmpty(v); return nil }},
+	{name: "HTTPSGUARD_CROSS_ORIGIN_OPENER_POLICY", field: "CrossOriginOpenerPolicy", def: "same-origin",
+		get: func(p *Policy) string { return orOff(p.CrossOriginOpenerPolicy) },
+		set: func(p *Policy, v string) error { p.CrossOriginOpenerPolicy = offToEmpty(v); return nil }},
+	{name: "HTTPSGUARD_CSP", field: "ContentSecurityPolicy",
+		get: func(p *Policy) string { return p.ContentSecurityPolicy },
+		set: func(p *Policy, v string) error { p.ContentSecurityPolicy = offToEmpty(v); return nil }},
+	{name: "HTTPSGUARD_PERMISSIONS_POLICY", field: "PermissionsPolicy",
+		get: func(p *Policy) string { return p.PermissionsPolicy },
+		set: func(p *Policy, v string) error { p.PermissionsPolicy = offToEmpty(v); return nil }},
+	{name: "HTTPSGUARD_SECURE_COOKIES", field: "SecureCookies",
+		get: func(p *Policy) string { return strings.Join(p.SecureCookies, ",") },
+		set: func(p *Policy, v string) error { p.SecureCookies = parseList(v); return nil }},
+	{name: "HTTPSGUARD_HTTPONLY_COOKIES", field: "HTTPOnlyCookies",
+		get: func(p *Policy) string { return strings.Join(p.HTTPOnlyCookies, ",") },
+		set: func(p *Policy, v string) error { p.HTTPOnlyCookies = parseList(v); return nil }},
+	{name: "HTTPSGUARD_COOKIE_SAMESITE", field: "CookieSameSite",
+		get: func(p *Policy) string { return p.CookieSameSite },
+		set: func(p *Policy, v string) error {
+			p.CookieSameSite = offToEmpty(v)
+			if c := canonicalSameSite(p.CookieSameSite); c != "" {
+				p.CookieSameSite = c
+			}
+			return nil
+		}},
+	{name: "HTTPSGUARD_ALLOWED_HOSTS", field: "AllowedHosts",
+		get: func(p *Policy) string { return strings.Join(p.AllowedHosts, ",") },
+		set: func(p *Policy, v string) error { p.AllowedHosts = parseList(v); return nil }},
+	{name: "HTTPSGUARD_DEVELOPMENT", field: "Development", def: "false",
+		get: func(p *Policy) string { return strconv.FormatBool(p.Development) },
+		set: func(p *Policy, v string) (err error) { p.Development, err = parseBool(v); return }},
+}
+
+// EnvVars returns the names of the environment variables PolicyFromEnv
+// reads, in a stable order.
+func EnvVars() []string {
+	names := make([]string, len(envVars))
+	for i, v := range envVars {
+		names[i] = v.name
+	}
+	return names
+}
+
+// PolicyFromEnv reads a Policy from the HTTPSGUARD_* environment variables
+// (see EnvVars). Unset or empty variables take Django 3.2's defaults where
+// Django has one (nosniff on, X-Frame-Options DENY, Referrer-Policy and
+// Cross-Origin-Opener-Policy same-origin) and are off otherwise; "off" turns
+// a defaulted header off. Booleans accept true/false, 1/0, yes/no and on/off;
+// lists are comma-separated. The policy is validated as New validates it,
+// and every invalid value is reported as a *FieldError naming the variable
+// and the value.
+func PolicyFromEnv() (Policy, error) { return PolicyFromLookup(os.LookupEnv) }
+
+// PolicyFromLookup is PolicyFromEnv reading variables through lookup, which
+// has the signature of os.LookupEnv; tests and configuration layers pass
+// their own. A variable that is set but empty counts as unset, so
+// "HTTPSGUARD_X=" in a compose file does not silently disable a default.
+func PolicyFromLookup(lookup func(string) (string, bool)) (Policy, error) {
+	if lookup == nil {
+		lookup = func(string) (string, bool) { return "", false }
+	}
+	var p Policy
+	var errs []*FieldError
+	raws := map[string]string{}
+	for _, v := range envVars {
+		raw, ok := lookup(v.name)
+		raws[v.name] = raw
+		val := strings.TrimSpace(raw)
+		if !ok || val == "" {
+			val = v.def
+		}
+		if val == "" {
+			continue
+		}
+		if err := v.set(&p, val); err != nil {
+			errs = append(errs, &FieldError{Field: v.field, Env: v.name, Value: raw, Err: err})
+		}
+	}
+	reported := map[string]bool{}
+	for _, e := range errs {
+		reported[e.Env] = true
+	}
+	for _, e := range p.validate() {
+		if e.Env = envNameFor(e.Field); reported[e.Env] {
+			continue // the value did not even parse; that error says enough
+		}
+		// Show what the user wrote; for lists, the offending element is
+		// more useful than the whole list.
+		if !isListVar(e.Env) {
+			e.Value = raws[e.Env]
+		}
+		errs = append(errs, e)
+	}
+	if len(errs) > 0 {
+		return p, joinFieldErrors("httpsguard: invalid environment", errs, fieldLabel)
+	}
+	return p, nil
+}
+
+func isListVar(name string) bool {
+	switch name {
+	case "HTTPSGUARD_REDIRECT_EXEMPT", "HTTPSGUARD_TRUSTED_PROXIES", "HTTPSGUARD_SECURE_COOKIES",
+		"HTTPSGUARD_HTTPONLY_COOKIES", "HTTPSGUARD_ALLOWED_HOSTS":
+		return true
+	}
+	return false
+}
+
+// envNameFor returns the variable that sets a Policy field.
+func envNameFor(field string) string {
+	if field == "ProxySSLValue" {
+		field = "ProxySSLHeader"
+	}
+	for _, v := range envVars {
+		if v.field == field {
+			return v.name
+		}
+	}
+	return ""
+}
+
+// Setting is one row of a policy as environment variables: the Policy
+// field, the variable that sets it, and the value that reproduces it.
+type Setting struct {
+	Field string `json:"field"`
+	Env   string `json:"env"`
+	Value string `json:"value"`
+}
+
+// Settings returns p as one Setting per environment variable, in EnvVars
+// order. Setting every variable to its Value reproduces p through
+// PolicyFromEnv, except for a list element that itself contains a comma.
+func (p Policy) Settings() []Setting {
+	out := make([]Setting, len(envVars))
+	for i, v := range envVars {
+		f := v.fields
+		if f == "" {
+			f = v.field
+		}
+		out[i] = Setting{Field: f, Env: v.name, Value: v.get(&p)}
+	}
+	return out
+}
+
+// Environ returns p as "NAME=value" lines, the form of os.Environ and of a
+// .env file.
+func (p Policy) Environ() []string {
+	s := p.Settings()
+	out := make([]string, len(s))
+	for i, v := range s {
+		out[i] = v.Env + "=" + v.Value
+	}
+	return out
+}
+
+// String returns p as environment-variable lines (see Environ).
+func (p Policy) String() string { return strings.Join(p.Environ(), "\n") }
+
+func parseBool(v string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "true", "1", "yes", "on":
+		return true, nil
+	case "false", "0", "no", "off":
+		return false, nil
+	}
+	return false, fmt.Errorf("not a boolean: use true or false")
+}
+
+// parseList splits a comma-separated list, dropping empty elements.
+func parseList(v string) []string {
+	var out []string
+	for _, e := range strings.Split(v, ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func offToEmpty(v string) string {
+	if strings.EqualFold(strings.TrimSpace(v), off) {
+		return ""
+	}
+	return v
+}
+
+func orOff(v string) string {
+	if v == "" {
+		return off
+	}
+	return v
+}

@@ -1,0 +1,123 @@
+package httpsguard
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func lookupMap(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) {
+		v, ok := m[k]
+		return v, ok
+	}
+}
+
+func TestPolicyFromLookupDefaults(t *testing.T) {
+	p, err := PolicyFromLookup(lookupMap(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Policy{ContentTypeNosniff: true, FrameOptions: "DENY", ReferrerPolicy: "same-origin", CrossOriginOpenerPolicy: "same-origin"}
+	if !reflect.DeepEqual(p, want) {
+		t.Errorf("defaults:\n%v\nwant\n%v", p, want)
+	}
+	// Empty counts as unset.
+	empty := map[string]string{}
+	for _, n := range EnvVars() {
+		empty[n] = ""
+	}
+	if p2, err := PolicyFromLookup(lookupMap(empty)); err != nil || !reflect.DeepEqual(p2, want) {
+		t.Errorf("all empty: %v, %v", p2, err)
+	}
+}
+
+func TestPolicyFromLookupValues(t *testing.T) {
+	env := map[string]string{
+		"HTTPSGUARD_SSL_REDIRECT":               "TRUE",
+		"HTTPSGUARD_SSL_HOST":                   "secure.example.com",
+		"HTTPSGUARD_REDIRECT_EXEMPT":            `^health$, ^api/hooks/`,
+		"HTTPSGUARD_PROXY_SSL_HEADER":           "X-Forwarded-Proto: https",
+		"HTTPSGUARD_TRUSTED_PROXIES":            "10.0.0.0/8, 127.0.0.1,unix",
+		"HTTPSGUARD_HSTS_SECONDS":               "63072000",
+		"HTTPSGUARD_HSTS_INCLUDE_SUBDOMAINS":    "1",
+		"HTTPSGUARD_HSTS_PRELOAD":               "yes",
+		"HTTPSGUARD_CONTENT_TYPE_NOSNIFF":       "0",
+		"HTTPSGUARD_FRAME_OPTIONS":              "off",
+		"HTTPSGUARD_REFERRER_POLICY":            "no-referrer, strict-origin-when-cross-origin",
+		"HTTPSGUARD_CROSS_ORIGIN_OPENER_POLICY": "OFF",
+		"HTTPSGUARD_CSP":                        "default-src 'self'; script-src 'nonce-{nonce}'",
+		"HTTPSGUARD_PERMISSIONS_POLICY":         "camera=(), geolocation=()",
+		"HTTPSGUARD_SECURE_COOKIES":             "*",
+		"HTTPSGUARD_HTTPONLY_COOKIES":           "sessionid,",
+		"HTTPSGUARD_COOKIE_SAMESITE":            "lax",
+		"HTTPSGUARD_ALLOWED_HOSTS":              "example.com,.example.com",
+		"HTTPSGUARD_DEVELOPMENT":                "false",
+	}
+	p, err := PolicyFromLookup(lookupMap(env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Policy{
+		SSLRedirect: true, SSLHost: "secure.example.com", RedirectExempt: []string{"^health$", "^api/hooks/"},
+		ProxySSLHeader: "X-Forwarded-Proto", ProxySSLValue: "https", TrustedProxies: []string{"10.0.0.0/8", "127.0.0.1", "unix"},
+		HSTSSeconds: 63072000, HSTSIncludeSubdomains: true, HSTSPreload: true,
+		ReferrerPolicy:        "no-referrer, strict-origin-when-cross-origin",
+		ContentSecurityPolicy: "default-src 'self'; script-src 'nonce-{nonce}'", PermissionsPolicy: "camera=(), geolocation=()",
+		SecureCookies: []string{"*"}, HTTPOnlyCookies: []string{"sessionid"}, CookieSameSite: "Lax",
+		AllowedHosts: []string{"example.com", ".example.com"},
+	}
+	if !reflect.DeepEqual(p, want) {
+		t.Errorf("got\n%v\nwant\n%v", p, want)
+	}
+
+	// Round trip: the Environ rendering reproduces the policy.
+	back := map[string]string{}
+	for _, kv := range p.Environ() {
+		k, v, _ := strings.Cut(kv, "=")
+		back[k] = v
+	}
+	if p2, err := PolicyFromLookup(lookupMap(back)); err != nil || !reflect.DeepEqual(p2, p) {
+		t.Errorf("round trip: %v, %v\n%v", err, p2, p)
+	}
+	if len(p.Settings()) != len(EnvVars()) {
+		t.Error("Settings and EnvVars disagree")
+	}
+}
+
+func TestPolicyFromLookupErrors(t *testing.T) {
+	for _, tc := range []struct {
+		env   map[string]string
+		names []string // variables the error must name, with their values
+	}{
+		{map[string]string{"HTTPSGUARD_HSTS_SECONDS": "a year"}, []string{`HTTPSGUARD_HSTS_SECONDS="a year"`}},
+		{map[string]string{"HTTPSGUARD_HSTS_SECONDS": "-5"}, []string{`HTTPSGUARD_HSTS_SECONDS="-5"`}},
+		{map[string]string{"HTTPSGUARD_SSL_REDIRECT": "sure"}, []string{`HTTPSGUARD_SSL_REDIRECT="sure"`}},
+		{map[string]string{"HTTPSGUARD_PROXY_SSL_HEADER": "X-Forwarded-Proto"}, []string{`HTTPSGUARD_PROXY_SSL_HEADER="X-Forwarded-Proto"`}},
+		{map[string]string{"HTTPSGUARD_PROXY_SSL_HEADER": "X-Forwarded-Proto:"}, []string{`HTTPSGUARD_PROXY_SSL_HEADER="X-Forwarded-Proto:"`}},
+		{map[string]string{"HTTPSGUARD_TRUSTED_PROXIES": "10.0.0.0/8,10.0.0.0/99"}, []string{`HTTPSGUARD_TRUSTED_PROXIES="10.0.0.0/99"`}},
+		{map[string]string{"HTTPSGUARD_FRAME_OPTIONS": "ALLOWALL"}, []string{`HTTPSGUARD_FRAME_OPTIONS="ALLOWALL"`}},
+		{map[string]string{"HTTPSGUARD_REDIRECT_EXEMPT": "(x"}, []string{`HTTPSGUARD_REDIRECT_EXEMPT="(x"`}},
+		{map[string]string{"HTTPSGUARD_SSL_HOST": "https://example.com/"}, []string{`HTTPSGUARD_SSL_HOST="https://example.com/"`}},
+		{map[string]string{"HTTPSGUARD_COOKIE_SAMESITE": "loose"}, []string{`HTTPSGUARD_COOKIE_SAMESITE="loose"`}},
+		{map[string]string{"HTTPSGUARD_ALLOWED_HOSTS": "*.example.com"}, []string{`HTTPSGUARD_ALLOWED_HOSTS="*.example.com"`}},
+		{map[string]string{"HTTPSGUARD_HSTS_SECONDS": "x", "HTTPSGUARD_HSTS_PRELOAD": "maybe"},
+			[]string{`HTTPSGUARD_HSTS_SECONDS="x"`, `HTTPSGUARD_HSTS_PRELOAD="maybe"`}},
+	} {
+		_, err := PolicyFromLookup(lookupMap(tc.env))
+		if err == nil {
+			t.Errorf("%v: no error", tc.env)
+			continue
+		}
+		var fe *FieldError
+		if !errors.As(err, &fe) || fe.Env == "" {
+			t.Errorf("%v: error %v is not a *FieldError naming the variable", tc.env, err)
+		}
+		for _, n := range tc.names {
+			if !strings.Contains(err.Error(), n) {
+				t.Errorf("%v: error %q does not contain %s", tc.env, err, n)
+			}
+		}
+	}
+}

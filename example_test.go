@@ -1,0 +1,136 @@
+package httpsguard_test
+
+import (
+	"fmt"
+	"html/template"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+
+	"github.com/httpsguard/httpsguard"
+)
+
+func Example() {
+	policy, err := httpsguard.PolicyFromEnv() // HTTPSGUARD_* variables, Django's defaults
+	if err != nil {
+		log.Fatal(err) // names the variable and the value
+	}
+	guard, err := httpsguard.New(policy)
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "hello")
+	})
+	srv := &http.Server{Addr: ":8000", Handler: guard.Handler(mux)}
+	_ = srv // srv.ListenAndServe()
+}
+
+func ExampleNew() {
+	guard, err := httpsguard.New(httpsguard.Policy{
+		SSLRedirect:           true,
+		HSTSSeconds:           63072000,
+		HSTSIncludeSubdomains: true,
+		HSTSPreload:           true,
+		ProxySSLHeader:        "X-Forwarded-Proto",
+		ProxySSLValue:         "https",
+		TrustedProxies:        []string{"10.0.0.0/8"},
+		ContentTypeNosniff:    true,
+		FrameOptions:          "DENY",
+		ReferrerPolicy:        "same-origin",
+		SecureCookies:         []string{"*"},
+		HTTPOnlyCookies:       []string{"sessionid"},
+		CookieSameSite:        "Lax",
+		AllowedHosts:          []string{"example.com", ".example.com"},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	h := guard.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.SetCookie(w, &http.Cookie{Name: "sessionid", Value: "abc"})
+	}))
+
+	// A plain-HTTP POST is redirected with 308, which keeps the method.
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "http://example.com/login?next=/", nil))
+	fmt.Println(w.Code, w.Header().Get("Location"))
+
+	// The TLS proxy's request is secure: HSTS and a hardened cookie.
+	r := httptest.NewRequest(http.MethodGet, "http://www.example.com/", nil)
+	r.RemoteAddr = "10.0.0.5:41234"
+	r.Header.Set("X-Forwarded-Proto", "https")
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	fmt.Println(w.Header().Get("Strict-Transport-Security"))
+	fmt.Println(w.Header().Get("Set-Cookie"))
+	// Output:
+	// 308 https://example.com/login?next=/
+	// max-age=63072000; includeSubDomains; preload
+	// sessionid=abc; Secure; HttpOnly; SameSite=Lax
+}
+
+func ExampleNonce() {
+	guard, err := httpsguard.New(httpsguard.Policy{
+		ContentSecurityPolicy: "script-src 'nonce-{nonce}' 'strict-dynamic'; object-src 'none'; base-uri 'none'",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	page := template.Must(template.New("").Parse(`<script nonce="{{.}}">init()</script>`))
+	h := guard.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = page.Execute(w, httpsguard.Nonce(r.Context()))
+	}))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
+	nonce := w.Body.String()[len(`<script nonce="`) : len(`<script nonce="`)+24]
+	fmt.Println(w.Header().Get("Content-Security-Policy") ==
+		"script-src 'nonce-"+nonce+"' 'strict-dynamic'; object-src 'none'; base-uri 'none'")
+	// Output: true
+}
+
+func ExampleExemptFrameOptions() {
+	guard, _ := httpsguard.New(httpsguard.Policy{FrameOptions: "DENY"})
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {})
+	mux.HandleFunc("/embed/", func(w http.ResponseWriter, r *http.Request) {
+		httpsguard.ExemptFrameOptions(w) // this widget is meant to be framed
+	})
+	h := guard.Handler(mux)
+	for _, path := range []string{"/", "/embed/map"} {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil))
+		fmt.Printf("%s: %q\n", path, w.Header().Get("X-Frame-Options"))
+	}
+	// Output:
+	// /: "DENY"
+	// /embed/map: ""
+}
+
+func ExamplePolicy_Check() {
+	p := httpsguard.Policy{
+		SSLRedirect:           true,
+		HSTSSeconds:           300,
+		HSTSIncludeSubdomains: true,
+		ProxySSLHeader:        "X-Forwarded-Proto",
+		ProxySSLValue:         "https",
+		ContentTypeNosniff:    true,
+		FrameOptions:          "SAMEORIGIN",
+	}
+	for _, f := range p.Check() {
+		fmt.Println(strings.TrimSpace(fmt.Sprintf("%s %-7s %s", f.ID, f.Severity, f.Django)))
+	}
+	// Output:
+	// HG112 warning
+	// HG114 warning security.W021
+	// HG121 warning
+	// HG133 warning security.W019
+	// HG135 warning security.W022
+	// HG137 warning
+	// HG139 info
+	// HG143 info
+	// HG151 warning security.W012, security.W016
+	// HG153 warning security.W015
+	// HG161 warning security.W020
+}

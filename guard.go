@@ -1,0 +1,298 @@
+package httpsguard
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Guard is a compiled Policy. It is safe for concurrent use; one Guard can
+// wrap any number of handlers.
+type Guard struct {
+	policy Policy
+
+	hosts    *hostMatcher // nil when AllowedHosts is empty
+	proxy    proxyTrust
+	redirect bool
+	sslHost  string
+	exempt   []*regexp.Regexp
+
+	hsts    []string // nil when off
+	headers []fixedHeader
+	// csp is the Content-Security-Policy split around "{nonce}"; len 1
+	// without a placeholder (then it is also in headers), 0 when off.
+	csp     []string
+	cookies cookieRules
+}
+
+// fixedHeader is a header whose value is the same on every response. The
+// value slice is shared by all responses with a capacity of one, so a
+// handler appending to it gets a copy.
+type fixedHeader struct {
+	name string // canonical
+	vals []string
+}
+
+// The headers the Guard writes, in canonical form so map lookups need no
+// conversion.
+const (
+	hdrHSTS              = "Strict-Transport-Security"
+	hdrNosniff           = "X-Content-Type-Options"
+	hdrFrameOptions      = "X-Frame-Options"
+	hdrReferrerPolicy    = "Referrer-Policy"
+	hdrCOOP              = "Cross-Origin-Opener-Policy"
+	hdrCSP               = "Content-Security-Policy"
+	hdrPermissionsPolicy = "Permissions-Policy"
+)
+
+// NoncePlaceholder is replaced, in Policy.ContentSecurityPolicy, by the
+// request's nonce: write "script-src 'nonce-{nonce}'".
+const NoncePlaceholder = "{nonce}"
+
+// New validates p and compiles it into a Guard. Every invalid value is an
+// error naming the Policy field and the value; several are joined.
+func New(p Policy) (*Guard, error) {
+	if errs := p.validate(); len(errs) > 0 {
+		return nil, joinFieldErrors("httpsguard: invalid policy", errs, fieldLabel)
+	}
+	g := &Guard{policy: p.clone()}
+	if len(p.AllowedHosts) > 0 {
+		g.hosts, _ = compileHosts(p.AllowedHosts) // validate checked every pattern
+	}
+	if name, value := strings.TrimSpace(p.ProxySSLHeader), strings.TrimSpace(p.ProxySSLValue); name != "" {
+		g.proxy.header = http.CanonicalHeaderKey(name)
+		g.proxy.value = value
+		g.proxy.forwardedOnly = g.proxy.header == "Forwarded"
+	}
+	if len(p.TrustedProxies) > 0 {
+		g.proxy.restricted = true
+		g.proxy.prefixes, g.proxy.unix, _ = compileTrustedProxies(p.TrustedProxies)
+	}
+	for _, e := range p.RedirectExempt {
+		g.exempt = append(g.exempt, regexp.MustCompile(e)) // validated
+	}
+	g.redirect = p.SSLRedirect && !p.Development
+	g.sslHost = strings.TrimSpace(p.SSLHost)
+
+	if p.HSTSSeconds > 0 && !p.Development {
+		g.hsts = one(hstsValue(p))
+	}
+	if p.ContentTypeNosniff {
+		g.headers = append(g.headers, fixedHeader{hdrNosniff, one("nosniff")})
+	}
+	if v := canonicalFrameOptions(p.FrameOptions); v != "" {
+		g.headers = append(g.headers, fixedHeader{hdrFrameOptions, one(v)})
+	}
+	if v := normalizeReferrerPolicy(p.ReferrerPolicy); v != "" {
+		g.headers = append(g.headers, fixedHeader{hdrReferrerPolicy, one(v)})
+	}
+	if v := strings.TrimSpace(p.CrossOriginOpenerPolicy); v != "" {
+		g.headers = append(g.headers, fixedHeader{hdrCOOP, one(v)})
+	}
+	if v := strings.TrimSpace(p.PermissionsPolicy); v != "" {
+		g.headers = append(g.headers, fixedHeader{hdrPermissionsPolicy, one(v)})
+	}
+	if v := strings.TrimSpace(p.ContentSecurityPolicy); v != "" {
+		g.csp = strings.Split(v, NoncePlaceholder)
+		if len(g.csp) == 1 {
+			g.headers = append(g.headers, fixedHeader{hdrCSP, one(v)})
+		}
+	}
+	if !p.Development {
+		g.cookies = cookieRulesFor(p)
+	}
+	return g, nil
+}
+
+func one(v string) []string { return []string{v} }
+
+func hstsValue(p Policy) string {
+	v := "max-age=" + strconv.Itoa(p.HSTSSeconds)
+	if p.HSTSIncludeSubdomains {
+		v += "; includeSubDomains"
+	}
+	if p.HSTSPreload {
+		v += "; preload"
+	}
+	return v
+}
+
+// Policy returns the policy g was built from.
+func (g *Guard) Policy() Policy { return g.policy.clone() }
+
+// Handler returns next wrapped in the policy: requests for a Host outside
+// AllowedHosts get 400, insecure requests are redirected to HTTPS, and every
+// response gets the policy's headers and cookie attributes.
+//
+// The headers are added when the response header is written, so next can
+// still set its own, which win. Set-Cookie values are rewritten in place in
+// the response's header map; http.SetCookie and Header.Add give every
+// response its own values, but a handler that assigns one []string to
+// several responses' headers must not do so concurrently.
+func (g *Guard) Handler(next http.Handler) http.Handler {
+	return &handler{g: g, next: next}
+}
+
+type handler struct {
+	g    *Guard
+	next http.Handler
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	g := h.g
+	if g.hosts != nil && !g.hosts.match(r.Host) {
+		rw := getWriter(w, g, g.IsSecure(r))
+		http.Error(rw, "400 Bad Request: the Host header names a host this server does not serve", http.StatusBadRequest)
+		putWriter(rw)
+		return
+	}
+	secure := g.IsSecure(r)
+	if g.redirect && !secure && !g.isExempt(r.URL.Path) {
+		g.redirectToHTTPS(w, r)
+		return
+	}
+	rw := getWriter(w, g, secure)
+	if len(g.csp) > 1 {
+		nonce, csp := newNonceCSP(g.csp)
+		rw.csp = csp
+		r = r.WithContext(&nonceContext{Context: r.Context(), nonce: nonce})
+	}
+	h.next.ServeHTTP(rw, r)
+	if !rw.wroteHeader && !rw.hijacked {
+		// The handler wrote nothing; net/http will send a 200 with this
+		// header map when we return.
+		rw.wroteHeader = true
+		g.finish(rw)
+	}
+	putWriter(rw)
+}
+
+// IsSecure reports whether r reached the site over HTTPS: it arrived over
+// TLS, or a trusted proxy's header says the client used HTTPS. Handlers that
+// build absolute URLs can use it instead of r.TLS.
+func (g *Guard) IsSecure(r *http.Request) bool {
+	return r.TLS != nil || g.proxy.secure(r)
+}
+
+func (g *Guard) isExempt(path string) bool {
+	if len(g.exempt) == 0 {
+		return false
+	}
+	p := strings.TrimLeft(path, "/")
+	for _, re := range g.exempt {
+		if re.MatchString(p) {
+			return true
+		}
+	}
+	return false
+}
+
+// redirectToHTTPS sends r to the same URL over HTTPS. GET and HEAD get 301,
+// as Django does; other methods get 308, which keeps the method and body
+// where a 301 lets browsers turn a POST into a GET.
+func (g *Guard) redirectToHTTPS(w http.ResponseWriter, r *http.Request) {
+	host := g.sslHost
+	if host == "" {
+		host = r.Host
+		if _, ok := splitHost(host); !ok {
+			// Never echo a Host that could carry a path, userinfo or
+			// header injection into Location.
+			rw := getWriter(w, g, false)
+			http.Error(rw, "400 Bad Request: invalid Host header", http.StatusBadRequest)
+			putWriter(rw)
+			return
+		}
+	}
+	code := http.StatusPermanentRedirect
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		code = http.StatusMovedPermanently
+	}
+	uri := r.URL.RequestURI()
+	if !strings.HasPrefix(uri, "/") {
+		uri = "/" // "OPTIONS *" and absolute-form oddities
+	}
+	rw := getWriter(w, g, false)
+	http.Redirect(rw, r, "https://"+host+uri, code)
+	putWriter(rw)
+}
+
+// finish applies the policy to the response header just before it is sent.
+func (g *Guard) finish(rw *responseWriter) {
+	h := rw.w.Header()
+	if rw.secure && g.hsts != nil {
+		setDefault(h, hdrHSTS, g.hsts)
+	}
+	for _, fh := range g.headers {
+		if fh.name == hdrFrameOptions && rw.frameExempt {
+			continue
+		}
+		setDefault(h, fh.name, fh.vals)
+	}
+	if rw.csp != nil {
+		setDefault(h, hdrCSP, rw.csp)
+	}
+	if g.cookies.enabled() {
+		g.cookies.rewrite(h)
+	}
+}
+
+// setDefault sets h[name] unless the handler set it, even to nil.
+func setDefault(h http.Header, name string, vals []string) {
+	if _, ok := h[name]; !ok {
+		h[name] = vals
+	}
+}
+
+// newNonceCSP returns a fresh nonce and the CSP with every placeholder
+// replaced by it. The nonce is a substring of the CSP value, so the two cost
+// one allocation (plus the slice holding the header value).
+func newNonceCSP(parts []string) (nonce string, header []string) {
+	var raw [16]byte
+	_, _ = rand.Read(raw[:]) // crypto/rand.Read never fails (Go 1.24+).
+	var enc [24]byte
+	base64.StdEncoding.Encode(enc[:], raw[:])
+
+	n := len(enc) * (len(parts) - 1)
+	for _, p := range parts {
+		n += len(p)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString(parts[0])
+	for _, p := range parts[1:] {
+		b.Write(enc[:])
+		b.WriteString(p)
+	}
+	v := b.String()
+	return v[len(parts[0]) : len(parts[0])+len(enc)], []string{v}
+}
+
+// nonceContext carries the request's CSP nonce. It is its own type, rather
+// than context.WithValue, so the nonce needs no separate allocation.
+type nonceContext struct {
+	context.Context
+	nonce string
+}
+
+type nonceKey struct{}
+
+func (c *nonceContext) Value(key any) any {
+	if key == (nonceKey{}) {
+		return c.nonce
+	}
+	return c.Context.Value(key)
+}
+
+// Nonce returns the Content-Security-Policy nonce of the request whose
+// context is ctx, for use in <script nonce="..."> and <style nonce="...">.
+// It is "" when the Guard's policy has no "{nonce}" placeholder or the
+// request did not pass through a Guard. Every request gets a new 128-bit
+// nonce.
+func Nonce(ctx context.Context) string {
+	s, _ := ctx.Value(nonceKey{}).(string)
+	return s
+}

@@ -1,0 +1,70 @@
+package localca
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+)
+
+// EnvCARoot names the environment variable that overrides the CA directory.
+const EnvCARoot = "HTTPSGUARD_CAROOT"
+
+// DefaultDir returns the directory that holds the local CA: $HTTPSGUARD_CAROOT
+// when set, else the user's data directory for the platform (see DirFromEnv).
+func DefaultDir() (string, error) {
+	return DirFromEnv(os.Getenv)
+}
+
+// DirFromEnv is DefaultDir reading the environment through getenv, so
+// commands and tests can supply their own environment. The directory is:
+//
+//   - $HTTPSGUARD_CAROOT, made absolute, when set;
+//   - on Windows, %LocalAppData%\httpsguard;
+//   - on macOS, ~/Library/Application Support/httpsguard;
+//   - elsewhere, $XDG_DATA_HOME/httpsguard when XDG_DATA_HOME is an absolute
+//     path (the XDG specification says to ignore relative ones), else
+//     ~/.local/share/httpsguard.
+func DirFromEnv(getenv func(string) string) (string, error) {
+	return dirFor(runtime.GOOS, getenv)
+}
+
+func dirFor(goos string, getenv func(string) string) (string, error) {
+	if d := getenv(EnvCARoot); d != "" {
+		abs, err := filepath.Abs(d)
+		if err != nil {
+			return "", fmt.Errorf("%s=%q: %w", EnvCARoot, d, err)
+		}
+		return abs, nil
+	}
+	home := func() (string, error) {
+		if h := getenv("HOME"); h != "" {
+			return h, nil
+		}
+		return "", errors.New("cannot find the CA directory: HOME is not set; set " + EnvCARoot + " to choose one")
+	}
+	switch goos {
+	case "windows":
+		d := getenv("LocalAppData")
+		if d == "" {
+			return "", errors.New("cannot find the CA directory: %LocalAppData% is not set; set " + EnvCARoot + " to choose one")
+		}
+		return filepath.Join(d, "httpsguard"), nil
+	case "darwin", "ios":
+		h, err := home()
+		if err != nil {
+			return "", err
+		}
+		return filepath.Join(h, "Library", "Application Support", "httpsguard"), nil
+	default:
+		if d := getenv("XDG_DATA_HOME"); d != "" && filepath.IsAbs(d) {
+			return filepath.Join(d, "httpsguard"), nil
+		}
+		h, err := home()
+		if err != nil {
+			return "", err
+		}
+		return filepath.Join(h, ".local", "share", "httpsguard"), nil
+	}
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package httpsguard
+
+const raceEnabled = false

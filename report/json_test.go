@@ -1,0 +1,254 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/httpsguard/httpsguard/scan"
+)
+
+const schemaPath = "../docs/schema/scan-result-v1.json"
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// compileSchema compiles the published schema with format assertions on,
+// so "date-time" values are checked too.
+func compileSchema(t *testing.T) *jsonschema.Schema {
+	t.Helper()
+	f, err := os.Open(schemaPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	doc, err := jsonschema.UnmarshalJSON(f)
+	if err != nil {
+		t.Fatalf("schema is not JSON: %v", err)
+	}
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	if err := c.AddResource("file:///scan-result-v1.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := c.Compile("file:///scan-result-v1.json")
+	if err != nil {
+		t.Fatalf("schema does not compile: %v", err)
+	}
+	return sch
+}
+
+func validate(t *testing.T, sch *jsonschema.Schema, name string, doc []byte) {
+	t.Helper()
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(doc))
+	if err != nil {
+		t.Fatalf("%s: not JSON: %v", name, err)
+	}
+	if err := sch.Validate(inst); err != nil {
+		t.Errorf("%s does not match the schema: %v", name, err)
+	}
+}
+
+// TestJSONMatchesSchema validates real output, for every kind of result,
+// against docs/schema/scan-result-v1.json.
+func TestJSONMatchesSchema(t *testing.T) {
+	sch := compileSchema(t)
+	sets := map[string][]*scan.Result{
+		"full":    {fullResult()},
+		"perfect": {perfectResult()},
+		"failed":  {failedResult()},
+		"hostile": {hostileResult()},
+		"zero":    {{}},
+		"multi":   {fullResult(), failedResult(), perfectResult(), {}},
+		"none":    nil,
+	}
+	for name, results := range sets {
+		var buf bytes.Buffer
+		if err := Write(&buf, JSON, results, Options{ToolVersion: "v9"}); err != nil {
+			t.Fatal(err)
+		}
+		validate(t, sch, name+".json", buf.Bytes())
+
+		buf.Reset()
+		if err := Write(&buf, JSONLines, results, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n")) {
+			if len(line) > 0 {
+				validate(t, sch, name+".jsonl line "+string(rune('1'+i)), line)
+			}
+		}
+	}
+	// And the committed golden files, which the README quotes.
+	for _, name := range []string{"full.json", "multi.json"} {
+		b, err := os.ReadFile(filepath.Join("testdata", "golden", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		validate(t, sch, name, b)
+	}
+}
+
+// TestSchemaRejects makes sure the schema is not vacuous: documents that
+// break it are refused.
+func TestSchemaRejects(t *testing.T) {
+	sch := compileSchema(t)
+	good := mustJSON(t, normalized(fullResult(), Options{}))
+	tests := map[string]string{
+		"wrong version":    strings.Replace(good, `"schema_version":1`, `"schema_version":2`, 1),
+		"score as string":  strings.Replace(good, `"score":62`, `"score":"62"`, 1),
+		"unknown status":   strings.Replace(good, `"status":"pass"`, `"status":"great"`, 1),
+		"missing checks":   strings.Replace(good, `"checks":`, `"checkz":`, 1),
+		"bad time":         strings.Replace(good, `"started_at":"2026-11-25T17:02:13Z"`, `"started_at":"yesterday"`, 1),
+		"null chain":       strings.Replace(good, `"chain":[`, `"chain":null,"x":[`, 1),
+		"envelope no tool": `{"schema_version":1,"results":[]}`,
+	}
+	for name, doc := range tests {
+		if doc == good {
+			t.Fatalf("%s: the replacement did not apply", name)
+		}
+		inst, err := jsonschema.UnmarshalJSON(strings.NewReader(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sch.Validate(inst) == nil {
+			t.Errorf("%s: the schema accepted an invalid document", name)
+		}
+	}
+}
+
+// TestSchemaCoversResultType keeps the schema and the Go types in step:
+// every JSON property of the result types is described, required exactly
+// when it has no omitempty, and the schema describes nothing the types do
+// not have. When scan adds a field, this test names it.
+func TestSchemaCoversResultType(t *testing.T) {
+	raw, err := os.ReadFile(schemaPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var schema struct {
+		Defs map[string]struct {
+			Required   []string                   `json:"required"`
+			Properties map[string]json.RawMessage `json:"properties"`
+		} `json:"$defs"`
+	}
+	if err := json.Unmarshal(raw, &schema); err != nil {
+		t.Fatal(err)
+	}
+	defs := map[reflect.Type]string{
+		reflect.TypeFor[scan.Result]():      "result",
+		reflect.TypeFor[Envelope]():         "envelope",
+		reflect.TypeFor[scan.Tool]():        "tool",
+		reflect.TypeFor[scan.Check]():       "check",
+		reflect.TypeFor[scan.Hop]():         "hop",
+		reflect.TypeFor[scan.TLSInfo]():     "tls",
+		reflect.TypeFor[scan.Certificate](): "certificate",
+	}
+	for typ, name := range defs {
+		def, ok := schema.Defs[name]
+		if !ok {
+			t.Errorf("schema has no $defs/%s for %s", name, typ)
+			continue
+		}
+		seen := map[string]bool{}
+		for f := range typ.Fields() {
+			if !f.IsExported() {
+				continue
+			}
+			tag := f.Tag.Get("json")
+			if tag == "-" {
+				continue
+			}
+			prop, opts, _ := strings.Cut(tag, ",")
+			if prop == "" {
+				prop = f.Name
+			}
+			seen[prop] = true
+			if _, ok := def.Properties[prop]; !ok {
+				t.Errorf("%s.%s is written as %q, which $defs/%s does not describe", typ, f.Name, prop, name)
+			}
+			omitempty := strings.Contains(opts, "omitempty") || strings.Contains(opts, "omitzero")
+			if required := slices.Contains(def.Required, prop); required == omitempty {
+				t.Errorf("$defs/%s: %q required = %v, but the field's omitempty = %v", name, prop, required, omitempty)
+			}
+			// Nested struct types need their own definition.
+			ft := f.Type
+			for ft.Kind() == reflect.Pointer || ft.Kind() == reflect.Slice {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct && ft.PkgPath() != "time" {
+				if _, ok := defs[ft]; !ok {
+					t.Errorf("%s.%s has type %s, which the schema test does not map to a $def", typ, f.Name, ft)
+				}
+			}
+		}
+		for prop := range def.Properties {
+			if !seen[prop] {
+				t.Errorf("$defs/%s describes %q, which %s does not have", name, prop, typ)
+			}
+		}
+	}
+}
+
+// TestJSONRoundTrip checks that the JSON document is the result itself:
+// decoding it gives back the value that was rendered.
+func TestJSONRoundTrip(t *testing.T) {
+	for _, r := range []*scan.Result{fullResult(), hostileResult(), failedResult()} {
+		var buf bytes.Buffer
+		if err := Write(&buf, JSON, []*scan.Result{r}, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		var back scan.Result
+		if err := json.Unmarshal(buf.Bytes(), &back); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := mustJSON(t, &back), mustJSON(t, normalized(r, Options{})); got != want {
+			t.Errorf("round trip changed the result:\n got %.200s\nwant %.200s", got, want)
+		}
+	}
+	// Several results come in an envelope, in order.
+	var buf bytes.Buffer
+	if err := Write(&buf, JSON, []*scan.Result{fullResult(), failedResult()}, Options{ToolVersion: "v2"}); err != nil {
+		t.Fatal(err)
+	}
+	var env Envelope
+	if err := json.Unmarshal(buf.Bytes(), &env); err != nil {
+		t.Fatal(err)
+	}
+	if env.SchemaVersion != scan.SchemaVersion || env.Tool.Version != "v2" || len(env.Results) != 2 ||
+		env.Results[0].Host != "shop.example.com" || env.Results[1].Error == "" {
+		t.Errorf("envelope = %+v", env)
+	}
+}
+
+// TestJSONFillsDefaults checks that a result missing its version, tool or
+// slices still produces a document that keeps the schema's promises.
+func TestJSONFillsDefaults(t *testing.T) {
+	r := &scan.Result{Target: "x.example", TLS: &scan.TLSInfo{}}
+	var buf bytes.Buffer
+	if err := Write(&buf, JSON, []*scan.Result{r}, Options{ToolVersion: "v7"}); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, want := range []string{`"schema_version": 1`, `"name": "httpsguard"`, `"version": "v7"`, `"checks": []`, `"chain": []`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %s:\n%s", want, out)
+		}
+	}
+	if r.SchemaVersion != 0 || r.Checks != nil || r.TLS.Chain != nil {
+		t.Error("normalizing changed the caller's result")
+	}
+}

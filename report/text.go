@@ -1,0 +1,408 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/httpsguard/httpsguard/internal/termcolor"
+	"github.com/httpsguard/httpsguard/scan"
+)
+
+// Limits of the summary (non-verbose) text output, so that one page of
+// debug output or a hundred cookies cannot bury the verdicts.
+const (
+	textMaxEvidence     = 3   // evidence items per check
+	textMaxEvidenceLine = 6   // lines per evidence item
+	textMaxLineRunes    = 200 // runes per evidence line
+)
+
+// textPrinter writes text output, remembering the first write error so the
+// layout code can stay free of error checks.
+type textPrinter struct {
+	w    io.Writer
+	p    termcolor.Painter
+	opts Options
+	err  error
+}
+
+func (t *textPrinter) printf(format string, args ...any) {
+	if t.err == nil {
+		_, t.err = fmt.Fprintf(t.w, format, args...)
+	}
+}
+
+func (t *textPrinter) paint(s string, codes ...string) string { return t.p.Paint(s, codes...) }
+
+// mark is the one-character sign of a status, coloured when colour is on.
+func (t *textPrinter) mark(s scan.Status) string {
+	uni, ascii, color := "?", "?", termcolor.Cyan
+	switch s {
+	case scan.StatusPass:
+		uni, ascii, color = "✓", "+", termcolor.Green
+	case scan.StatusInfo:
+		uni, ascii, color = "i", "i", termcolor.Blue
+	case scan.StatusWarn:
+		uni, ascii, color = "!", "!", termcolor.Yellow
+	case scan.StatusFail:
+		uni, ascii, color = "✗", "x", termcolor.Red
+	case scan.StatusSkip:
+		uni, ascii, color = "-", "-", termcolor.Dim
+	}
+	if t.opts.ASCII {
+		uni = ascii
+	}
+	return t.paint(uni, termcolor.Bold, color)
+}
+
+func gradeColor(grade string) string {
+	switch gradeClass(grade) {
+	case "a", "b":
+		return termcolor.Green
+	case "c", "d":
+		return termcolor.Yellow
+	}
+	return termcolor.Red
+}
+
+// writeText renders one result for a person at a terminal.
+func writeText(w io.Writer, r *scan.Result, opts Options) error {
+	r = sanitized(r)
+	t := &textPrinter{w: w, p: termcolor.Painter{On: opts.Color}, opts: opts}
+	t.header(r)
+	for _, g := range groupChecks(r.Checks) {
+		t.group(g)
+	}
+	t.chain(r.HTTPRedirects, true)
+	t.chain(r.HTTPSRedirects, opts.Verbose || len(r.HTTPSRedirects) > 1)
+	t.tls(r.TLS)
+	t.fixList(r)
+	return t.err
+}
+
+func (t *textPrinter) header(r *scan.Result) {
+	name := t.paint(oneLine(displayName(r)), termcolor.Bold)
+	if r.Error != "" && len(r.Checks) == 0 {
+		t.printf("%s  %s\n", name, t.paint("could not be scanned", termcolor.Bold, termcolor.Red))
+		t.printf("  %s\n", oneLine(r.Error))
+		if u := displayURL(r); u != displayName(r) {
+			t.printf("  %s\n", oneLine(u))
+		}
+		return
+	}
+	grade := r.Grade
+	if grade == "" {
+		grade = "?"
+	}
+	scoring := ""
+	if r.Scoring != "" {
+		scoring = "  " + t.paint("("+oneLine(r.Scoring)+" scoring)", termcolor.Dim)
+	}
+	t.printf("%s  %s  %d/100%s\n", name, t.paint(oneLine(grade), termcolor.Bold, gradeColor(r.Grade)), r.Score, scoring)
+	meta := []string{oneLine(displayURL(r))}
+	if s := when(r.StartedAt); s != "" {
+		meta = append(meta, s)
+	}
+	if r.DurationMS > 0 {
+		meta = append(meta, duration(r.DurationMS))
+	}
+	t.printf("  %s\n", strings.Join(meta, " · "))
+	t.printf("  %s\n", countChecks(r.Checks).phrase())
+	if r.Error != "" {
+		t.printf("  %s %s\n", t.paint("error:", termcolor.Red), oneLine(r.Error))
+	}
+}
+
+func (t *textPrinter) group(g group) {
+	t.printf("\n%s  %s\n", t.paint(g.Title, termcolor.Bold), t.paint("("+g.Counts.phrase()+")", termcolor.Dim))
+	for _, c := range g.Checks {
+		t.check(c)
+	}
+}
+
+func (t *textPrinter) check(c scan.Check) {
+	quiet := !t.opts.Verbose && (c.Status == scan.StatusPass || c.Status == scan.StatusSkip)
+	line := "  " + t.mark(c.Status) + " " + oneLine(c.Title)
+	if imp := impact(c.ScoreImpact); imp != "" {
+		color := termcolor.Red
+		if c.ScoreImpact > 0 {
+			color = termcolor.Green
+		}
+		line += " " + t.paint("("+imp+")", color)
+	}
+	if c.Message != "" && !quiet {
+		line += ": " + oneLine(c.Message)
+	}
+	if t.opts.Verbose && c.ID != "" {
+		line += "  " + t.paint("["+oneLine(c.ID)+"]", termcolor.Dim)
+	}
+	t.printf("%s\n", line)
+	if c.Status == scan.StatusError && c.Error != "" {
+		t.printf("      %s %s\n", t.paint("error:", termcolor.Cyan), oneLine(c.Error))
+	}
+	if !quiet {
+		t.evidence(c.Evidence)
+	}
+	if t.opts.Verbose {
+		if c.Fix != "" && c.Status != scan.StatusPass {
+			t.printf("      %s %s\n", t.paint("fix:", termcolor.Bold), indent(c.Fix, "           "))
+		}
+		for _, ref := range c.Refs {
+			t.printf("      %s %s\n", t.paint("see:", termcolor.Dim), oneLine(ref))
+		}
+	}
+}
+
+// evidence prints what a check saw, indented under it; a multi-line item
+// (a stack trace, a header block) keeps its lines.
+func (t *textPrinter) evidence(items []string) {
+	shown := items
+	if !t.opts.Verbose && len(shown) > textMaxEvidence {
+		shown = shown[:textMaxEvidence]
+	}
+	for _, ev := range shown {
+		lines := strings.Split(strings.TrimRight(ev, "\n"), "\n")
+		more := 0
+		if !t.opts.Verbose && len(lines) > textMaxEvidenceLine {
+			more = len(lines) - textMaxEvidenceLine
+			lines = lines[:textMaxEvidenceLine]
+		}
+		for i, l := range lines {
+			if !t.opts.Verbose {
+				l = truncate(l, textMaxLineRunes)
+			}
+			prefix := "      "
+			if i == 0 {
+				prefix = "    " + t.paint("›", termcolor.Dim) + " "
+				if t.opts.ASCII {
+					prefix = "    " + t.paint(">", termcolor.Dim) + " "
+				}
+			}
+			t.printf("%s%s\n", prefix, strings.ReplaceAll(l, "\t", "    "))
+		}
+		if more > 0 {
+			t.printf("      %s\n", t.paint(fmt.Sprintf("… %d more lines", more), termcolor.Dim))
+		}
+	}
+	if n := len(items) - len(shown); n > 0 {
+		t.printf("    %s\n", t.paint(fmt.Sprintf("… and %d more", n), termcolor.Dim))
+	}
+}
+
+func (t *textPrinter) chain(hops []scan.Hop, show bool) {
+	if len(hops) == 0 || !show {
+		return
+	}
+	t.printf("\n%s\n", t.paint("Redirect chain from "+oneLine(hops[0].URL), termcolor.Bold))
+	for i, h := range hops {
+		status := "   "
+		if h.Status != 0 {
+			status = strconv.Itoa(h.Status)
+		}
+		line := fmt.Sprintf("  %2d. %s  %s", i+1, status, oneLine(h.URL))
+		if h.Location != "" {
+			line += " → " + oneLine(h.Location)
+			if t.opts.ASCII {
+				line = strings.Replace(line, " → ", " -> ", 1)
+			}
+		}
+		t.printf("%s\n", line)
+		if h.Error != "" {
+			t.printf("        %s %s\n", t.paint("error:", termcolor.Red), oneLine(h.Error))
+		}
+		if h.HSTS != "" && t.opts.Verbose {
+			t.printf("        %s %s\n", t.paint("hsts:", termcolor.Dim), oneLine(h.HSTS))
+		}
+	}
+}
+
+func (t *textPrinter) tls(info *scan.TLSInfo) {
+	if info == nil {
+		return
+	}
+	t.printf("\n%s\n", t.paint("Connection and certificate", termcolor.Bold))
+	conn := []string{}
+	for _, s := range []string{info.Version, info.CipherSuite, info.ALPN} {
+		if s != "" {
+			conn = append(conn, oneLine(s))
+		}
+	}
+	if len(conn) > 0 {
+		t.printf("  connection  %s\n", strings.Join(conn, " · "))
+	}
+	if accepted := acceptedVersions(info.Versions); accepted != "" {
+		t.printf("  accepts     %s\n", accepted)
+	}
+	if len(info.WeakCiphers) > 0 {
+		t.printf("  weak        %s\n", t.paint(oneLine(strings.Join(info.WeakCiphers, ", ")), termcolor.Yellow))
+	}
+	if info.Verified {
+		trusted := "verified"
+		if info.TrustedBy != "" {
+			trusted += " by " + oneLine(info.TrustedBy) + " roots"
+			if info.TrustedBy != "system" {
+				trusted = "verified by the roots in " + oneLine(info.TrustedBy)
+			}
+		}
+		t.printf("  trust       %s\n", t.paint(trusted, termcolor.Green))
+	} else {
+		msg := "not verified"
+		if info.VerifyError != "" {
+			msg += ": " + oneLine(info.VerifyError)
+		}
+		t.printf("  trust       %s\n", t.paint(msg, termcolor.Red))
+	}
+	for i, c := range info.Chain {
+		if i > 0 && !t.opts.Verbose {
+			break
+		}
+		label := "certificate"
+		if i > 0 {
+			label = "issuer " + strconv.Itoa(i)
+		}
+		t.certificate(label, c)
+	}
+	if n := len(info.Chain) - 1; n > 0 && !t.opts.Verbose {
+		t.printf("  %s\n", t.paint(fmt.Sprintf("… %d more in the chain (verbose output lists them)", n), termcolor.Dim))
+	}
+}
+
+func (t *textPrinter) certificate(label string, c scan.Certificate) {
+	t.printf("  %-11s %s\n", label, oneLine(c.Subject))
+	if names := append(slices.Clone(c.DNSNames), c.IPAddresses...); len(names) > 0 {
+		t.printf("  %-11s %s\n", "names", oneLine(strings.Join(names, ", ")))
+	}
+	t.printf("  %-11s %s\n", "issued by", oneLine(c.Issuer))
+	if !c.NotAfter.IsZero() {
+		left := fmt.Sprintf("%d days left", c.DaysLeft)
+		color := termcolor.Green
+		switch {
+		case c.DaysLeft < 0:
+			left, color = fmt.Sprintf("expired %d days ago", -c.DaysLeft), termcolor.Red
+		case c.DaysLeft == 1:
+			left, color = "1 day left", termcolor.Red
+		case c.DaysLeft < 7:
+			color = termcolor.Red
+		case c.DaysLeft < 30:
+			color = termcolor.Yellow
+		}
+		t.printf("  %-11s %s → %s (%s)\n", "valid", c.NotBefore.UTC().Format("2006-01-02"),
+			c.NotAfter.UTC().Format("2006-01-02"), t.paint(left, color))
+	}
+	if key := keyDescription(c); key != "" {
+		t.printf("  %-11s %s\n", "key", key)
+	}
+	if t.opts.Verbose && c.SHA256 != "" {
+		t.printf("  %-11s %s\n", "sha-256", oneLine(c.SHA256))
+	}
+}
+
+// keyDescription is "ECDSA 256-bit, signed with ECDSA-SHA256".
+func keyDescription(c scan.Certificate) string {
+	key := oneLine(c.KeyType)
+	if c.KeyBits > 0 {
+		key += " " + strconv.Itoa(c.KeyBits) + "-bit"
+	}
+	key = strings.TrimSpace(key)
+	if c.SignatureAlgorithm != "" {
+		if key != "" {
+			key += ", "
+		}
+		key += "signed with " + oneLine(c.SignatureAlgorithm)
+	}
+	return key
+}
+
+// acceptedVersions lists the protocol versions a server accepted, oldest
+// first, with the refused ones after.
+func acceptedVersions(versions map[string]bool) string {
+	if len(versions) == 0 {
+		return ""
+	}
+	var yes, no []string
+	for _, v := range slices.Sorted(maps.Keys(versions)) {
+		if versions[v] {
+			yes = append(yes, oneLine(v))
+		} else {
+			no = append(no, oneLine(v))
+		}
+	}
+	s := strings.Join(yes, ", ")
+	if s == "" {
+		s = "none of the versions tried"
+	}
+	if len(no) > 0 {
+		s += " (refuses " + strings.Join(no, ", ") + ")"
+	}
+	return s
+}
+
+func (t *textPrinter) fixList(r *scan.Result) {
+	todo := fixFirst(r.Checks)
+	if len(r.Checks) == 0 {
+		return
+	}
+	t.printf("\n%s\n", t.paint("What to fix first", termcolor.Bold))
+	if len(todo) == 0 {
+		msg := "Nothing: no check failed or warned."
+		if n := countChecks(r.Checks).Error; n > 0 {
+			msg += fmt.Sprintf(" %d could not complete; see above.", n)
+		}
+		t.printf("  %s\n", msg)
+		return
+	}
+	shown := todo
+	if len(shown) > maxFixFirst && !t.opts.Verbose {
+		shown = shown[:maxFixFirst]
+	}
+	for i, c := range shown {
+		line := fmt.Sprintf("  %d. %s %s", i+1, t.mark(c.Status), oneLine(c.Title))
+		if imp := impact(c.ScoreImpact); imp != "" {
+			line += " " + t.paint("("+imp+")", termcolor.Red)
+		}
+		t.printf("%s\n", line)
+		if c.Message != "" {
+			t.printf("     %s\n", indent(c.Message, "     "))
+		}
+		if c.Fix != "" {
+			t.printf("     %s %s\n", t.paint("fix:", termcolor.Bold), indent(c.Fix, "          "))
+		}
+	}
+	if n := len(todo) - len(shown); n > 0 {
+		t.printf("  %s\n", t.paint(fmt.Sprintf("… %d more to fix; verbose output lists every fix.", n), termcolor.Dim))
+	}
+}
+
+// indent prefixes every line of s after the first with prefix, so that a
+// multi-line fix lines up under its label.
+func indent(s, prefix string) string {
+	s = strings.TrimRight(s, "\n")
+	return strings.ReplaceAll(s, "\n", "\n"+prefix)
+}
+
+// writeTextSummary prints one line per target after a multi-target run.
+func writeTextSummary(w io.Writer, results []*scan.Result, opts Options) error {
+	t := &textPrinter{w: w, p: termcolor.Painter{On: opts.Color}, opts: opts}
+	t.printf("\n%s\n", t.paint(fmt.Sprintf("Summary of %d targets", len(results)), termcolor.Bold))
+	t.printf("  %s\n", t.paint("GRADE  SCORE  FAILED  WARNINGS  TARGET", termcolor.Dim))
+	for _, r := range results {
+		r = sanitized(r)
+		name := oneLine(displayName(r))
+		if r.Error != "" && len(r.Checks) == 0 {
+			t.printf("  %s  %5s  %6s  %8s  %s %s\n", t.paint(fmt.Sprintf("%-5s", "error"), termcolor.Bold, termcolor.Red),
+				"-", "-", "-", name, t.paint("("+truncate(oneLine(r.Error), 120)+")", termcolor.Dim))
+			continue
+		}
+		c := countChecks(r.Checks)
+		grade := r.Grade
+		if grade == "" {
+			grade = "?"
+		}
+		t.printf("  %s  %5d  %6d  %8d  %s\n", t.paint(fmt.Sprintf("%-5s", oneLine(grade)), termcolor.Bold, gradeColor(r.Grade)),
+			r.Score, c.Fail, c.Warn, name)
+	}
+	return t.err
+}

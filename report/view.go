@@ -1,0 +1,370 @@
+package report
+
+import (
+	"cmp"
+	"fmt"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/httpsguard/httpsguard/scan"
+)
+
+// maxFixFirst is how many findings the "what to fix first" lists show: enough
+// to act on today, few enough to read.
+const maxFixFirst = 5
+
+// categoryTitles names the categories scan uses, in report order.
+var categoryTitles = []struct{ id, title string }{
+	{"tls", "TLS and certificate"},
+	{"redirects", "Redirects"},
+	{"hsts", "HSTS"},
+	{"cookies", "Cookies"},
+	{"headers", "Headers"},
+	{"content", "Content"},
+	{"leaks", "Framework leaks"},
+}
+
+// group is the checks of one category, in report order.
+type group struct {
+	ID     string // category as scan names it
+	Title  string
+	Checks []scan.Check
+	Counts counts
+}
+
+// counts is how many checks reached each status.
+type counts struct {
+	Pass, Info, Warn, Fail, Error, Skip int
+}
+
+func (c *counts) add(s scan.Status) {
+	switch s {
+	case scan.StatusPass:
+		c.Pass++
+	case scan.StatusInfo:
+		c.Info++
+	case scan.StatusWarn:
+		c.Warn++
+	case scan.StatusFail:
+		c.Fail++
+	case scan.StatusError:
+		c.Error++
+	case scan.StatusSkip:
+		c.Skip++
+	}
+}
+
+// Total is the number of checks counted.
+func (c counts) Total() int { return c.Pass + c.Info + c.Warn + c.Fail + c.Error + c.Skip }
+
+// phrase summarises c as "2 failed, 3 warnings, 20 passed", leaving out the
+// statuses no check reached.
+func (c counts) phrase() string {
+	var parts []string
+	add := func(n int, one, many string) {
+		if n == 1 {
+			parts = append(parts, "1 "+one)
+		} else if n > 1 {
+			parts = append(parts, strconv.Itoa(n)+" "+many)
+		}
+	}
+	add(c.Fail, "failed", "failed")
+	add(c.Warn, "warning", "warnings")
+	add(c.Error, "error", "errors")
+	add(c.Pass, "passed", "passed")
+	add(c.Info, "note", "notes")
+	add(c.Skip, "skipped", "skipped")
+	if len(parts) == 0 {
+		return "no checks ran"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// groupChecks returns checks grouped by category: the known categories in
+// report order, then any others in order of first appearance.
+func groupChecks(checks []scan.Check) []group {
+	var groups []group
+	index := map[string]int{}
+	for _, ct := range categoryTitles {
+		index[ct.id] = len(groups)
+		groups = append(groups, group{ID: ct.id, Title: ct.title})
+	}
+	for _, c := range checks {
+		cat := strings.ToLower(strings.TrimSpace(c.Category))
+		i, ok := index[cat]
+		if !ok {
+			i = len(groups)
+			index[cat] = i
+			groups = append(groups, group{ID: cat, Title: categoryTitle(cat)})
+		}
+		groups[i].Checks = append(groups[i].Checks, c)
+		groups[i].Counts.add(c.Status)
+	}
+	return slices.DeleteFunc(groups, func(g group) bool { return len(g.Checks) == 0 })
+}
+
+func categoryTitle(cat string) string {
+	if cat == "" {
+		return "Other"
+	}
+	r, n := utf8.DecodeRuneInString(cat)
+	return string(unicode.ToUpper(r)) + cat[n:]
+}
+
+// fixFirst ranks what to change: failures by how much they cost, then
+// warnings by how much they cost, each in report order on a tie. It returns
+// every such check; callers show the first maxFixFirst.
+func fixFirst(checks []scan.Check) []scan.Check {
+	var out []scan.Check
+	for _, c := range checks {
+		if c.Status == scan.StatusFail || c.Status == scan.StatusWarn {
+			out = append(out, c)
+		}
+	}
+	rank := func(s scan.Status) int {
+		if s == scan.StatusFail {
+			return 0
+		}
+		return 1
+	}
+	slices.SortStableFunc(out, func(a, b scan.Check) int {
+		return cmp.Or(cmp.Compare(rank(a.Status), rank(b.Status)), cmp.Compare(a.ScoreImpact, b.ScoreImpact))
+	})
+	return out
+}
+
+// countChecks counts the statuses of checks.
+func countChecks(checks []scan.Check) counts {
+	var c counts
+	for _, ch := range checks {
+		c.add(ch.Status)
+	}
+	return c
+}
+
+// statusLabel is a status as a person reads it.
+func statusLabel(s scan.Status) string {
+	switch s {
+	case scan.StatusPass:
+		return "Pass"
+	case scan.StatusInfo:
+		return "Info"
+	case scan.StatusWarn:
+		return "Warning"
+	case scan.StatusFail:
+		return "Fail"
+	case scan.StatusError:
+		return "Error"
+	case scan.StatusSkip:
+		return "Skipped"
+	}
+	return categoryTitle(string(s))
+}
+
+// gradeClass reduces a grade to its letter family, "a" to "f", or "none"
+// when there is no grade; it picks colours.
+func gradeClass(g string) string {
+	if g == "" {
+		return "none"
+	}
+	switch unicode.ToLower(rune(g[0])) {
+	case 'a':
+		return "a"
+	case 'b':
+		return "b"
+	case 'c':
+		return "c"
+	case 'd':
+		return "d"
+	case 'e', 'f':
+		return "f"
+	}
+	return "none"
+}
+
+// impact formats a score impact as "-20" or "+5", and "" for none.
+func impact(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%+d", n)
+}
+
+// when formats a scan time for people, in UTC so reports from different
+// machines compare.
+func when(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}
+
+// duration formats milliseconds as "850 ms" or "1.2 s".
+func duration(ms int64) string {
+	if ms < 1000 {
+		return fmt.Sprintf("%d ms", ms)
+	}
+	return strconv.FormatFloat(float64(ms)/1000, 'f', 1, 64) + " s"
+}
+
+// displayURL is the address a result is about: the HTTPS URL scanned, else
+// the target as given.
+func displayURL(r *scan.Result) string {
+	return cmp.Or(r.URL, r.Target, r.Host)
+}
+
+// displayName is the short name of a result's target.
+func displayName(r *scan.Result) string {
+	return cmp.Or(r.Host, r.Target, r.URL, "(unnamed target)")
+}
+
+// toolVersion is the version to credit in a report.
+func toolVersion(results []*scan.Result, opts Options) string {
+	if opts.ToolVersion != "" {
+		return opts.ToolVersion
+	}
+	for _, r := range results {
+		if r != nil && r.Tool.Version != "" {
+			return r.Tool.Version
+		}
+	}
+	return "devel"
+}
+
+// sanitized returns a deep copy of r in which every string is safe to print
+// to a terminal or embed in a document: control characters other than
+// newline and tab, and the Unicode bidirectional overrides that can make
+// text read differently from what it is, are replaced by escapes. Everything
+// in a result may come from the scanned site, and a site must not be able to
+// move the cursor, retitle the terminal or reorder the report's text.
+//
+// It walks the value by reflection so that fields scan adds later are
+// covered without a change here.
+func sanitized(r *scan.Result) *scan.Result {
+	v := reflect.ValueOf(r)
+	return sanitizeValue(v).Interface().(*scan.Result)
+}
+
+func sanitizeValue(v reflect.Value) reflect.Value {
+	switch v.Kind() {
+	case reflect.String:
+		s := v.String()
+		if clean := cleanString(s); clean != s {
+			out := reflect.New(v.Type()).Elem()
+			out.SetString(clean)
+			return out
+		}
+		return v
+	case reflect.Pointer:
+		if v.IsNil() {
+			return v
+		}
+		out := reflect.New(v.Type().Elem())
+		out.Elem().Set(sanitizeValue(v.Elem()))
+		return out
+	case reflect.Struct:
+		out := reflect.New(v.Type()).Elem()
+		out.Set(v) // copies unexported fields and time.Time as they are
+		for i := range v.NumField() {
+			if out.Field(i).CanSet() {
+				out.Field(i).Set(sanitizeValue(v.Field(i)))
+			}
+		}
+		return out
+	case reflect.Slice:
+		if v.IsNil() {
+			return v
+		}
+		out := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
+		for i := range v.Len() {
+			out.Index(i).Set(sanitizeValue(v.Index(i)))
+		}
+		return out
+	case reflect.Map:
+		if v.IsNil() {
+			return v
+		}
+		out := reflect.MakeMapWithSize(v.Type(), v.Len())
+		iter := v.MapRange()
+		for iter.Next() {
+			out.SetMapIndex(sanitizeValue(iter.Key()), sanitizeValue(iter.Value()))
+		}
+		return out
+	}
+	return v
+}
+
+// cleanString escapes the characters of s that could act on a terminal or
+// disguise text: C0 and C1 controls except newline and tab, DEL, the bidi
+// embedding, override and isolate characters, and invalid UTF-8.
+func cleanString(s string) string {
+	if !needsCleaning(s) {
+		return s
+	}
+	var b strings.Builder
+	for i, w := 0, 0; i < len(s); i += w {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		w = size
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == '\r' && strings.HasPrefix(s[i+1:], "\n"):
+			// A CRLF line ending is just a line ending.
+		case unsafeRune(r):
+			if r < 0x100 {
+				fmt.Fprintf(&b, `\x%02x`, r)
+			} else {
+				fmt.Fprintf(&b, `\u%04x`, r)
+			}
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func needsCleaning(s string) bool {
+	for i, w := 0, 0; i < len(s); i += w {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		w = size
+		if (r == utf8.RuneError && size == 1) || unsafeRune(r) {
+			return true
+		}
+	}
+	return false
+}
+
+func unsafeRune(r rune) bool {
+	switch {
+	case r == '\n' || r == '\t':
+		return false
+	case r < 0x20, r == 0x7f, r >= 0x80 && r < 0xa0:
+		return true
+	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:
+		return true
+	}
+	return false
+}
+
+// oneLine makes s fit on one line by showing its line breaks as "\n", for
+// places where a break would change the layout.
+func oneLine(s string) string {
+	if !strings.ContainsAny(s, "\n\t") {
+		return s
+	}
+	return strings.NewReplacer("\r\n", `\n`, "\n", `\n`, "\t", " ").Replace(s)
+}
+
+// truncate shortens s to at most n runes, marking the cut with "…".
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	runes := []rune(s)
+	return string(runes[:n-1]) + "…"
+}

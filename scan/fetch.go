@@ -1,0 +1,328 @@
+package scan
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/httpsguard/httpsguard/scan/observatory"
+)
+
+// errRequestLimit is returned when a target has used its request budget.
+var errRequestLimit = errors.New("request limit for this target reached")
+
+// fetched is one HTTP exchange: the response head, a capped body and what
+// the TLS layer saw.
+type fetched struct {
+	url       *url.URL
+	method    string
+	status    int
+	proto     string
+	header    http.Header
+	body      []byte
+	truncated bool  // the body was longer than MaxBodyBytes
+	bodyErr   error // reading the body failed part-way; body holds what arrived
+	tls       *tls.ConnectionState
+	verified  bool   // the TLS chain verified for the URL's host
+	verifyErr string // why it did not
+	trustedBy string
+}
+
+// isRedirectStatus reports whether f has a status the Observatory follows
+// as a redirect.
+func (f *fetched) isRedirectStatus() bool {
+	switch f.status {
+	case 301, 302, 303, 307, 308:
+		return true
+	}
+	return false
+}
+
+// chain is a redirect chain followed by hand: every hop, the last response
+// and why it stopped early, if it did.
+type chain struct {
+	start string
+	hops  []*fetched // every response, the final one included
+	final *fetched   // last response received; nil if the first request failed
+	err   error      // the request that failed, a loop, or too many redirects
+	loop  bool
+	// failed is set when a request of the chain failed (the Observatory's
+	// failed session); reaching the redirect limit is not a failure.
+	failed bool
+	// next is the URL the last hop pointed to when following stopped early.
+	next string
+}
+
+// fetcher makes every request of one target through one keep-alive
+// transport, bounded by the Scanner's limits.
+type fetcher struct {
+	opts      *Options
+	anchors   []trustAnchor
+	transport *http.Transport
+	dial      func(ctx context.Context, network, addr string) (net.Conn, error)
+	requests  atomic.Int64
+
+	mu     sync.Mutex
+	verify map[string]verifyResult // by host + leaf fingerprint
+}
+
+type verifyResult struct {
+	ok        bool
+	trustedBy string
+	err       string
+}
+
+func newFetcher(opts *Options, anchors []trustAnchor) *fetcher {
+	f := &fetcher{opts: opts, anchors: anchors, verify: map[string]verifyResult{}}
+	d := &net.Dialer{Timeout: opts.ConnectTimeout}
+	if opts.DenyPrivate {
+		d.Control = denyPrivateControl
+	}
+	f.dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if o := opts.resolveOverride(addr); o != "" {
+			addr = o
+		}
+		return d.DialContext(ctx, network, addr)
+	}
+	f.transport = &http.Transport{
+		Proxy:       nil, // never: a proxy would dial on our behalf, past DenyPrivate
+		DialContext: f.dial,
+		// Verification is done per response by verifyState, against
+		// the trust anchors, so that a chain that does not verify is
+		// still scanned and marked, as the Observatory does, without a
+		// second connection.
+		TLSClientConfig: &tls.Config{
+			InsecureSkipVerify: true, //nolint:gosec // verified by hand in verifyState
+			ClientSessionCache: tls.NewLRUClientSessionCache(8),
+		},
+		TLSHandshakeTimeout:    opts.HandshakeTimeout,
+		ResponseHeaderTimeout:  opts.RequestTimeout,
+		MaxResponseHeaderBytes: opts.MaxHeaderBytes,
+		MaxIdleConnsPerHost:    4,
+		IdleConnTimeout:        30 * time.Second,
+		ForceAttemptHTTP2:      true,
+	}
+	return f
+}
+
+func (f *fetcher) close() { f.transport.CloseIdleConnections() }
+
+// do performs one request without following redirects.
+func (f *fetcher) do(ctx context.Context, method, rawURL string, hdr http.Header) (*fetched, error) {
+	return f.doJar(ctx, method, rawURL, hdr, nil)
+}
+
+// doJar is do with a cookie jar: its cookies are sent, and the response's
+// cookies stored in it.
+func (f *fetcher) doJar(ctx context.Context, method, rawURL string, hdr http.Header, jar http.CookieJar) (*fetched, error) {
+	if n := f.requests.Add(1); n > int64(f.opts.MaxRequests) {
+		return nil, fmt.Errorf("%s %s: %w (%d)", method, rawURL, errRequestLimit, f.opts.MaxRequests)
+	}
+	ctx, cancel := context.WithTimeout(ctx, f.opts.RequestTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, rawURL, nil)
+	if err != nil {
+		return nil, fmt.Errorf("building request: %w", err)
+	}
+	req.Header.Set("User-Agent", f.opts.UserAgent)
+	req.Header.Set("Accept", observatory.Accept)
+	for k, v := range hdr {
+		req.Header[k] = v
+	}
+	if jar != nil {
+		for _, c := range jar.Cookies(req.URL) {
+			req.AddCookie(c)
+		}
+	}
+	resp, err := f.transport.RoundTrip(req)
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return nil, fmt.Errorf("%s %s: no complete response head within %s (connect, TLS handshake or headers too slow): %w", method, rawURL, f.opts.RequestTimeout, cleanNetErr(err))
+		}
+		return nil, fmt.Errorf("%s %s: %w", method, rawURL, cleanNetErr(err))
+	}
+	defer resp.Body.Close()
+	if jar != nil {
+		if rc := resp.Cookies(); len(rc) > 0 {
+			jar.SetCookies(req.URL, rc)
+		}
+	}
+	out := &fetched{
+		url: req.URL, method: method, status: resp.StatusCode, proto: resp.Proto,
+		header: resp.Header, tls: resp.TLS,
+	}
+	var buf bytes.Buffer
+	n, err := io.Copy(&buf, io.LimitReader(resp.Body, f.opts.MaxBodyBytes+1))
+	if n > f.opts.MaxBodyBytes {
+		out.truncated = true
+		buf.Truncate(int(f.opts.MaxBodyBytes))
+	} else if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			out.bodyErr = fmt.Errorf("reading body of %s: incomplete after %s (%d bytes): %w", rawURL, f.opts.RequestTimeout, n, err)
+		} else {
+			out.bodyErr = fmt.Errorf("reading body of %s: %w", rawURL, cleanNetErr(err))
+		}
+	}
+	out.body = buf.Bytes()
+	if resp.TLS != nil {
+		v := f.verifyState(req.URL.Hostname(), resp.TLS)
+		out.verified, out.trustedBy, out.verifyErr = v.ok, v.trustedBy, v.err
+	}
+	return out, nil
+}
+
+// follow requests start and follows redirects by hand, as the
+// Observatory's retriever does: a GET for every hop, the session's cookies
+// sent along, at most MaxRedirects redirects, every response recorded. A
+// URL seen twice marks a loop; the chain still runs to the limit so that it
+// is the chain the Observatory sees.
+func (f *fetcher) follow(ctx context.Context, start string, jar http.CookieJar, maxRedirects int) *chain {
+	c := &chain{start: start}
+	seen := map[string]bool{}
+	next := start
+	for redirects := 0; ; redirects++ {
+		if seen[next] {
+			c.loop = true
+		}
+		seen[next] = true
+		r, err := f.doJar(ctx, http.MethodGet, next, nil, jar)
+		if err != nil {
+			c.err = err
+			c.failed = true
+			c.next = next
+			return c
+		}
+		c.hops = append(c.hops, r)
+		c.final = r
+		if !r.isRedirectStatus() {
+			return c
+		}
+		u, follow, err := observatory.NextURL(r.url.String(), &observatory.Response{Status: r.status, Header: r.header}, redirects)
+		if err != nil {
+			c.err = fmt.Errorf("redirect from %s: %w", r.url, err)
+			c.failed = true
+			return c
+		}
+		if !follow {
+			c.next = u
+			if c.loop {
+				c.err = fmt.Errorf("redirect loop: more than %d redirects from %s", maxRedirects, start)
+			} else {
+				c.err = fmt.Errorf("more than %d redirects from %s", maxRedirects, start)
+			}
+			if loc, err := resolveLocation(r.url, r.header.Get("Location")); err == nil {
+				c.next = loc.String()
+				c.loop = c.loop || seen[c.next]
+			}
+			return c
+		}
+		if redirects+1 > maxRedirects {
+			c.next = u
+			c.loop = c.loop || seen[u]
+			c.err = fmt.Errorf("more than %d redirects from %s", maxRedirects, start)
+			return c
+		}
+		next = u
+	}
+}
+
+// verifyState verifies the peer chain of cs for host against each trust
+// anchor in turn; results are cached per host and leaf certificate.
+func (f *fetcher) verifyState(host string, cs *tls.ConnectionState) verifyResult {
+	if len(cs.PeerCertificates) == 0 {
+		return verifyResult{err: "server sent no certificate"}
+	}
+	sum := sha256.Sum256(cs.PeerCertificates[0].Raw)
+	key := host + "|" + string(sum[:])
+	f.mu.Lock()
+	v, ok := f.verify[key]
+	f.mu.Unlock()
+	if ok {
+		return v
+	}
+	v = verifyChain(f.anchors, host, cs.PeerCertificates, f.opts.now())
+	f.mu.Lock()
+	f.verify[key] = v
+	f.mu.Unlock()
+	return v
+}
+
+func verifyChain(anchors []trustAnchor, host string, certs []*x509.Certificate, now time.Time) verifyResult {
+	inter := x509.NewCertPool()
+	for _, c := range certs[1:] {
+		inter.AddCert(c)
+	}
+	var firstErr error
+	for _, a := range anchors {
+		_, err := certs[0].Verify(x509.VerifyOptions{
+			DNSName: host, Roots: a.pool, Intermediates: inter, CurrentTime: now,
+		})
+		if err == nil {
+			return verifyResult{ok: true, trustedBy: a.name}
+		}
+		// A name mismatch or an expired leaf is the same whatever the
+		// roots: report it rather than a later "unknown authority".
+		var hn x509.HostnameError
+		var inv x509.CertificateInvalidError
+		if firstErr == nil || errors.As(err, &hn) || errors.As(err, &inv) {
+			if !errors.As(firstErr, &hn) && !errors.As(firstErr, &inv) {
+				firstErr = err
+			}
+		}
+	}
+	if firstErr == nil {
+		firstErr = errors.New("no trusted roots available")
+	}
+	return verifyResult{err: firstErr.Error()}
+}
+
+// resolveLocation resolves a Location header against the URL that sent it,
+// accepting only http and https results with a host.
+func resolveLocation(base *url.URL, loc string) (*url.URL, error) {
+	loc = strings.TrimSpace(loc)
+	if loc == "" {
+		return nil, errors.New("empty Location header")
+	}
+	if strings.ContainsAny(loc, "\x00\r\n") {
+		return nil, fmt.Errorf("location %q contains control characters", loc)
+	}
+	ref, err := url.Parse(loc)
+	if err != nil {
+		return nil, fmt.Errorf("bad Location %q: %w", loc, err)
+	}
+	u := base.ResolveReference(ref)
+	u.Fragment = ""
+	u.RawFragment = ""
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("location %q: scheme %q is not http or https", loc, u.Scheme)
+	}
+	if u.Hostname() == "" {
+		return nil, fmt.Errorf("location %q has no host", loc)
+	}
+	if u.User != nil {
+		u.User = nil
+	}
+	return u, nil
+}
+
+// cleanNetErr strips the *url.Error layer the transport adds, keeping the
+// cause readable.
+func cleanNetErr(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}

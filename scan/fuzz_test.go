@@ -1,0 +1,88 @@
+package scan
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func FuzzParseHSTS(f *testing.F) {
+	for _, s := range []string{"max-age=31536000; includeSubDomains; preload", "", ";;", "max-age", "max-age=01", "MAX-AGE=1;PRELOAD;preload", "max-age=99999999999999999999999", "max-age=\"1\"", "includeSubDomainsX"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		h, is := ParseHSTS(s)
+		if h.HasMaxAge && !strings.Contains(strings.ToLower(s), "max-age=") {
+			t.Fatalf("max-age found in %q", s)
+		}
+		if !h.HasMaxAge && h.MaxAge != 0 {
+			t.Fatalf("MaxAge %d without HasMaxAge", h.MaxAge)
+		}
+		pre := PreloadableHeader(h)
+		if len(pre.Errors) == 0 && (!h.Preload || !h.IncludeSubDomains || h.MaxAge < oneYear) {
+			t.Fatalf("%q judged preloadable: %+v", s, h)
+		}
+		_ = is.Codes()
+	})
+}
+
+func FuzzParseSetCookie(f *testing.F) {
+	for _, s := range []string{"sessionid=abc; Secure; HttpOnly; SameSite=Lax; Path=/", "a=b", "=", "a", "__Host-x=1; Secure; Path=/", "a=b;;;;samesite", "a=b; Domain=; Path"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := ParseSetCookie(s)
+		if err != nil {
+			if !utf8.ValidString(err.Error()) && utf8.ValidString(s) {
+				t.Fatalf("error message is not valid UTF-8: %q", err.Error())
+			}
+			return
+		}
+		if c.Name == "" {
+			t.Fatalf("accepted %q with an empty name", s)
+		}
+		if c.SameSiteValid && !c.HasSameSite {
+			t.Fatalf("valid SameSite without one in %q", s)
+		}
+		_ = c.PrefixProblem()
+		_ = c.SessionLike()
+	})
+}
+
+func FuzzResolveLocation(f *testing.F) {
+	for _, s := range []string{"/x", "https://example.com/", "//evil.test", "javascript:x", "http://[::1]:80/", "\\\\evil.test", "https://a@b/", "%zz", "http://x:99999/"} {
+		f.Add(s)
+	}
+	base, _ := url.Parse("https://example.com/a/b?c=d")
+	f.Fuzz(func(t *testing.T, loc string) {
+		u, err := resolveLocation(base, loc)
+		if err != nil {
+			return
+		}
+		if u.Scheme != "http" && u.Scheme != "https" {
+			t.Fatalf("%q resolved to scheme %q", loc, u.Scheme)
+		}
+		if u.Hostname() == "" || u.User != nil || u.Fragment != "" {
+			t.Fatalf("%q resolved to %v", loc, u)
+		}
+	})
+}
+
+func FuzzParseTarget(f *testing.F) {
+	for _, s := range []string{"example.com", "https://example.com:8443/x", "[::1]:1", "http://a", "::::", "https://[::1", "a:b:c"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		tg, err := parseTarget(s, 80, 443)
+		if err != nil {
+			return
+		}
+		if tg.host == "" || tg.httpsPort < 1 || tg.httpsPort > 65535 || tg.httpPort < 1 || tg.httpPort > 65535 {
+			t.Fatalf("%q parsed to %+v", s, tg)
+		}
+		if _, err := url.Parse(tg.httpsURL()); err != nil {
+			t.Fatalf("%q gives a bad URL %q: %v", s, tg.httpsURL(), err)
+		}
+	})
+}

@@ -1,0 +1,65 @@
+package observatory
+
+import "fmt"
+
+// UnexpectedStatusError is the error of a scan whose analysed response has
+// a status the Observatory refuses to grade: below 200, or 400 and above
+// except 401 and 403.
+type UnexpectedStatusError struct {
+	// Status is the status code of the analysed response.
+	Status int
+}
+
+// Error implements error.
+func (e *UnexpectedStatusError) Error() string {
+	return fmt.Sprintf("observatory: site responded with an unexpected HTTP status code %d", e.Status)
+}
+
+// Analyze runs the Observatory's ten tests on in, in its order, and scores
+// them as it does: 100 plus every modifier, bonuses kept only when the
+// score without them is at least MinScoreForExtraCredit.
+func Analyze(in Input) Report {
+	st := newState(&in)
+	if st.auto == nil {
+		return Report{Err: ErrSiteDown}
+	}
+	if s := st.auto.Status; s < 200 || (s >= 400 && s != 401 && s != 403) {
+		return Report{StatusCode: s, Err: &UnexpectedStatusError{Status: s}}
+	}
+	csp := st.csp()
+	hsts := st.hsts()
+	tests := []Test{
+		csp,
+		st.cookies(hsts.Pass),
+		st.cors(),
+		st.redirection(),
+		st.referrer(),
+		hsts,
+		st.sri(),
+		st.xContentTypeOptions(),
+		st.xFrameOptions(csp),
+		st.corp(),
+	}
+	rep := Report{StatusCode: st.auto.Status}
+	withBonus, uncurved := 100, 100
+	for i := range tests {
+		t := &tests[i]
+		t.ScoreModifier = Modifier(t.Result)
+		t.ScoreDescription = Description(t.Result)
+		if t.Pass {
+			rep.TestsPassed++
+		}
+		withBonus += t.ScoreModifier
+		if t.ScoreModifier < 0 {
+			uncurved += t.ScoreModifier
+		}
+	}
+	score := uncurved
+	if uncurved >= MinScoreForExtraCredit {
+		score = withBonus
+	}
+	rep.Score, rep.Grade = Grade(score)
+	rep.TestsFailed = len(tests) - rep.TestsPassed
+	rep.Tests = tests
+	return rep
+}

@@ -1,0 +1,125 @@
+package observatory
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/httpsguard/httpsguard/localca/localcatest"
+)
+
+// randomSite builds a site from pieces chosen to reach every result of
+// every test, and the Observatory's quirks: random security headers
+// (sometimes repeated, sometimes empty), cookies with every attribute,
+// and pages with scripts, <meta> policies, <base>, SVG, templates and
+// style attributes.
+func randomSite(r *rand.Rand, i int) site {
+	pick := func(xs ...string) string { return xs[r.IntN(len(xs))] }
+	h := http.Header{}
+	maybe := func(name string, values ...string) {
+		for n := r.IntN(3); n > 0; n-- {
+			h.Add(name, pick(values...))
+		}
+	}
+	maybe("Content-Security-Policy", randomPolicy(r), randomPolicy(r), "", "default-src 'none'; frame-ancestors 'none'")
+	maybe("Content-Security-Policy-Report-Only", "default-src 'self'")
+	maybe("Strict-Transport-Security", "max-age=63072000; includeSubDomains", "max-age=300", "max-age=abc", "includeSubDomains", "", "max-age=15552000")
+	maybe("Referrer-Policy", "no-referrer", "unsafe-url", "origin, strict-origin", "whimsy", "")
+	maybe("X-Frame-Options", "DENY", "sameorigin", "ALLOW-FROM https://a.example", "bogus", "")
+	maybe("X-Content-Type-Options", "nosniff", "NoSniff ", "sniff", "")
+	maybe("Cross-Origin-Resource-Policy", "same-site", "same-origin", "cross-origin", "nope", " ")
+	maybe("Access-Control-Allow-Origin", "*", "https://a.example", CORSOrigin)
+	maybe("Access-Control-Allow-Credentials", "true")
+	maybe("Content-Type", "text/html", "text/html; charset=utf-8", "application/json", "TEXT/HTML", "application/xhtml+xml")
+	maybe("Set-Cookie",
+		"sessionid=1", "sessionid=1; Secure; HttpOnly; SameSite=Lax", "csrftoken=2; Secure",
+		"csrftoken=2; Secure; SameSite=Strict", "pref=3; SameSite=None", "pref=3; Secure; SameSite=None",
+		"LOGIN=4; Secure", "x=5; SameSite=", "x=5; Secure; SameSite=Bogus", "__Host-a=6; Secure; Path=/",
+		"__Secure-b=7", "c=8; Domain=localhost; Secure; SameSite=Lax", "d=9; Domain=example.com",
+		"heroku-session-affinity=1", "e=10; Max-Age=0; Secure; SameSite=Lax", "noequals")
+
+	scripts := []string{
+		`<script src="/a.js"></script>`, `<script src="/a.js" integrity="sha384-x"></script>`,
+		`<script src="https://cdn.example.com/b.js"></script>`,
+		`<script src="https://cdn.example.com/b.js" integrity="sha384-x" crossorigin="anonymous"></script>`,
+		`<script src="http://cdn.example.com/c.js"></script>`, `<script src="http://cdn.example.com/c.js" integrity="sha384-x"></script>`,
+		`<script src="//cdn.example.com/d.js"></script>`, `<script src="//cdn.example.com/d.js" integrity="sha256-y"></script>`,
+		`<script src="https://localhost/e.js"></script>`, `<script src="https://sub.localhost/e.js"></script>`,
+		`<script src="https://127.0.0.1/f.js"></script>`, `<script>inline()</script>`, `<script src=""></script>`,
+		`<script src="data:text/javascript,1"></script>`, `<svg><script href="https://x.example/g.js"></script></svg>`,
+		`<template><script src="http://x.example/h.js"></script></template>`, `<script src="  https://cdn.example.com/i.js  "></script>`,
+		`<script src="HTTPS://CDN.EXAMPLE.COM/j.js" integrity="sha512-z"></script>`,
+	}
+	extras := []string{
+		`<base href="https://cdn.example.com/">`, `<base href="/relative/">`,
+		`<meta name="referrer" content="unsafe-url">`, `<meta name="REFERRER" content=" no-referrer ">`,
+		`<meta http-equiv="Content-Security-Policy" content="default-src 'none'">`,
+		`<meta http-equiv="content-security-policy" content="frame-ancestors 'none'">`,
+		`<meta http-equiv=" Content-Security-Policy " content="script-src 'self' 'unsafe-inline'; img-src http:">`,
+		`<meta http-equiv="Content-Security-Policy" content="` + randomPolicy(r) + `">`,
+		`<meta http-equiv="X-Frame-Options" content="DENY">`, `<div style="@media screen{color:red"></div>`,
+		`<div style="color:red">`, `<noscript><script src="http://x.example/n.js"></script></noscript>`,
+	}
+	var body strings.Builder
+	switch r.IntN(8) {
+	case 0:
+		body.WriteString(`{"k":"<script src=\"http://x.example/j.js\"></script>"}`)
+	case 1:
+		body.WriteString(`"<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'\"><script src=\"http://x.example/k.js\"></script>"`)
+	default:
+		body.WriteString("<!doctype html><html><head>")
+		for n := r.IntN(4); n > 0; n-- {
+			body.WriteString(pick(extras...))
+		}
+		body.WriteString("</head><body>")
+		for n := r.IntN(4); n > 0; n-- {
+			body.WriteString(pick(scripts...))
+		}
+		body.WriteString("</body></html>")
+	}
+	status := []int{200, 200, 200, 200, 401, 403, 404, 204}[r.IntN(8)]
+	https := page(h, status, body.String())
+
+	s := site{name: fmt.Sprintf("random-%d", i), https: static(https), badCert: r.IntN(10) == 0}
+	switch r.IntN(6) {
+	case 0:
+		s.http = static(page(http.Header{"Set-Cookie": {"plain=1"}}, 200, body.String()))
+	case 1:
+		s.http = func(p *ports) http.HandlerFunc {
+			return func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, fmt.Sprintf("https://127.0.0.1:%d/", p.https), http.StatusFound)
+			}
+		}
+	case 2:
+		s.noHTTP = true
+		s.http = toHTTPS
+	default:
+		s.http = toHTTPS
+	}
+	if r.IntN(12) == 0 {
+		s.noHTTPS = true
+	}
+	return s
+}
+
+func TestRandomSitesDifferentialWithTheObservatory(t *testing.T) {
+	dir := observatoryDir(t)
+	// HTTPSGUARD_SITE_CASES=n scans n random sites instead of 40 (and
+	// with a seed of its own), for a longer hunt.
+	n, seed := 40, uint64(15)
+	if v, err := strconv.Atoi(os.Getenv("HTTPSGUARD_SITE_CASES")); err == nil && v > 0 {
+		n, seed = v, uint64(time.Now().UnixNano())
+		t.Logf("seed %d", seed)
+	}
+	r := rand.New(rand.NewPCG(seed, 16))
+	var sites []site
+	for i := range n {
+		sites = append(sites, randomSite(r, i))
+	}
+	compareWithObservatory(t, dir, sites, localcatest.New(t), localcatest.New(t))
+}

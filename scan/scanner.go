@@ -1,0 +1,329 @@
+package scan
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/net/publicsuffix"
+
+	"github.com/httpsguard/httpsguard/scan/observatory"
+)
+
+// Scanner scans targets. It is safe for concurrent use; every Scan has its
+// own connections and limits.
+type Scanner struct {
+	opts    Options
+	anchors []trustAnchor
+	log     *slog.Logger
+	version string
+}
+
+// New validates opts, loads the trust anchors (system pool and CA files)
+// once, and returns a Scanner.
+func New(opts Options) (*Scanner, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	anchors, err := o.loadAnchors()
+	if err != nil {
+		return nil, err
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	v := "devel"
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		v = bi.Main.Version
+	}
+	return &Scanner{opts: o, anchors: anchors, log: log, version: v}, nil
+}
+
+// SetVersion sets the tool version recorded in every Result (the CLI passes
+// its build version).
+func (s *Scanner) SetVersion(v string) { s.version = v }
+
+// Options returns the options in force, defaults filled in.
+func (s *Scanner) Options() Options { return s.opts }
+
+// Scan scans one target (a host name, host:port, or http/https URL) and
+// returns its Result. It never panics and never returns nil: when nothing
+// could be scanned (a bad target, a refused address, nothing answering),
+// Result.Error says why and the score is 0.
+func (s *Scanner) Scan(ctx context.Context, targetStr string) (res *Result) {
+	started := time.Now()
+	res = &Result{
+		SchemaVersion: SchemaVersion,
+		Tool:          Tool{Name: "httpsguard", Version: s.version},
+		Target:        targetStr,
+		StartedAt:     started.UTC(),
+		Scoring:       s.opts.Scoring,
+		Grade:         "F",
+		Checks:        []Check{},
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("scan panicked", "target", targetStr, "panic", p, "stack", string(debug.Stack()))
+			res.Error = fmt.Sprintf("internal error while scanning: %v", p)
+			res.Score, res.Grade = 0, "F"
+		}
+		res.DurationMS = time.Since(started).Milliseconds()
+	}()
+	t, err := parseTarget(targetStr, s.opts.HTTPPort, s.opts.HTTPSPort)
+	if err != nil {
+		res.Error = err.Error()
+		return res
+	}
+	res.Host, res.URL = t.host, t.httpsURL()
+
+	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
+	defer cancel()
+	f := newFetcher(&s.opts, s.anchors)
+	defer f.close()
+	obs := s.gather(ctx, f, t)
+	s.evaluate(res, obs)
+	return res
+}
+
+// observations are the raw material of the checks: everything fetched for
+// one target.
+type observations struct {
+	t     target
+	now   time.Time
+	https *chain
+	http  *chain
+	tls   *tlsProbe
+
+	robots, cors *fetched // the Observatory's follow-up requests
+	robotsErr    error
+	corsErr      error
+
+	notFound    *fetched // a random path that does not exist
+	notFoundErr error
+	trace       *fetched
+	traceErr    error
+	// paths are the admin and login pages probed, over HTTPS (following
+	// same-site redirects) and over HTTP (first response only).
+	paths []pathProbe
+
+	// tlsVerify is the chain verdict of the TLS probe, used when no HTTPS
+	// response came back.
+	tlsVerify verifyResult
+	// wwwErr is set when www.host answers on the HTTPS port but a verified
+	// TLS handshake fails (hstspreload's domain.www.no_tls).
+	wwwErr error
+
+	deadline error // set when the per-target timeout expired
+}
+
+// pathProbe is one admin or login path, fetched over both schemes.
+type pathProbe struct {
+	path               string
+	kind               string // "admin" or "login"
+	https              *chain
+	http               *fetched
+	httpErr            error
+	found              bool
+	foundDjangoAdmin   bool
+	page               page
+	servedOverHTTP     bool // the page itself is served over http:// without a redirect
+	httpRedirectsToTLS bool
+}
+
+// probedPaths are the admin and login pages looked for (ponycheckup's and
+// the usual framework defaults).
+var probedPaths = []struct{ path, kind string }{
+	{"/admin/", "admin"},
+	{"/login", "login"},
+	{"/accounts/login/", "login"},
+}
+
+// gather fetches everything, in two waves: the two page sessions, the TLS
+// probes and the leak probes at once; then the Observatory's robots.txt and
+// CORS preflight on the analysed session's origin.
+func (s *Scanner) gather(ctx context.Context, f *fetcher, t target) *observations {
+	o := &observations{t: t, now: s.opts.now()}
+	var wg sync.WaitGroup
+	wg.Go(func() { o.https = f.follow(ctx, t.httpsURL(), newJar(), s.opts.MaxRedirects) })
+	wg.Go(func() { o.http = f.follow(ctx, t.httpURL(), newJar(), s.opts.MaxRedirects) })
+	wg.Go(func() { o.tls = f.probeTLS(ctx, t) })
+	wg.Go(func() {
+		o.notFound, o.notFoundErr = f.do(ctx, http.MethodGet, t.httpsBase()+"/httpsguard-"+randomToken()+"/", nil)
+	})
+	wg.Go(func() {
+		o.trace, o.traceErr = f.do(ctx, "TRACE", t.httpsBase()+"/", nil)
+	})
+	o.paths = make([]pathProbe, len(probedPaths))
+	for i, p := range probedPaths {
+		wg.Go(func() { o.paths[i] = s.probePath(ctx, f, t, p.path, p.kind) })
+	}
+	wg.Wait()
+
+	if o.tls != nil && o.tls.state != nil {
+		o.tlsVerify = f.verifyState(t.host, o.tls.state)
+	}
+	var wg2 sync.WaitGroup
+	if o.wantWWWCheck() {
+		wg2.Go(func() { o.wwwErr = f.checkWWW(ctx, t) })
+	}
+	analysed := o.analysedChain()
+	if analysed != nil && analysed.final != nil {
+		base := analysed.start
+		wg2.Go(func() {
+			hdr := http.Header{"Accept": {observatory.RobotsAccept}}
+			o.robots, o.robotsErr = f.followAuto(ctx, http.MethodGet, joinPath(base, "/robots.txt"), hdr)
+		})
+		wg2.Go(func() {
+			hdr := http.Header{"Access-Control-Request-Method": {"GET"}, "Origin": {observatory.CORSOrigin}}
+			o.cors, o.corsErr = f.followAuto(ctx, http.MethodOptions, analysed.final.url.String(), hdr)
+		})
+	}
+	wg2.Wait()
+	if ctx.Err() != nil {
+		o.deadline = fmt.Errorf("scan time limit of %s reached: %w", s.opts.Timeout, ctx.Err())
+	}
+	return o
+}
+
+// analysedChain is the session the Observatory analyses: HTTPS when it
+// completed, else HTTP.
+func (o *observations) analysedChain() *chain {
+	if o.https != nil && o.https.final != nil && sessionOK(o.https) {
+		return o.https
+	}
+	if o.http != nil && o.http.final != nil && sessionOK(o.http) {
+		return o.http
+	}
+	return nil
+}
+
+// sessionOK reports whether a chain completed as the Observatory counts it:
+// no request failed (hitting the redirect limit is not a failure).
+func sessionOK(c *chain) bool {
+	return c.final != nil && !c.failed
+}
+
+// probePath fetches one admin or login path over HTTPS (following
+// redirects) and over HTTP (first response only).
+func (s *Scanner) probePath(ctx context.Context, f *fetcher, t target, path, kind string) pathProbe {
+	p := pathProbe{path: path, kind: kind}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		// Three redirects are enough for /admin/ → /admin/login/?next=...
+		p.https = f.follow(ctx, t.httpsBase()+path, nil, 3)
+	})
+	wg.Go(func() {
+		p.http, p.httpErr = f.do(ctx, http.MethodGet, t.httpBase()+path, nil)
+	})
+	wg.Wait()
+	if p.https.final != nil && p.https.final.status == http.StatusOK {
+		fin := p.https.final
+		p.page = parsePage(fin.body, fin.url)
+		body := string(fin.body)
+		p.foundDjangoAdmin = strings.Contains(body, "id_username") && strings.Contains(body, "csrfmiddlewaretoken")
+		for _, fm := range p.page.forms {
+			if fm.hasPassword {
+				p.found = true
+			}
+		}
+		p.found = p.found || p.foundDjangoAdmin
+	}
+	if p.http != nil {
+		if p.http.isRedirectStatus() {
+			if u, err := resolveLocation(p.http.url, p.http.header.Get("Location")); err == nil && u.Scheme == "https" {
+				p.httpRedirectsToTLS = true
+			}
+		} else if p.http.status == http.StatusOK {
+			pg := parsePage(p.http.body, p.http.url)
+			for _, fm := range pg.forms {
+				if fm.hasPassword {
+					p.servedOverHTTP = true
+				}
+			}
+			body := string(p.http.body)
+			if strings.Contains(body, "id_username") && strings.Contains(body, "csrfmiddlewaretoken") {
+				p.servedOverHTTP = true
+			}
+		}
+	}
+	return p
+}
+
+// followAuto follows redirects the way an HTTP client does automatically
+// (at most MaxRedirects; 303 turns the method into GET) and returns the
+// final response.
+func (f *fetcher) followAuto(ctx context.Context, method, start string, hdr http.Header) (*fetched, error) {
+	next := start
+	for i := 0; ; i++ {
+		r, err := f.do(ctx, method, next, hdr)
+		if err != nil {
+			return nil, err
+		}
+		if !r.isRedirectStatus() || r.header.Get("Location") == "" {
+			return r, nil
+		}
+		if i >= f.opts.MaxRedirects {
+			return nil, fmt.Errorf("%s %s: more than %d redirects", method, start, f.opts.MaxRedirects)
+		}
+		u, err := resolveLocation(r.url, r.header.Get("Location"))
+		if err != nil {
+			return nil, err
+		}
+		if r.status == http.StatusSeeOther && method != http.MethodHead {
+			method = http.MethodGet
+		}
+		next = u.String()
+	}
+}
+
+func joinPath(base, path string) string {
+	u, err := resolveLocation(mustURL(base), path)
+	if err != nil {
+		return base
+	}
+	return u.String()
+}
+
+func newJar() http.CookieJar {
+	j, _ := cookiejar.New(&cookiejar.Options{PublicSuffixList: publicsuffix.List})
+	return j
+}
+
+func randomToken() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// ScanAll scans targets, at most Options.Concurrency at a time, and sends
+// each Result on the returned channel as soon as it is ready, in completion
+// order. The channel is closed after the last Result. Cancelling ctx makes
+// the remaining scans finish quickly with an error Result each, so every
+// target still gets exactly one Result.
+func (s *Scanner) ScanAll(ctx context.Context, targets []string) <-chan *Result {
+	out := make(chan *Result, s.opts.Concurrency)
+	go func() {
+		defer close(out)
+		sem := make(chan struct{}, s.opts.Concurrency)
+		var wg sync.WaitGroup
+		for _, t := range targets {
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				out <- s.Scan(ctx, t)
+			})
+		}
+		wg.Wait()
+	}()
+	return out
+}

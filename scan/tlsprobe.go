@@ -1,0 +1,236 @@
+package scan
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// tlsVersions are probed from oldest to newest.
+var tlsVersions = []uint16{tls.VersionTLS10, tls.VersionTLS11, tls.VersionTLS12, tls.VersionTLS13}
+
+// modernSuites are the TLS 1.2 suites with forward secrecy and AEAD; every
+// other TLS 1.2 suite is weak (the same line hstspreload draws).
+var modernSuites = []uint16{
+	tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305,
+	tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305,
+}
+
+// weakSuites lists every TLS 1.2 suite Go can offer that is not modern:
+// CBC, RSA key exchange, 3DES and RC4.
+func weakSuites() []uint16 {
+	var out []uint16
+	add := func(cs []*tls.CipherSuite) {
+		for _, c := range cs {
+			if slices.Contains(c.SupportedVersions, tls.VersionTLS12) && !slices.Contains(modernSuites, c.ID) {
+				out = append(out, c.ID)
+			}
+		}
+	}
+	add(tls.CipherSuites())
+	add(tls.InsecureCipherSuites())
+	return out
+}
+
+// insecureSuite reports whether id is in Go's insecure list (RC4, 3DES,
+// CBC-SHA256) or uses RSA key exchange (no forward secrecy).
+func insecureSuite(id uint16) bool {
+	for _, c := range tls.InsecureCipherSuites() {
+		if c.ID == id {
+			return true
+		}
+	}
+	name := tls.CipherSuiteName(id)
+	return len(name) > 8 && name[:8] == "TLS_RSA_"
+}
+
+// maxWeakProbes bounds the handshakes spent listing weak suites.
+const maxWeakProbes = 8
+
+// tlsProbe is what the handshake probes learned.
+type tlsProbe struct {
+	versions    map[uint16]error // nil error: accepted
+	weak        []uint16         // weak TLS 1.2 suites the server accepted
+	weakErr     error
+	state       *tls.ConnectionState // from the newest accepted version
+	unreachable error                // TCP could not connect at all
+}
+
+// handshake dials addr and runs one TLS handshake with cfg, returning the
+// connection state. Certificates are not verified here: the probes ask what
+// the server accepts, verifyChain judges the chain.
+func (f *fetcher) handshake(ctx context.Context, addr, serverName string, cfg *tls.Config) (tls.ConnectionState, error) {
+	ctx, cancel := context.WithTimeout(ctx, f.opts.ConnectTimeout+f.opts.HandshakeTimeout)
+	defer cancel()
+	conn, err := f.dial(ctx, "tcp", addr)
+	if err != nil {
+		return tls.ConnectionState{}, fmt.Errorf("connect %s: %w", addr, err)
+	}
+	defer conn.Close()
+	hctx, hcancel := context.WithTimeout(ctx, f.opts.HandshakeTimeout)
+	defer hcancel()
+	c := cfg.Clone()
+	c.ServerName = serverName
+	c.InsecureSkipVerify = true //nolint:gosec // probe only; the chain is verified by verifyChain
+	tc := tls.Client(conn, c)
+	if err := tc.HandshakeContext(hctx); err != nil {
+		if hctx.Err() != nil {
+			return tls.ConnectionState{}, fmt.Errorf("TLS handshake with %s: no answer within %s: %w", addr, f.opts.HandshakeTimeout, err)
+		}
+		return tls.ConnectionState{}, fmt.Errorf("TLS handshake with %s: %w", addr, err)
+	}
+	return tc.ConnectionState(), nil
+}
+
+// probeTLS tries each protocol version, then lists accepted weak TLS 1.2
+// suites, all on fresh connections.
+func (f *fetcher) probeTLS(ctx context.Context, t target) *tlsProbe {
+	addr := net.JoinHostPort(t.host, strconv.Itoa(t.httpsPort))
+	sni := t.host
+	if net.ParseIP(sni) != nil {
+		sni = ""
+	}
+	p := &tlsProbe{versions: map[uint16]error{}}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	states := map[uint16]tls.ConnectionState{}
+	for _, v := range tlsVersions {
+		wg.Go(func() {
+			cs, err := f.handshake(ctx, addr, sni, &tls.Config{MinVersion: v, MaxVersion: v, CipherSuites: allSuitesFor(v)})
+			mu.Lock()
+			defer mu.Unlock()
+			p.versions[v] = err
+			if err == nil {
+				states[v] = cs
+			}
+		})
+	}
+	wg.Wait()
+	for _, v := range slices.Backward(tlsVersions) {
+		if cs, ok := states[v]; ok {
+			p.state = &cs
+			break
+		}
+	}
+	if p.state == nil {
+		// Tell "nothing listens" apart from "TLS fails".
+		dctx, cancel := context.WithTimeout(ctx, f.opts.ConnectTimeout)
+		conn, err := f.dial(dctx, "tcp", addr)
+		cancel()
+		if err != nil {
+			p.unreachable = fmt.Errorf("connect %s: %w", addr, err)
+		} else {
+			conn.Close()
+		}
+		return p
+	}
+	if p.versions[tls.VersionTLS12] != nil {
+		return p
+	}
+	offer := weakSuites()
+	for range maxWeakProbes {
+		if len(offer) == 0 {
+			break
+		}
+		cs, err := f.handshake(ctx, addr, sni, &tls.Config{
+			MinVersion: tls.VersionTLS12, MaxVersion: tls.VersionTLS12, CipherSuites: offer,
+		})
+		if err != nil {
+			if ctx.Err() != nil {
+				p.weakErr = err
+			}
+			break
+		}
+		p.weak = append(p.weak, cs.CipherSuite)
+		offer = slices.DeleteFunc(offer, func(id uint16) bool { return id == cs.CipherSuite })
+	}
+	return p
+}
+
+// allSuitesFor returns the suites offered when probing version v: Go's
+// defaults plus, for TLS 1.0 and 1.1, every CBC suite those versions can
+// use, so that an old server is found even when it has nothing modern.
+func allSuitesFor(v uint16) []uint16 {
+	if v == tls.VersionTLS13 {
+		return nil // TLS 1.3 suites are not configurable
+	}
+	var out []uint16
+	for _, c := range append(tls.CipherSuites(), tls.InsecureCipherSuites()...) {
+		if slices.Contains(c.SupportedVersions, v) {
+			out = append(out, c.ID)
+		}
+	}
+	return out
+}
+
+// versionName names a TLS version as reports show it.
+func versionName(v uint16) string {
+	switch v {
+	case tls.VersionTLS10:
+		return "TLS 1.0"
+	case tls.VersionTLS11:
+		return "TLS 1.1"
+	case tls.VersionTLS12:
+		return "TLS 1.2"
+	case tls.VersionTLS13:
+		return "TLS 1.3"
+	}
+	return tls.VersionName(v)
+}
+
+// describeChain turns the served chain into report data.
+func describeChain(certs []*x509.Certificate, now time.Time) []Certificate {
+	out := make([]Certificate, 0, len(certs))
+	for _, c := range certs {
+		sum := sha256.Sum256(c.Raw)
+		kt, bits := keyInfo(c)
+		d := Certificate{
+			Subject: c.Subject.String(), Issuer: c.Issuer.String(),
+			DNSNames: c.DNSNames, NotBefore: c.NotBefore.UTC(), NotAfter: c.NotAfter.UTC(),
+			DaysLeft: daysLeft(c.NotAfter, now), KeyType: kt, KeyBits: bits,
+			SignatureAlgorithm: c.SignatureAlgorithm.String(), SHA256: hex.EncodeToString(sum[:]),
+		}
+		for _, ip := range c.IPAddresses {
+			d.IPAddresses = append(d.IPAddresses, ip.String())
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// daysLeft is the number of whole days until notAfter, negative once it has
+// passed.
+func daysLeft(notAfter, now time.Time) int {
+	d := notAfter.Sub(now)
+	if d < 0 {
+		return -int((-d).Hours()/24) - 1
+	}
+	return int(d.Hours() / 24)
+}
+
+func keyInfo(c *x509.Certificate) (string, int) {
+	switch k := c.PublicKey.(type) {
+	case *rsa.PublicKey:
+		return "RSA", k.N.BitLen()
+	case *ecdsa.PublicKey:
+		return "ECDSA", k.Curve.Params().BitSize
+	case ed25519.PublicKey:
+		return "Ed25519", 256
+	}
+	return c.PublicKeyAlgorithm.String(), 0
+}

@@ -1,0 +1,255 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/httpsguard/httpsguard/web/store"
+)
+
+// ScanView is a scan as the JSON API shows it.
+type ScanView struct {
+	ID    string `json:"id"`
+	URL   string `json:"url"`  // the normalised URL scanned
+	Site  string `json:"site"` // host, with ":port" when not the default
+	State string `json:"state"`
+	// QueuePosition is the scan's 1-based place in the queue while it is
+	// queued (1: next to run).
+	QueuePosition int        `json:"queue_position,omitempty"`
+	CreatedAt     time.Time  `json:"created_at"`
+	StartedAt     *time.Time `json:"started_at,omitempty"`
+	FinishedAt    *time.Time `json:"finished_at,omitempty"`
+	Score         *int       `json:"score,omitempty"` // when done
+	Grade         string     `json:"grade,omitempty"` // when done
+	Error         string     `json:"error,omitempty"` // when failed
+	Links         Links      `json:"links"`
+	// Result is, once the scan finished, the same document
+	// "httpsguard check --format json" writes for the target.
+	Result json.RawMessage `json:"result,omitempty"`
+}
+
+// Links are the addresses of a scan's representations.
+type Links struct {
+	Self   string `json:"self"`   // this JSON
+	Page   string `json:"page"`   // the result page
+	Report string `json:"report"` // the HTML report download
+}
+
+// SiteScans is the answer of GET /api/v1/sites/{site}/scans.
+type SiteScans struct {
+	Site  string     `json:"site"`
+	Scans []ScanView `json:"scans"`
+}
+
+func newScanView(sc store.Scan, pos int) ScanView {
+	v := ScanView{
+		ID:            sc.ID,
+		URL:           sc.URL,
+		Site:          sc.Site,
+		State:         string(sc.State),
+		QueuePosition: pos,
+		CreatedAt:     sc.CreatedAt,
+		Links:         scanLinks(sc.ID),
+	}
+	if !sc.StartedAt.IsZero() {
+		v.StartedAt = &sc.StartedAt
+	}
+	if !sc.FinishedAt.IsZero() {
+		v.FinishedAt = &sc.FinishedAt
+	}
+	switch sc.State {
+	case store.Done:
+		score := sc.Score
+		v.Score, v.Grade = &score, sc.Grade
+	case store.Failed:
+		v.Error = sc.Error
+	}
+	return v
+}
+
+func scanLinks(id string) Links {
+	return Links{
+		Self:   "/api/v1/scans/" + id,
+		Page:   "/scans/" + id,
+		Report: "/scans/" + id + "/report.html",
+	}
+}
+
+type apiErrorBody struct {
+	Error  string `json:"error"`
+	Status int    `json:"status"`
+}
+
+func apiError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, apiErrorBody{Error: msg, Status: status})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		http.Error(w, `{"error":"internal error","status":500}`, http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	if h.Get("Cache-Control") == "" {
+		h.Set("Cache-Control", "no-store")
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// apiSubmit is POST /api/v1/scans with {"url": "..."}.
+func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) {
+	// Requiring JSON also keeps other sites' pages from submitting scans
+	// through a visitor's browser: a cross-origin JSON POST needs a CORS
+	// preflight this server never approves.
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != "application/json" {
+			apiError(w, http.StatusUnsupportedMediaType, `send the request as application/json: {"url": "https://example.com/"}`)
+			return
+		}
+	}
+	var req struct {
+		URL string `json:"url"`
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		if isBodyTooLarge(err) {
+			apiError(w, http.StatusRequestEntityTooLarge, "the request body is larger than 8 KiB")
+			return
+		}
+		apiError(w, http.StatusBadRequest, `the body must be a JSON object like {"url": "https://example.com/"}: `+jsonErrorText(err))
+		return
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		if isBodyTooLarge(err) {
+			apiError(w, http.StatusRequestEntityTooLarge, "the request body is larger than 8 KiB")
+			return
+		}
+		apiError(w, http.StatusBadRequest, "the body must hold one JSON object and nothing after it")
+		return
+	}
+	sc, err := s.submit(r.Context(), req.URL, s.clientKey(r))
+	if err != nil {
+		s.apiSubmitError(w, err)
+		return
+	}
+	pos, err := s.store.QueuePosition(r.Context(), sc)
+	if err != nil {
+		s.log.Error("queue position", "err", err)
+	}
+	w.Header().Set("Location", "/api/v1/scans/"+sc.ID)
+	writeJSON(w, http.StatusAccepted, newScanView(sc, pos))
+}
+
+func (s *Server) apiSubmitError(w http.ResponseWriter, err error) {
+	var se *submitError
+	if errors.As(err, &se) {
+		if se.retryAfter > 0 {
+			w.Header().Set("Retry-After", retryAfterSeconds(se.retryAfter))
+		}
+		apiError(w, se.status, se.msg)
+		return
+	}
+	s.log.Error("submitting a scan", "err", err)
+	apiError(w, http.StatusInternalServerError, "internal error: the scan could not be queued")
+}
+
+func jsonErrorText(err error) string {
+	if errors.Is(err, io.EOF) {
+		return "the body is empty"
+	}
+	return err.Error()
+}
+
+// apiScan is GET /api/v1/scans/{id}.
+func (s *Server) apiScan(w http.ResponseWriter, r *http.Request) {
+	sc, ok := s.loadScan(w, r, true)
+	if !ok {
+		return
+	}
+	pos, err := s.store.QueuePosition(r.Context(), sc)
+	if err != nil {
+		s.log.Error("queue position", "err", err)
+	}
+	v := newScanView(sc, pos)
+	if sc.State.Final() {
+		v.Result = sc.Result
+		// A finished scan never changes.
+		w.Header().Set("Cache-Control", "public, max-age=300")
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// loadScan reads the scan named by the request's {id}, answering 404 (as
+// JSON for the API, as a page otherwise) when there is none.
+func (s *Server) loadScan(w http.ResponseWriter, r *http.Request, api bool) (store.Scan, bool) {
+	id := r.PathValue("id")
+	sc, err := s.store.Get(r.Context(), id)
+	if err == nil {
+		return sc, true
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		if api {
+			apiError(w, http.StatusNotFound, "no scan has this ID")
+		} else {
+			s.errorPage(w, r, http.StatusNotFound, "Scan not found", "No scan has this address. Links to scans never expire, so check that it was copied whole.")
+		}
+		return store.Scan{}, false
+	}
+	s.log.Error("reading a scan", "id", id, "err", err)
+	if api {
+		apiError(w, http.StatusInternalServerError, "internal error")
+	} else {
+		s.errorPage(w, r, http.StatusInternalServerError, "Something went wrong", "The scan could not be read. Try again in a moment.")
+	}
+	return store.Scan{}, false
+}
+
+// maxHistory is how many scans a site's history shows.
+const maxHistory = 50
+
+// apiSiteScans is GET /api/v1/sites/{site}/scans[?limit=N].
+func (s *Server) apiSiteScans(w http.ResponseWriter, r *http.Request) {
+	site := r.PathValue("site")
+	if !validSite(site) {
+		apiError(w, http.StatusBadRequest, "the site must be a host name, with :port when the port is not the default")
+		return
+	}
+	limit := 20
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxHistory {
+			apiError(w, http.StatusBadRequest, "limit must be a number from 1 to "+strconv.Itoa(maxHistory))
+			return
+		}
+		limit = n
+	}
+	scans, err := s.store.History(r.Context(), site, limit)
+	if err != nil {
+		s.log.Error("site history", "site", site, "err", err)
+		apiError(w, http.StatusInternalServerError, "internal error")
+		return
+	}
+	out := SiteScans{Site: site, Scans: make([]ScanView, 0, len(scans))}
+	for _, sc := range scans {
+		out.Scans = append(out.Scans, newScanView(sc, 0))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// sitePath is the site history page of site.
+func sitePath(site string) string { return "/sites/" + url.PathEscape(site) }

@@ -1,0 +1,295 @@
+// Package web is the checker as a web site: a start page with one field, a
+// result page per scan with its permanent link, the site's history and what
+// changed since its previous scan, the HTML report as a download, and the
+// same results as JSON over an HTTP API.
+//
+// Scans run server-side in a bounded pool of workers that take them from a
+// queue kept in the database (package web/store), so a scan survives a
+// restart and several instances can share one PostgreSQL database. The site
+// is meant to face the internet: the scanner refuses non-public addresses on
+// every connection it dials unless AllowPrivate is set, submissions are rate
+// limited per client, request bodies are bounded, and every page is served
+// through the httpsguard middleware with a strict policy (see Policy).
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/httpsguard/httpsguard"
+	"github.com/httpsguard/httpsguard/scan"
+	"github.com/httpsguard/httpsguard/web/ratelimit"
+	"github.com/httpsguard/httpsguard/web/store"
+)
+
+// Scanner runs one check. *scan.Scanner is the real one; tests may give
+// another to control timing.
+type Scanner interface {
+	Scan(ctx context.Context, target string) *scan.Result
+}
+
+// Defaults for Config fields left zero.
+const (
+	DefaultWorkers      = 4
+	DefaultMaxQueue     = 500
+	DefaultScanTimeout  = 60 * time.Second
+	DefaultRescanAfter  = 2 * time.Minute
+	DefaultPollInterval = 2 * time.Second
+	DefaultSubmitBurst  = 10
+	DefaultMaxClients   = 10000
+	// DefaultSubmitInterval is the sustained rate of scan submissions per
+	// client after the burst: one every six seconds, ten a minute.
+	DefaultSubmitInterval = 6 * time.Second
+	// maxAttempts is how often a scan may be interrupted by a dying process
+	// before it is failed instead of requeued.
+	maxAttempts = 2
+)
+
+// Config configures a Server. Store is required; everything else has a
+// default.
+type Config struct {
+	// Store keeps scans and is the queue.
+	Store *store.DB
+
+	// Scanner runs the checks. When nil, New builds a *scan.Scanner from
+	// ScanOptions.
+	Scanner Scanner
+	// ScanOptions configures the scanner New builds. DenyPrivate is
+	// forced on unless AllowPrivate is set, whatever the field says.
+	ScanOptions scan.Options
+	// AllowPrivate lets users check sites on loopback, private, link-local
+	// and other non-public addresses: for use inside a company network and
+	// for tests. Off, such targets are refused before and during the scan.
+	AllowPrivate bool
+
+	// Workers is how many scans run at once (default 4).
+	Workers int
+	// MaxQueue is how many scans may wait; more submissions are answered
+	// 503 with Retry-After (default 500).
+	MaxQueue int
+	// ScanTimeout bounds one scan (default 60s). A worker's claim on a scan
+	// lasts ScanTimeout plus a grace period; a scan still running after
+	// that belonged to a dead process and is requeued.
+	ScanTimeout time.Duration
+	// RescanAfter is how long a finished scan of a URL is reused for a new
+	// submission of the same URL, so a burst of submissions scans a site
+	// once (default 2 minutes; negative turns reuse off). A queued or
+	// running scan of the URL is always reused.
+	RescanAfter time.Duration
+	// PollInterval is how often idle workers look for scans queued by
+	// other instances sharing the database (default 2s). Scans submitted
+	// to this instance wake a worker at once.
+	PollInterval time.Duration
+
+	// SubmitInterval and SubmitBurst limit scan submissions per client: a
+	// client may submit SubmitBurst scans at once, then one per
+	// SubmitInterval (defaults 10 and 6s). Reused scans are free.
+	SubmitInterval time.Duration
+	SubmitBurst    int
+	// MaxClients bounds the rate limiter's memory (default 10000 clients).
+	MaxClients int
+	// TrustedProxies are the networks of reverse proxies in front of the
+	// server. For a request from one of them, the client is the last
+	// untrusted address of X-Forwarded-For, and X-Forwarded-Proto says
+	// whether the client used HTTPS.
+	TrustedProxies []netip.Prefix
+
+	// Secure says the site is reached over HTTPS (served with TLS, or
+	// behind a trusted TLS-terminating proxy): plain HTTP requests are
+	// redirected and responses carry HSTS.
+	Secure bool
+	// SSLHost is the host (and port) plain HTTP requests are redirected
+	// to when Secure; empty means the request's own host.
+	SSLHost string
+	// HSTSPreload adds "preload" to the HSTS header: only set it for a
+	// domain whose every subdomain is ready for HTTPS-only.
+	HSTSPreload bool
+
+	// Version is the program version shown in reports.
+	Version string
+	// Logger receives the server's logs (default slog.Default()).
+	Logger *slog.Logger
+
+	now func() time.Time // tests may set a clock
+}
+
+// Server is the web checker. Create it with New, serve Handler, and run the
+// workers with Run.
+type Server struct {
+	cfg     Config
+	store   *store.DB
+	scanner Scanner
+	log     *slog.Logger
+	limiter *ratelimit.Limiter
+	guard   *httpsguard.Guard
+	handler http.Handler
+	tmpl    *templates
+	wake    chan struct{}
+	csrfKey []byte
+	// lastCreated is the creation time (Unix µs) of the newest scan
+	// submitted here.
+	lastCreated atomic.Int64
+}
+
+// New validates cfg and returns a Server. It reads (or creates) the key
+// that signs form tokens from the store.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("web: Config.Store is required")
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = DefaultWorkers
+	}
+	if cfg.MaxQueue <= 0 {
+		cfg.MaxQueue = DefaultMaxQueue
+	}
+	if cfg.ScanTimeout <= 0 {
+		cfg.ScanTimeout = DefaultScanTimeout
+	}
+	if cfg.RescanAfter == 0 {
+		cfg.RescanAfter = DefaultRescanAfter
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = DefaultPollInterval
+	}
+	if cfg.SubmitInterval <= 0 {
+		cfg.SubmitInterval = DefaultSubmitInterval
+	}
+	if cfg.SubmitBurst <= 0 {
+		cfg.SubmitBurst = DefaultSubmitBurst
+	}
+	if cfg.MaxClients <= 0 {
+		cfg.MaxClients = DefaultMaxClients
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.now == nil {
+		cfg.now = time.Now
+	}
+	if cfg.Version == "" {
+		cfg.Version = "devel"
+	}
+	s := &Server{
+		cfg:     cfg,
+		store:   cfg.Store,
+		scanner: cfg.Scanner,
+		log:     cfg.Logger,
+		limiter: ratelimit.New(rate.Every(cfg.SubmitInterval), cfg.SubmitBurst, cfg.MaxClients),
+		wake:    make(chan struct{}, cfg.Workers),
+	}
+	if s.scanner == nil {
+		opts := cfg.ScanOptions
+		opts.DenyPrivate = !cfg.AllowPrivate
+		if opts.Timeout <= 0 || opts.Timeout > cfg.ScanTimeout {
+			opts.Timeout = cfg.ScanTimeout
+		}
+		sc, err := scan.New(opts)
+		if err != nil {
+			return nil, fmt.Errorf("web: configuring the scanner: %w", err)
+		}
+		sc.SetVersion(cfg.Version)
+		s.scanner = sc
+	}
+	key, err := cfg.Store.Secret(ctx, "csrf")
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	s.csrfKey = key
+	guard, err := httpsguard.New(Policy(cfg))
+	if err != nil {
+		return nil, fmt.Errorf("web: compiling the site's own policy: %w", err)
+	}
+	s.guard = guard
+	tmpl, err := parseTemplates()
+	if err != nil {
+		return nil, err
+	}
+	s.tmpl = tmpl
+	s.handler = guard.Handler(s.routes())
+	return s, nil
+}
+
+// Handler returns the site: pages, API and static files, wrapped in the
+// httpsguard middleware.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// HTTPServer returns an *http.Server for addr serving Handler, with the
+// timeouts and header limit a server facing the internet needs.
+func (s *Server) HTTPServer(addr string) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           s.handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+}
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", s.startPage)
+	mux.HandleFunc("POST /scans", s.submitForm)
+	mux.HandleFunc("GET /scans/{id}", s.resultPage)
+	mux.HandleFunc("GET /scans/{id}/report.html", s.downloadHTML)
+	mux.HandleFunc("GET /scans/{id}/report.json", s.downloadJSON)
+	mux.HandleFunc("GET /sites/{site}", s.sitePage)
+	mux.Handle("GET /static/", staticHandler())
+	mux.HandleFunc("GET /healthz", s.healthz)
+
+	mux.HandleFunc("POST /api/v1/scans", s.apiSubmit)
+	mux.HandleFunc("GET /api/v1/scans/{id}", s.apiScan)
+	mux.HandleFunc("GET /api/v1/sites/{site}/scans", s.apiSiteScans)
+	// The API's addresses answer other methods with a JSON 405.
+	for path, allow := range map[string]string{
+		"/api/v1/scans":              "POST",
+		"/api/v1/scans/{id}":         "GET, HEAD",
+		"/api/v1/sites/{site}/scans": "GET, HEAD",
+	} {
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allow)
+			apiError(w, http.StatusMethodNotAllowed, "use "+allow+" here")
+		})
+	}
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		apiError(w, http.StatusNotFound, "no such API endpoint: see the API reference")
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.errorPage(w, r, http.StatusNotFound, "Page not found", "There is nothing at this address.")
+	})
+	return commonHeaders(mux)
+}
+
+// commonHeaders sets what the middleware's Policy has no field for.
+func commonHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		// Nothing here is meant to be embedded by other sites.
+		h.Set("Cross-Origin-Resource-Policy", "same-origin")
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if _, err := s.store.QueueLength(ctx); err != nil {
+		s.log.Error("health check", "err", err)
+		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	fmt.Fprintln(w, "ok")
+}

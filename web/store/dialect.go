@@ -1,0 +1,119 @@
+package store
+
+import (
+	"database/sql"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver, pure Go
+)
+
+// dialect holds what differs between SQLite and PostgreSQL. Queries are
+// written once with "?" placeholders and rebound for PostgreSQL.
+type dialect struct {
+	name string
+	// dollar rebinds "?" placeholders to $1, $2, ...
+	dollar bool
+	// skipLocked ends the claim subquery; PostgreSQL's lets several
+	// instances claim from one queue without waiting on each other.
+	skipLocked string
+	// migrationLock, when set, runs inside the migration transaction so two
+	// instances starting together do not both migrate.
+	migrationLock string
+}
+
+var (
+	sqliteDialect   = dialect{name: "sqlite"}
+	postgresDialect = dialect{
+		name:       "postgres",
+		dollar:     true,
+		skipLocked: " FOR UPDATE SKIP LOCKED",
+		// An arbitrary constant key: "httpsguard" as a number.
+		migrationLock: "SELECT pg_advisory_xact_lock(7282837378737782)",
+	}
+)
+
+// q rewrites a query for the dialect. The queries in this package contain
+// no "?" other than placeholders.
+func (d dialect) q(query string) string {
+	if !d.dollar {
+		return query
+	}
+	var b strings.Builder
+	b.Grow(len(query) + 8)
+	n := 0
+	for i := 0; i < len(query); i++ {
+		if query[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(query[i])
+	}
+	return b.String()
+}
+
+// IsPostgres reports whether dsn names a PostgreSQL database.
+func IsPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+func openDialect(dsn string) (dialect, *sql.DB, error) {
+	if strings.TrimSpace(dsn) == "" {
+		return dialect{}, nil, fmt.Errorf("opening store: empty database name")
+	}
+	if IsPostgres(dsn) {
+		db, err := sql.Open("pgx", dsn)
+		if err != nil {
+			return dialect{}, nil, fmt.Errorf("opening PostgreSQL database: %w", err)
+		}
+		db.SetMaxOpenConns(16)
+		db.SetMaxIdleConns(16)
+		return postgresDialect, db, nil
+	}
+	u, err := sqliteDSN(dsn)
+	if err != nil {
+		return dialect{}, nil, err
+	}
+	db, err := sql.Open("sqlite", u)
+	if err != nil {
+		return dialect{}, nil, fmt.Errorf("opening SQLite database %s: %w", dsn, err)
+	}
+	// WAL lets readers (every page view) run while a worker writes. Writers
+	// take the lock at BEGIN (_txlock=immediate) and wait for each other
+	// (busy_timeout) instead of failing with SQLITE_BUSY halfway through.
+	db.SetMaxOpenConns(8)
+	db.SetMaxIdleConns(8)
+	return sqliteDialect, db, nil
+}
+
+// sqliteDSN turns a path (or a "file:" URI) into a modernc.org/sqlite DSN
+// with the pragmas the store relies on; pragmas the caller gave win.
+func sqliteDSN(dsn string) (string, error) {
+	path, query, _ := strings.Cut(strings.TrimPrefix(dsn, "file:"), "?")
+	if path == "" {
+		return "", fmt.Errorf("opening SQLite database %q: no file name", dsn)
+	}
+	if path == ":memory:" {
+		return "", fmt.Errorf("opening SQLite database: an in-memory database would lose every scan at exit; give a file")
+	}
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return "", fmt.Errorf("opening SQLite database %q: %w", dsn, err)
+	}
+	have := strings.Join(q["_pragma"], ";")
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(NORMAL)"} {
+		name, _, _ := strings.Cut(p, "(")
+		if !strings.Contains(have, name) {
+			q.Add("_pragma", p)
+		}
+	}
+	if q.Get("_txlock") == "" {
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + path + "?" + q.Encode(), nil
+}

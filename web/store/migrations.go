@@ -1,0 +1,129 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// migration is one versioned schema change. Versions start at 1 and never
+// change once released: a new change is a new migration at the end.
+type migration struct {
+	version int
+	name    string
+	// stmts run in order in one transaction, on both databases: the schema
+	// uses only types and syntax they share (TEXT, INTEGER, BIGINT).
+	stmts []string
+}
+
+var migrations = []migration{
+	{1, "create scans", []string{
+		`CREATE TABLE scans (
+			id          TEXT PRIMARY KEY,
+			target      TEXT NOT NULL,
+			url         TEXT NOT NULL,
+			site        TEXT NOT NULL,
+			state       TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed')),
+			created_at  BIGINT NOT NULL,
+			started_at  BIGINT,
+			finished_at BIGINT,
+			lease_until BIGINT,
+			attempts    INTEGER NOT NULL DEFAULT 0,
+			score       INTEGER,
+			grade       TEXT,
+			error       TEXT,
+			result      TEXT
+		)`,
+		// The site history and the "previous scan" lookup.
+		`CREATE INDEX scans_site_created ON scans (site, created_at)`,
+		// The queue: claim order and queue positions.
+		`CREATE INDEX scans_state_created ON scans (state, created_at)`,
+	}},
+	{2, "index scans by url", []string{
+		// Finding a recent scan of the same URL to reuse.
+		`CREATE INDEX scans_url_created ON scans (url, created_at)`,
+	}},
+	{3, "create secrets", []string{
+		// Keys every instance sharing the database must agree on, such as
+		// the one that signs the forms' anti-CSRF tokens.
+		`CREATE TABLE secrets (
+			name       TEXT PRIMARY KEY,
+			value      TEXT NOT NULL,
+			created_at BIGINT NOT NULL
+		)`,
+	}},
+}
+
+// LatestVersion is the schema version this build migrates to.
+var LatestVersion = migrations[len(migrations)-1].version
+
+const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
+	version    INTEGER PRIMARY KEY,
+	name       TEXT NOT NULL,
+	applied_at BIGINT NOT NULL
+)`
+
+// migrate applies every migration newer than the database's version, each
+// in its own transaction with its schema_migrations row, so a crash leaves
+// the database at a well-defined version. A database newer than this build
+// is refused rather than used with a schema the code does not know.
+func migrate(ctx context.Context, db *sql.DB, d dialect) error {
+	if _, err := db.ExecContext(ctx, createMigrationsTable); err != nil {
+		return fmt.Errorf("creating schema_migrations: %w", err)
+	}
+	for _, m := range migrations {
+		if err := applyMigration(ctx, db, d, m); err != nil {
+			return err
+		}
+	}
+	v, err := currentVersion(ctx, db)
+	if err != nil {
+		return err
+	}
+	if v > LatestVersion {
+		return fmt.Errorf("database schema version %d is newer than this httpsguard knows (%d): upgrade httpsguard", v, LatestVersion)
+	}
+	return nil
+}
+
+func applyMigration(ctx context.Context, db *sql.DB, d dialect, m migration) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
+	}
+	defer tx.Rollback()
+	if d.migrationLock != "" {
+		if _, err := tx.ExecContext(ctx, d.migrationLock); err != nil {
+			return fmt.Errorf("migration %d (%s): taking the migration lock: %w", m.version, m.name, err)
+		}
+	}
+	var applied int
+	if err := tx.QueryRowContext(ctx, d.q(`SELECT count(*) FROM schema_migrations WHERE version = ?`), m.version).Scan(&applied); err != nil {
+		return fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
+	}
+	if applied > 0 {
+		return nil
+	}
+	for _, stmt := range m.stmts {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, d.q(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`),
+		m.version, m.name, time.Now().UnixMilli()); err != nil {
+		return fmt.Errorf("migration %d (%s): recording it: %w", m.version, m.name, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
+	}
+	return nil
+}
+
+func currentVersion(ctx context.Context, db *sql.DB) (int, error) {
+	var v sql.NullInt64
+	if err := db.QueryRowContext(ctx, `SELECT max(version) FROM schema_migrations`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("reading the schema version: %w", err)
+	}
+	return int(v.Int64), nil
+}

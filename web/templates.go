@@ -1,0 +1,222 @@
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/httpsguard/httpsguard/scan"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// asset is one static file, served from memory.
+type asset struct {
+	body  []byte
+	ctype string
+	hash  string // first 12 hex digits of its SHA-256: the cache buster
+}
+
+var assets = loadAssets()
+
+func loadAssets() map[string]asset {
+	m := map[string]asset{}
+	err := fs.WalkDir(staticFS, "static", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := staticFS.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		ctype := mime.TypeByExtension(path.Ext(p))
+		if ctype == "" {
+			ctype = "application/octet-stream"
+		}
+		m[strings.TrimPrefix(p, "static/")] = asset{body: b, ctype: ctype, hash: hex.EncodeToString(sum[:6])}
+		return nil
+	})
+	if err != nil {
+		panic("web: reading embedded static files: " + err.Error())
+	}
+	return m
+}
+
+// assetURL is the address of a static file, with its content hash so it
+// can be cached forever.
+func assetURL(name string) string {
+	a, ok := assets[name]
+	if !ok {
+		panic("web: no static file " + name)
+	}
+	return "/static/" + name + "?v=" + a.hash
+}
+
+// staticHandler serves the embedded files, and nothing else (no directory
+// listings). A request with the current hash may be cached for a year.
+func staticHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(r.URL.Path, "/static/")
+		a, ok := assets[name]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		h := w.Header()
+		h.Set("Content-Type", a.ctype)
+		h.Set("ETag", `"`+a.hash+`"`)
+		if r.URL.Query().Get("v") == a.hash {
+			h.Set("Cache-Control", "public, max-age=31536000, immutable")
+		} else {
+			h.Set("Cache-Control", "public, max-age=300")
+		}
+		http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(a.body))
+	})
+}
+
+// templates holds one template set per page, each with the shared layout.
+type templates struct {
+	pages map[string]*template.Template
+}
+
+var funcs = template.FuncMap{
+	"asset":       assetURL,
+	"statusLabel": statusLabel,
+	"gradeClass":  gradeClass,
+	"when":        when,
+	"duration":    humanDuration,
+	"impact":      impact,
+	"sitePath":    sitePath,
+	"shortID":     func(id string) string { return truncate(id, 8) },
+	"clean":       cleanText,
+	"plural": func(n int, one, many string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return strconv.Itoa(n) + " " + many
+	},
+	"abs": func(n int) int {
+		if n < 0 {
+			return -n
+		}
+		return n
+	},
+}
+
+func parseTemplates() (*templates, error) {
+	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
+	if err != nil {
+		return nil, fmt.Errorf("web: parsing the layout: %w", err)
+	}
+	t := &templates{pages: map[string]*template.Template{}}
+	for _, page := range []string{"start", "scan", "site", "error"} {
+		c, err := layout.Clone()
+		if err != nil {
+			return nil, fmt.Errorf("web: %w", err)
+		}
+		if _, err := c.ParseFS(templateFS, "templates/"+page+".html"); err != nil {
+			return nil, fmt.Errorf("web: parsing the %s page: %w", page, err)
+		}
+		t.pages[page] = c
+	}
+	return t, nil
+}
+
+// statusLabel is a status in words, so it never depends on colour alone.
+func statusLabel(s scan.Status) string {
+	switch s {
+	case scan.StatusPass:
+		return "Pass"
+	case scan.StatusInfo:
+		return "Info"
+	case scan.StatusWarn:
+		return "Warning"
+	case scan.StatusFail:
+		return "Fail"
+	case scan.StatusError:
+		return "Error"
+	case scan.StatusSkip:
+		return "Skipped"
+	}
+	return string(s)
+}
+
+// gradeClass is the CSS class colouring a grade.
+func gradeClass(g string) string {
+	switch {
+	case strings.HasPrefix(g, "A"):
+		return "grade-a"
+	case strings.HasPrefix(g, "B"):
+		return "grade-b"
+	case strings.HasPrefix(g, "C"):
+		return "grade-c"
+	case strings.HasPrefix(g, "D"):
+		return "grade-d"
+	}
+	return "grade-f"
+}
+
+func when(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2 Jan 2006, 15:04 UTC")
+}
+
+func humanDuration(ms int64) string {
+	if ms < 1000 {
+		return strconv.FormatInt(ms, 10) + " ms"
+	}
+	return strconv.FormatFloat(float64(ms)/1000, 'f', 1, 64) + " s"
+}
+
+// impact shows a score effect with a real minus sign.
+func impact(n int) string {
+	switch {
+	case n > 0:
+		return "+" + strconv.Itoa(n)
+	case n < 0:
+		return "−" + strconv.Itoa(-n)
+	}
+	return "0"
+}
+
+// cleanText makes text from a scanned site safe to show as text: control
+// and invisible formatting characters (bidi overrides that could make
+// evidence read differently than it is) are shown as U+FFFD, and invalid
+// UTF-8 is replaced. html/template escapes the rest.
+func cleanText(s string) string {
+	clean := true
+	for _, r := range s {
+		if r == utf8.RuneError || (unicode.IsControl(r) && r != '\t') || unicode.Is(unicode.Cf, r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || (unicode.IsControl(r) && r != '\t') || unicode.Is(unicode.Cf, r) {
+			return '\uFFFD'
+		}
+		return r
+	}, strings.ToValidUTF8(s, "\uFFFD"))
+}
