@@ -18,35 +18,34 @@ func (c *cookieRules) enabled() bool {
 
 // The attributes a Set-Cookie line may be missing.
 const (
-	addSecure = 1 << iota
+	addSecure uint8 = 1 << iota
 	addHTTPOnly
 	addSameSite
 )
 
-// missing returns the attributes the rules require that line lacks, and the
-// SameSite value to add. A line is one Set-Cookie header value,
-// "name=value; Attr; Attr=v"; a cookie value cannot contain ';', so
-// attributes are found by splitting on it.
-func (c *cookieRules) missing(line string) (add int, sameSite string) {
+// missing returns the attributes the rules require that line lacks. A line
+// is one Set-Cookie header value, "name=value; Attr; Attr=v"; a cookie value
+// cannot contain ';', so attributes are found by splitting on it.
+func (c *cookieRules) missing(line string) (add uint8) {
 	nv, attrs, _ := strings.Cut(line, ";")
 	// RFC 6265bis §5.6: a pair without '=' is a value with an empty name.
 	name, _, hasEq := strings.Cut(nv, "=")
 	if !hasEq {
 		name = ""
 	}
-	name = strings.Trim(name, " \t")
+	name = trimOWS(name)
 
 	wantSecure := c.secureAll || contains(c.secure, name)
 	wantHTTPOnly := c.httpOnlyAll || contains(c.httpOnly, name)
 	if !wantSecure && !wantHTTPOnly {
-		return 0, ""
+		return 0
 	}
 	hasSecure, hasHTTPOnly, hasSameSite, sameSiteNone := false, false, false, false
 	for attrs != "" {
 		var attr string
 		attr, attrs, _ = strings.Cut(attrs, ";")
 		k, v, _ := strings.Cut(attr, "=")
-		switch k = strings.Trim(k, " \t"); {
+		switch k = trimOWS(k); {
 		case strings.EqualFold(k, "secure"):
 			hasSecure = true
 		case strings.EqualFold(k, "httponly"):
@@ -54,7 +53,7 @@ func (c *cookieRules) missing(line string) (add int, sameSite string) {
 		case strings.EqualFold(k, "samesite"):
 			// The last SameSite wins in browsers (RFC 6265bis §5.7).
 			hasSameSite = true
-			sameSiteNone = strings.EqualFold(strings.Trim(v, " \t"), "none")
+			sameSiteNone = strings.EqualFold(trimOWS(v), "none")
 		}
 	}
 	if wantHTTPOnly && !hasHTTPOnly {
@@ -62,7 +61,6 @@ func (c *cookieRules) missing(line string) (add int, sameSite string) {
 	}
 	if c.sameSite != "" && !hasSameSite {
 		add |= addSameSite
-		sameSite = c.sameSite
 		sameSiteNone = c.sameSite == "None"
 	}
 	// Browsers drop a SameSite=None cookie that is not Secure, so Secure is
@@ -70,12 +68,12 @@ func (c *cookieRules) missing(line string) (add int, sameSite string) {
 	if (wantSecure || sameSiteNone) && !hasSecure {
 		add |= addSecure
 	}
-	return add, sameSite
+	return add
 }
 
 // rewrittenLen is the length of line once the attributes in add are
 // appended.
-func rewrittenLen(line string, add int, sameSite string) int {
+func (c *cookieRules) rewrittenLen(line string, add uint8) int {
 	n := len(trimCookieLine(line))
 	if add&addSecure != 0 {
 		n += len("; Secure")
@@ -84,7 +82,7 @@ func rewrittenLen(line string, add int, sameSite string) int {
 		n += len("; HttpOnly")
 	}
 	if add&addSameSite != 0 {
-		n += len("; SameSite=") + len(sameSite)
+		n += len("; SameSite=") + len(c.sameSite)
 	}
 	return n
 }
@@ -92,19 +90,45 @@ func rewrittenLen(line string, add int, sameSite string) int {
 // trimCookieLine drops trailing separators so appended attributes do not
 // follow an empty one ("a=b; " + "; Secure").
 func trimCookieLine(line string) string {
-	return strings.TrimRight(line, "; \t")
+	i := len(line)
+	for i > 0 && (line[i-1] == ';' || line[i-1] == ' ' || line[i-1] == '\t') {
+		i--
+	}
+	return line[:i]
+}
+
+// trimOWS trims spaces and tabs; strings.Trim would build a cutset each call.
+func trimOWS(s string) string {
+	i, j := 0, len(s)
+	for i < j && (s[i] == ' ' || s[i] == '\t') {
+		i++
+	}
+	for j > i && (s[j-1] == ' ' || s[j-1] == '\t') {
+		j--
+	}
+	return s[i:j]
 }
 
 // rewrite adds the missing attributes to every Set-Cookie value in h, in
 // place. All rewritten values share one string, so a response costs one
-// allocation however many cookies it sets, and none when every cookie is
-// already right.
+// allocation however many cookies it sets (up to 16; more cost one more),
+// and none when every cookie is already right.
 func (c *cookieRules) rewrite(h http.Header) {
 	lines := h["Set-Cookie"]
+	if len(lines) == 0 {
+		return
+	}
+	var buf [16]uint8
+	adds := buf[:0]
+	if len(lines) > len(buf) {
+		adds = make([]uint8, 0, len(lines))
+	}
 	total := 0
 	for _, line := range lines {
-		if add, ss := c.missing(line); add != 0 {
-			total += rewrittenLen(line, add, ss)
+		add := c.missing(line)
+		adds = append(adds, add)
+		if add != 0 {
+			total += c.rewrittenLen(line, add)
 		}
 	}
 	if total == 0 {
@@ -112,8 +136,8 @@ func (c *cookieRules) rewrite(h http.Header) {
 	}
 	var b strings.Builder
 	b.Grow(total)
-	for _, line := range lines {
-		add, ss := c.missing(line)
+	for i, line := range lines {
+		add := adds[i]
 		if add == 0 {
 			continue
 		}
@@ -126,16 +150,15 @@ func (c *cookieRules) rewrite(h http.Header) {
 		}
 		if add&addSameSite != 0 {
 			b.WriteString("; SameSite=")
-			b.WriteString(ss)
+			b.WriteString(c.sameSite)
 		}
 	}
 	all, off := b.String(), 0
 	for i, line := range lines {
-		add, ss := c.missing(line)
-		if add == 0 {
+		if adds[i] == 0 {
 			continue
 		}
-		n := rewrittenLen(line, add, ss)
+		n := c.rewrittenLen(line, adds[i])
 		lines[i] = all[off : off+n]
 		off += n
 	}

@@ -136,7 +136,7 @@ func FuzzSetCookie(f *testing.F) {
 			t.Fatalf("not idempotent: %q -> %q -> %q", line, got, again)
 		}
 		rules := cookieRulesFor(p)
-		add, _ := rules.missing(got)
+		add := rules.missing(got)
 		if add != 0 {
 			t.Fatalf("%q still misses attributes %b", got, add)
 		}

@@ -34,6 +34,7 @@ type Guard struct {
 // handler appending to it gets a copy.
 type fixedHeader struct {
 	name string // canonical
+	bit  uint8  // headerBit(name)
 	vals []string
 }
 
@@ -82,24 +83,24 @@ func New(p Policy) (*Guard, error) {
 		g.hsts = one(hstsValue(p))
 	}
 	if p.ContentTypeNosniff {
-		g.headers = append(g.headers, fixedHeader{hdrNosniff, one("nosniff")})
+		g.headers = append(g.headers, fixedHeader{hdrNosniff, headerBit(hdrNosniff), one("nosniff")})
 	}
 	if v := canonicalFrameOptions(p.FrameOptions); v != "" {
-		g.headers = append(g.headers, fixedHeader{hdrFrameOptions, one(v)})
+		g.headers = append(g.headers, fixedHeader{hdrFrameOptions, headerBit(hdrFrameOptions), one(v)})
 	}
 	if v := normalizeReferrerPolicy(p.ReferrerPolicy); v != "" {
-		g.headers = append(g.headers, fixedHeader{hdrReferrerPolicy, one(v)})
+		g.headers = append(g.headers, fixedHeader{hdrReferrerPolicy, headerBit(hdrReferrerPolicy), one(v)})
 	}
 	if v := strings.TrimSpace(p.CrossOriginOpenerPolicy); v != "" {
-		g.headers = append(g.headers, fixedHeader{hdrCOOP, one(v)})
+		g.headers = append(g.headers, fixedHeader{hdrCOOP, headerBit(hdrCOOP), one(v)})
 	}
 	if v := strings.TrimSpace(p.PermissionsPolicy); v != "" {
-		g.headers = append(g.headers, fixedHeader{hdrPermissionsPolicy, one(v)})
+		g.headers = append(g.headers, fixedHeader{hdrPermissionsPolicy, headerBit(hdrPermissionsPolicy), one(v)})
 	}
 	if v := strings.TrimSpace(p.ContentSecurityPolicy); v != "" {
 		g.csp = strings.Split(v, NoncePlaceholder)
 		if len(g.csp) == 1 {
-			g.headers = append(g.headers, fixedHeader{hdrCSP, one(v)})
+			g.headers = append(g.headers, fixedHeader{hdrCSP, headerBit(hdrCSP), one(v)})
 		}
 	}
 	if !p.Development {
@@ -223,28 +224,79 @@ func (g *Guard) redirectToHTTPS(w http.ResponseWriter, r *http.Request) {
 // finish applies the policy to the response header just before it is sent.
 func (g *Guard) finish(rw *responseWriter) {
 	h := rw.w.Header()
-	if rw.secure && g.hsts != nil {
-		setDefault(h, hdrHSTS, g.hsts)
+	set, known := setHeaders(h)
+	if rw.secure && g.hsts != nil && !isSet(h, set, known, bitHSTS, hdrHSTS) {
+		h[hdrHSTS] = g.hsts
 	}
 	for _, fh := range g.headers {
-		if fh.name == hdrFrameOptions && rw.frameExempt {
+		if fh.bit == bitFrameOptions && rw.frameExempt || isSet(h, set, known, fh.bit, fh.name) {
 			continue
 		}
-		setDefault(h, fh.name, fh.vals)
+		h[fh.name] = fh.vals
 	}
-	if rw.csp != nil {
-		setDefault(h, hdrCSP, rw.csp)
+	if rw.csp != nil && !isSet(h, set, known, bitCSP, hdrCSP) {
+		h[hdrCSP] = rw.csp
 	}
-	if g.cookies.enabled() {
+	if g.cookies.enabled() && (!known || set&bitSetCookie != 0) {
 		g.cookies.rewrite(h)
 	}
 }
 
-// setDefault sets h[name] unless the handler set it, even to nil.
-func setDefault(h http.Header, name string, vals []string) {
-	if _, ok := h[name]; !ok {
-		h[name] = vals
+// Bits for the headers finish looks for.
+const (
+	bitHSTS uint8 = 1 << iota
+	bitNosniff
+	bitFrameOptions
+	bitReferrerPolicy
+	bitCOOP
+	bitCSP
+	bitPermissionsPolicy
+	bitSetCookie
+)
+
+func headerBit(name string) uint8 {
+	switch name {
+	case hdrHSTS:
+		return bitHSTS
+	case hdrNosniff:
+		return bitNosniff
+	case hdrFrameOptions:
+		return bitFrameOptions
+	case hdrReferrerPolicy:
+		return bitReferrerPolicy
+	case hdrCOOP:
+		return bitCOOP
+	case hdrCSP:
+		return bitCSP
+	case hdrPermissionsPolicy:
+		return bitPermissionsPolicy
+	case "Set-Cookie":
+		return bitSetCookie
 	}
+	return 0
+}
+
+// setHeaders returns a bit for each header of interest the handler set,
+// even to nil. A response has few headers, and one pass over them costs less
+// than a map lookup per guard header; for a large header map, known is
+// false and isSet looks each one up instead.
+func setHeaders(h http.Header) (set uint8, known bool) {
+	if len(h) > 8 {
+		return 0, false
+	}
+	for k := range h {
+		set |= headerBit(k)
+	}
+	return set, true
+}
+
+// isSet reports whether the handler set the header name (with bit bit).
+func isSet(h http.Header, set uint8, known bool, bit uint8, name string) bool {
+	if known {
+		return set&bit != 0
+	}
+	_, ok := h[name]
+	return ok
 }
 
 // newNonceCSP returns a fresh nonce and the CSP with every placeholder

@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/http/httptrace"
+	"net/http/httputil"
 	"net/textproto"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -265,5 +267,41 @@ func TestEarlyHints(t *testing.T) {
 		if (resp.Header.Get(hdrHSTS) != "") != useTLS {
 			t.Errorf("HSTS on TLS=%v: %q", useTLS, resp.Header.Get(hdrHSTS))
 		}
+	}
+}
+
+// TestWebSocketThroughGuardedReverseProxy is the devproxy's shape: a Guard
+// around an httputil.ReverseProxy, which hijacks for the protocol switch.
+func TestWebSocketThroughGuardedReverseProxy(t *testing.T) {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer func() { _ = c.CloseNow() }()
+		typ, msg, err := c.Read(r.Context())
+		if err == nil {
+			_ = c.Write(r.Context(), typ, append([]byte("backend: "), msg...))
+		}
+		_ = c.Close(websocket.StatusNormalClosure, "")
+	}))
+	defer backend.Close()
+	target, _ := url.Parse(backend.URL)
+	g, _ := New(writerPolicy)
+	front := httptest.NewTLSServer(g.Handler(&httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
+		pr.SetURL(target)
+		pr.SetXForwarded()
+	}}))
+	defer front.Close()
+	ws, _, err := websocket.Dial(t.Context(), "wss"+strings.TrimPrefix(front.URL, "https"), &websocket.DialOptions{HTTPClient: front.Client()})
+	if err != nil {
+		t.Fatalf("Dial: %v", err)
+	}
+	defer func() { _ = ws.CloseNow() }()
+	if err := ws.Write(t.Context(), websocket.MessageText, []byte("hi")); err != nil {
+		t.Fatal(err)
+	}
+	if _, msg, err := ws.Read(t.Context()); err != nil || string(msg) != "backend: hi" {
+		t.Fatalf("read %q, %v", msg, err)
 	}
 }

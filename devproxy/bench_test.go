@@ -1,6 +1,8 @@
 package devproxy
 
 import (
+	"context"
+	"crypto/tls"
 	"io"
 	"net/http"
 	"testing"
@@ -40,5 +42,37 @@ func BenchmarkProxy(b *testing.B) {
 				}
 			})
 		})
+	}
+}
+
+// BenchmarkStartup measures what "httpsguard serve" does before the first
+// browser connection succeeds, with an existing CA: build the server, bind
+// its listeners, issue the certificate and complete a verified TLS
+// handshake.
+func BenchmarkStartup(b *testing.B) {
+	ca := startCA(b)
+	up := mustUpstream(b, "8000")
+	cfg := &tls.Config{RootCAs: ca.Pool(), ServerName: "localhost"}
+	b.ReportAllocs()
+	for b.Loop() {
+		ctx, cancel := context.WithCancel(context.Background())
+		srv, err := New(Config{Upstream: up, CA: ca, HTTPSAddr: "127.0.0.1:0", HTTPAddr: Off, Quiet: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := srv.Listen(ctx); err != nil {
+			b.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- srv.Serve(ctx) }()
+		conn, err := tls.Dial("tcp", srv.HTTPSAddrs()[0].String(), cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		conn.Close()
+		cancel()
+		if err := <-done; err != nil {
+			b.Fatal(err)
+		}
 	}
 }

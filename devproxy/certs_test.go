@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -124,5 +125,22 @@ func TestCertificateIncludesBoundIP(t *testing.T) {
 	}
 	if !slices.Contains(s.Names(), "192.0.2.10") {
 		t.Errorf("names %v lack the bound address", s.Names())
+	}
+}
+
+func TestUntrustedClientWarning(t *testing.T) {
+	ts := start(t, Config{Upstream: upstream(t, http.NotFoundHandler())})
+	// A client with the system roots only, as a browser before "httpsguard
+	// ca install": the handshake fails, and the server says why, once.
+	for range 3 {
+		c := newClient(t, startCA(t), true) // trusts some other CA
+		if _, err := c.Get(ts.url("127.0.0.1", "/")); err == nil {
+			t.Fatal("a client that does not trust the CA connected")
+		}
+	}
+	ts.logs.wait(t, 2, slog.LevelDebug, "rejected the certificate again")
+	got := ts.logs.matching(slog.LevelWarn, "does not trust the local CA")
+	if len(got) != 1 || !strings.Contains(got[0].msg, "httpsguard ca install") || !strings.Contains(got[0].msg, ts.ca.RootFile()) {
+		t.Errorf("want one warning naming the fix, got:\n%s", ts.logs.dump())
 	}
 }

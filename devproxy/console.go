@@ -14,7 +14,8 @@ import (
 
 // ConsoleOptions configures NewConsoleHandler.
 type ConsoleOptions struct {
-	// Color turns on ANSI colour; decide it with termcolor.Enabled.
+	// Color turns on ANSI colour. Turn it on only for a terminal, and
+	// never when NO_COLOR is set.
 	Color bool
 	// Level is the minimum level printed; nil means slog.LevelInfo.
 	Level slog.Leveler

@@ -10,8 +10,8 @@
 // not running, cookies without Secure, redirects to http://.
 //
 // A Server is built from a Config with New, bound with Listen (port 0 is
-// allowed; Addrs reports what was bound) and run with Serve until its
-// context ends.
+// allowed; HTTPSAddrs and HTTPAddrs report what was bound) and run with
+// Serve until its context ends.
 package devproxy
 
 import (
@@ -71,8 +71,9 @@ type Config struct {
 	// DefaultHTTPSAddr.
 	HTTPSAddr string
 	// HTTPAddr is where plain HTTP is served, in the same forms, or Off.
-	// Empty means DefaultHTTPAddr. Plain HTTP requests are redirected to
-	// HTTPS with 307, unless HTTPPassthrough is set.
+	// Empty means DefaultHTTPAddr, or Off when Upstream is on that port.
+	// Plain HTTP requests are redirected to HTTPS with 307, unless
+	// HTTPPassthrough is set.
 	HTTPAddr string
 	// HTTPPassthrough serves plain HTTP requests like HTTPS ones (with
 	// X-Forwarded-Proto: http) instead of redirecting them, to see what the
@@ -374,9 +375,9 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 }
 
 // shutdownGrace is how long Serve waits for requests in flight when its
-// context ends. Short, because this is a development server: Ctrl-C should
-// return the prompt at once, and a long-lived event stream would otherwise
-// hold it for the whole grace period.
+// context ends. Short, because this is a development server and Ctrl-C
+// should return the prompt at once; event streams and WebSockets, which
+// never finish by themselves, are ended without waiting for it.
 const shutdownGrace = 2 * time.Second
 
 // Serve serves on the bound listeners (calling Listen first if needed) until
@@ -406,7 +407,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	// flight yet does end hijacked WebSockets, which Shutdown ignores.
 	base, cancelBase := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelBase()
-	errLog := slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)
+	errLog := newServerLog(s.log, s.cfg.CA.RootFile())
 
 	httpsSrv := &http.Server{
 		Handler:           s.https,

@@ -53,7 +53,8 @@ func (d *diagnoser) redirect(resp *http.Response, proto, host, upstreamHost, loc
 	target := asked.ResolveReference(loc)
 	switch {
 	case proto == "https" && strings.EqualFold(target.Scheme, "https") &&
-		target.EscapedPath() == asked.EscapedPath() && target.RawQuery == asked.RawQuery:
+		target.EscapedPath() == asked.EscapedPath() && target.RawQuery == asked.RawQuery &&
+		repeats(req, resp):
 		same := sameAuthority(target.Host, host, "443")
 		own := sameAuthority(target.Host, upstreamHost, "443")
 		if same || own {
@@ -74,11 +75,43 @@ func (d *diagnoser) redirect(resp *http.Response, proto, host, upstreamHost, loc
 	return nil
 }
 
+// repeats reports whether following a redirect to the URL just requested
+// would send the same request again, which is what makes it a loop rather
+// than a step:
+//
+//   - after a POST answered with 301, 302 or 303 (Post/Redirect/Get to the
+//     same page), the browser comes back with a GET: a different request;
+//   - a redirect that sets a cookie the browser does not have yet (a
+//     cookie or language check) changes the next request; one that only
+//     sets cookies the request already carried with the same values does
+//     not.
+func repeats(req *http.Request, resp *http.Response) bool {
+	switch resp.StatusCode {
+	case http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+	default:
+		if req.Method != http.MethodGet && req.Method != http.MethodHead {
+			return false
+		}
+	}
+	for _, line := range resp.Header.Values("Set-Cookie") {
+		c, err := http.ParseSetCookie(line)
+		if err != nil {
+			continue
+		}
+		if have, err := req.Cookie(c.Name); err != nil || have.Value != c.Value {
+			return false
+		}
+	}
+	return true
+}
+
 // reportLoop prints the loop diagnosis with every framework's fix, once per
 // host (the browser page repeats it on every occurrence).
 func (d *diagnoser) reportLoop(e *loopError) {
 	if !d.once.first("loop " + e.Origin) {
-		d.log.Warn("redirect loop stopped again", "url", e.URL)
+		// The fix was printed in full already; the access log shows the
+		// 508 of each further attempt.
+		d.log.Debug("redirect loop stopped again", "url", e.URL)
 		return
 	}
 	d.log.Warn("redirect loop stopped: "+loopExplanation(e)+"\n\n"+indent(fixText(e.Framework, e.Origin), "    ")+"\n",
@@ -157,8 +190,8 @@ app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1, x_host=1)`},
 		{frameworkRails, "Rails 7.1+ (config/environments/development.rb)", `config.assume_ssl = true`},
 		{frameworkExpress, "Express", `app.set("trust proxy", "loopback")`},
 		{"Go", "Go with httpsguard", `httpsguard.Policy{
-	ProxySSLHeader: "X-Forwarded-Proto", ProxySSLValue: "https",
-	TrustedProxies: []string{"127.0.0.1/32", "::1/128"},
+    ProxySSLHeader: "X-Forwarded-Proto", ProxySSLValue: "https",
+    TrustedProxies: []string{"127.0.0.1/32", "::1/128"},
 }
 # or, with httpsguard.PolicyFromEnv:
 HTTPSGUARD_PROXY_SSL_HEADER="X-Forwarded-Proto: https"
@@ -221,8 +254,15 @@ func cookieFix(name string, fw framework) string {
 	return "Set Secure on it (httpsguard: Policy.SecureCookies)."
 }
 
+// indent prefixes every non-empty line of s.
 func indent(s, prefix string) string {
-	return prefix + strings.ReplaceAll(s, "\n", "\n"+prefix)
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = prefix + l
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 // sameAuthority compares two host[:port] values, treating a missing port as

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/httpsguard/httpsguard/localca"
 	"github.com/httpsguard/httpsguard/localca/localcatest"
@@ -70,7 +71,7 @@ func start(t testing.TB, cfg Config) *testServer {
 
 func newClient(t testing.TB, ca *localca.CA, h2 bool) *http.Client {
 	tr := &http.Transport{
-		TLSClientConfig:   &tls.Config{RootCAs: ca.Pool()},
+		TLSClientConfig:     &tls.Config{RootCAs: ca.Pool()},
 		ForceAttemptHTTP2:   h2,
 		Proxy:               nil,
 		MaxIdleConnsPerHost: 64,
@@ -133,6 +134,7 @@ func upstream(t testing.TB, h http.Handler) *url.URL {
 type logRecorder struct {
 	mu      *sync.Mutex
 	records *[]logRecord
+	changed *chan struct{} // closed and replaced on every record
 	attrs   []slog.Attr
 }
 
@@ -143,7 +145,28 @@ type logRecord struct {
 }
 
 func newLogRecorder() *logRecorder {
-	return &logRecorder{mu: new(sync.Mutex), records: new([]logRecord)}
+	ch := make(chan struct{})
+	return &logRecorder{mu: new(sync.Mutex), records: new([]logRecord), changed: &ch}
+}
+
+// wait blocks until n records at level or above contain substr, and
+// returns them. Records logged by the server after a client has already
+// seen the outcome (a failed handshake) arrive a moment later.
+func (l *logRecorder) wait(t testing.TB, n int, level slog.Level, substr string) []logRecord {
+	t.Helper()
+	for {
+		l.mu.Lock()
+		ch := *l.changed
+		l.mu.Unlock()
+		if got := l.matching(level, substr); len(got) >= n {
+			return got
+		}
+		select {
+		case <-ch:
+		case <-time.After(30 * time.Second):
+			t.Fatalf("no %d log records with %q after 30s:\n%s", n, substr, l.dump())
+		}
+	}
 }
 
 func (l *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
@@ -156,6 +179,8 @@ func (l *logRecorder) Handle(_ context.Context, r slog.Record) error {
 	r.Attrs(func(a slog.Attr) bool { rec.attrs[a.Key] = a.Value.String(); return true })
 	l.mu.Lock()
 	*l.records = append(*l.records, rec)
+	close(*l.changed)
+	*l.changed = make(chan struct{})
 	l.mu.Unlock()
 	return nil
 }

@@ -108,6 +108,7 @@ type ListenError struct {
 	Err  error  // the error from the operating system
 }
 
+// Error says what went wrong in words a developer can act on.
 func (e *ListenError) Error() string {
 	switch {
 	case e.InUse():

@@ -62,16 +62,18 @@ type proxy struct {
 	diag      *diagnoser
 	down      atomic.Bool // the last attempt found nothing listening
 	streams   streamSet   // open server-sent event streams
+	dialer    *net.Dialer
+	preferV6  atomic.Bool // localhost last answered on ::1
 }
 
 func newProxy(s *Server) *proxy {
 	p := &proxy{s: s, upstream: s.cfg.Upstream, diag: newDiagnoser(s.log)}
-	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	p.dialer = &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	p.transport = &http.Transport{
 		// Never through an HTTP proxy from the environment: the upstream is
 		// local, and a corporate proxy would only see "localhost".
 		Proxy:       nil,
-		DialContext: dialer.DialContext,
+		DialContext: p.dial,
 		// HTTP/1.1 to the upstream: every development server speaks it, and
 		// WebSocket upgrades need it.
 		ForceAttemptHTTP2: false,
@@ -90,17 +92,51 @@ func newProxy(s *Server) *proxy {
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:   p.rewrite,
 		Transport: p.transport,
-		// Flush every write at once: server-sent events, chunked progress
-		// output and long polls must reach the browser as they are
-		// produced. Large bodies are still copied through a fixed buffer,
-		// never held whole in memory.
-		FlushInterval:  -1,
+		// Streams are flushed write by write: ReverseProxy itself uses an
+		// interval of -1 (flush every write at once) for text/event-stream
+		// and for every response without a Content-Length (chunked
+		// progress output, long polls), whatever FlushInterval says. For
+		// responses of known length, flushing each write would only add a
+		// TLS record and an HTTP/2 frame per response, so they go through
+		// the server's buffers. Bodies of any size are copied through a
+		// fixed buffer, never held whole in memory.
+		FlushInterval:  0,
 		BufferPool:     bufferPool{},
 		ModifyResponse: p.modifyResponse,
 		ErrorHandler:   p.errorHandler,
 		ErrorLog:       slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 	return p
+}
+
+// dial connects to the upstream. "localhost" is dialled as 127.0.0.1 and
+// then ::1 (RFC 6761: it is the loopback, whatever /etc/hosts says), so an
+// application is found on either, as development servers disagree on which
+// one to bind; the address that answered last is tried first next time.
+func (p *proxy) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || !strings.EqualFold(host, "localhost") {
+		return p.dialer.DialContext(ctx, network, addr)
+	}
+	order := [2]string{"127.0.0.1", "::1"}
+	if p.preferV6.Load() {
+		order[0], order[1] = order[1], order[0]
+	}
+	var firstErr error
+	for _, ip := range order {
+		c, err := p.dialer.DialContext(ctx, network, net.JoinHostPort(ip, port))
+		if err == nil {
+			p.preferV6.Store(ip == "::1")
+			return c, nil
+		}
+		if firstErr == nil {
+			firstErr = err
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, firstErr
 }
 
 func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -185,6 +186,24 @@ func TestRedirectLoopDetected(t *testing.T) {
 	}
 }
 
+// TestRedirectLoopWithCookie checks that a self-redirect which sets a
+// cookie is a loop only once the browser already has that cookie.
+func TestRedirectLoopWithCookie(t *testing.T) {
+	up := upstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.SetCookie(w, &http.Cookie{Name: "seen", Value: "1"})
+		http.Redirect(w, r, "https://"+r.Host+r.URL.RequestURI(), http.StatusFound)
+	}))
+	ts := start(t, Config{Upstream: up})
+	resp, _ := ts.get(t, ts.h2, ts.url("localhost", "/"))
+	if resp.StatusCode != http.StatusFound {
+		t.Fatalf("first visit: %d, want the redirect that sets the cookie", resp.StatusCode)
+	}
+	resp, _ = ts.get(t, ts.h2, ts.url("localhost", "/"), "Cookie", "seen=1")
+	if resp.StatusCode != http.StatusLoopDetected {
+		t.Fatalf("with the cookie: %d, want 508", resp.StatusCode)
+	}
+}
+
 func TestRedirectLoopFixedApp(t *testing.T) {
 	ts := start(t, Config{Upstream: upstream(t, djangoLike(true))})
 	resp, body := ts.get(t, ts.h2, ts.url("localhost", "/admin/"))
@@ -207,14 +226,27 @@ func TestRedirectsThatAreNotLoops(t *testing.T) {
 			http.Redirect(w, r, "https://example.com/login", http.StatusFound)
 		case "/plain":
 			http.Redirect(w, r, "http://"+r.Host+"/plain/", http.StatusFound)
+		case "/contact": // Post/Redirect/Get to the same page
+			http.Redirect(w, r, r.URL.RequestURI(), http.StatusSeeOther)
+		case "/lang": // sets a cookie, then comes back to the same page
+			if _, err := r.Cookie("lang"); err == nil {
+				w.Write([]byte("bonjour"))
+				return
+			}
+			http.SetCookie(w, &http.Cookie{Name: "lang", Value: "fr", Secure: true})
+			http.Redirect(w, r, r.URL.RequestURI(), http.StatusFound)
 		}
 	}))
 	ts := start(t, Config{Upstream: up})
-	for _, p := range []string{"/slash", "/login", "/other", "/plain", "/plain"} {
+	for _, p := range []string{"/slash", "/login", "/other", "/plain", "/plain", "/lang"} {
 		resp, _ := ts.get(t, ts.h2, ts.url("localhost", p))
 		if resp.StatusCode < 300 || resp.StatusCode > 399 {
 			t.Errorf("%s: status %d, want the app's redirect", p, resp.StatusCode)
 		}
+	}
+	req, _ := http.NewRequest(http.MethodPost, ts.url("localhost", "/contact"), strings.NewReader("msg=hi"))
+	if resp, _ := do(t, ts.h2, req); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("POST /contact: status %d, want the app's 303", resp.StatusCode)
 	}
 	if got := ts.logs.matching(slog.LevelWarn, "redirect loop"); len(got) != 0 {
 		t.Errorf("false loop report: %v", got)
@@ -322,4 +354,31 @@ func FuzzRedirectDiagnosis(f *testing.F) {
 			writeErrorPage(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil), loopPage(loop))
 		}
 	})
+}
+
+// TestBarePortReachesEitherLoopback checks the reason "--to 8000" means
+// localhost:8000: Django binds 127.0.0.1 and Node 17+ binds ::1, and both
+// must be found.
+func TestBarePortReachesEitherLoopback(t *testing.T) {
+	for _, ip := range []string{"127.0.0.1", "::1"} {
+		ln, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+		if err != nil {
+			if ip == "::1" {
+				t.Logf("no IPv6 loopback: %v", err)
+				continue
+			}
+			t.Fatal(err)
+		}
+		srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Write([]byte("app on " + ip))
+		})}}
+		srv.Start()
+		defer srv.Close()
+		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		ts := start(t, Config{Upstream: mustUpstream(t, port)})
+		resp, body := ts.get(t, ts.h2, ts.url("localhost", "/"))
+		if resp.StatusCode != http.StatusOK || body != "app on "+ip {
+			t.Errorf("--to %s with the app on %s: %d %q", port, ip, resp.StatusCode, body)
+		}
+	}
 }

@@ -12,10 +12,17 @@ import (
 	"testing"
 
 	"github.com/coder/websocket"
+	"github.com/httpsguard/httpsguard"
 	"golang.org/x/net/http2"
 )
 
 func TestWebSocketThroughProxy(t *testing.T) {
+	for _, p := range []*httpsguard.Policy{nil, withPolicy} {
+		t.Run(fmt.Sprintf("policy=%v", p != nil), func(t *testing.T) { testWebSocket(t, p) })
+	}
+}
+
+func testWebSocket(t *testing.T, policy *httpsguard.Policy) {
 	up := upstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: []string{"*"}})
 		if err != nil {
@@ -35,7 +42,7 @@ func TestWebSocketThroughProxy(t *testing.T) {
 			}
 		}
 	}))
-	ts := start(t, Config{Upstream: up})
+	ts := start(t, Config{Upstream: up, Policy: policy})
 
 	ctx := t.Context()
 	// Browsers open WebSockets on an HTTP/1.1 connection when the server
@@ -100,10 +107,24 @@ func TestNoExtendedConnect(t *testing.T) {
 	}
 }
 
-func TestServerSentEventsFlushedAtOnce(t *testing.T) {
+// withPolicy is a policy for tests that check that streaming and upgrades
+// also work through httpsguard's Guard, which wraps the ResponseWriter.
+var withPolicy = &httpsguard.Policy{ContentTypeNosniff: true, SecureCookies: []string{"*"}}
+
+func TestStreamsFlushedAtOnce(t *testing.T) {
+	for _, ct := range []string{"text/event-stream", "text/plain; charset=utf-8"} {
+		for _, p := range []*httpsguard.Policy{nil, withPolicy} {
+			t.Run(fmt.Sprintf("%s/policy=%v", ct, p != nil), func(t *testing.T) { testStreamFlushed(t, ct, p) })
+		}
+	}
+}
+
+// testStreamFlushed checks a server-sent event stream, or a chunked
+// response of unknown length (progress output, long polls), of type ct.
+func testStreamFlushed(t *testing.T, ct string, policy *httpsguard.Policy) {
 	release := make(chan struct{})
 	up := upstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/event-stream")
+		w.Header().Set("Content-Type", ct)
 		io.WriteString(w, "data: one\n\n")
 		http.NewResponseController(w).Flush()
 		// Event two is only written once the client has read event one:
@@ -116,7 +137,7 @@ func TestServerSentEventsFlushedAtOnce(t *testing.T) {
 		}
 		io.WriteString(w, "data: two\n\n")
 	}))
-	ts := start(t, Config{Upstream: up})
+	ts := start(t, Config{Upstream: up, Policy: policy})
 	for _, c := range []*http.Client{ts.h2, ts.h1} {
 		resp, err := c.Get(ts.url("localhost", "/events"))
 		if err != nil {

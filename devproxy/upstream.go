@@ -12,8 +12,8 @@ import (
 // DefaultUpstreamHost is the host a bare port ("--to 8000") refers to.
 // "localhost" rather than 127.0.0.1 because development servers disagree on
 // which loopback address they bind: Django and Rails take 127.0.0.1, while
-// Node 17+ and Vite resolve "localhost" to ::1 first. Go's dialer tries every
-// address localhost resolves to, so either kind of server is found.
+// Node 17+ and Vite often end up on ::1. The proxy dials localhost as both,
+// so either kind of server is found.
 const DefaultUpstreamHost = "localhost"
 
 // ParseUpstream parses the address of the application to proxy to, as given

@@ -175,23 +175,21 @@ func (e *incompleteError) Error() string { return e.msg }
 const creationWindow = 10 * time.Second
 
 // loadWhenComplete loads a CA that another process is creating: its key
-// appears first and its certificate a moment later.
+// appears first and its certificate a moment later. It waits while the key
+// is younger than creationWindow, then reports the directory as it is.
 func loadWhenComplete(dir string) (*CA, error) {
-	var err error
-	for range 50 {
-		if fi, statErr := os.Stat(filepath.Join(dir, RootKeyFile)); statErr == nil && time.Since(fi.ModTime()) > creationWindow {
-			return Load(dir) // an old leftover, not a creation in progress
+	for {
+		ca, err := Load(dir)
+		var incomplete *incompleteError
+		if !errors.As(err, &incomplete) {
+			return ca, err
 		}
-		var ca *CA
-		if ca, err = Load(dir); err == nil {
-			return ca, nil
-		}
-		if _, statErr := os.Stat(filepath.Join(dir, RootCertFile)); statErr == nil {
-			return nil, err // the certificate is there, so the error is real
+		fi, statErr := os.Stat(filepath.Join(dir, RootKeyFile))
+		if statErr != nil || time.Since(fi.ModTime()) > creationWindow {
+			return nil, err // an interrupted creation, not one in progress
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return nil, err
 }
 
 // create makes a new CA in dir. The key is written first and published with

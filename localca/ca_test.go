@@ -176,7 +176,12 @@ func TestLoadRejectsDamagedCAs(t *testing.T) {
 		{"corrupt key", func(ca *CA) { write(t, ca.KeyFile(), "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n") }, "corrupt private key"},
 		{"empty key", func(ca *CA) { write(t, ca.KeyFile(), "") }, "no PEM data"},
 		{"key of another CA", func(ca *CA) { write(t, ca.KeyFile(), string(otherKey)) }, "does not belong"},
-		{"certificate missing", func(ca *CA) { os.Remove(ca.RootFile()) }, "rootCA.pem is missing"},
+		{"certificate missing", func(ca *CA) {
+			os.Remove(ca.RootFile())
+			// An old key: an interrupted creation, not one in progress.
+			old := time.Now().Add(-time.Hour)
+			os.Chtimes(ca.KeyFile(), old, old)
+		}, "rootCA.pem is missing"},
 		{"key missing", func(ca *CA) { os.Remove(ca.KeyFile()) }, "no private key"},
 	}
 	for _, tt := range tests {
@@ -263,6 +268,29 @@ func TestLoadOrCreateAcrossProcesses(t *testing.T) {
 	}
 	if !fingerprints[fmt.Sprintf("%x", sha256.Sum256(ca.Root().Raw))] {
 		t.Error("the CA on disk is not the one the processes used")
+	}
+}
+
+// A process that finds a fresh key without its certificate waits for the
+// process creating the CA instead of failing or making another one.
+func TestLoadOrCreateWaitsForCreationInProgress(t *testing.T) {
+	src := newTestCA(t)
+	dir := t.TempDir()
+	keyPEM, _ := os.ReadFile(src.KeyFile())
+	write(t, filepath.Join(dir, RootKeyFile), string(keyPEM))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		time.Sleep(100 * time.Millisecond)
+		writeFileNew(filepath.Join(dir, RootCertFile), src.RootPEM(), 0o644)
+	}()
+	ca, created, err := LoadOrCreate(dir)
+	<-done
+	if err != nil {
+		t.Fatal(err)
+	}
+	if created || !ca.Root().Equal(src.Root()) {
+		t.Errorf("created = %v, same root = %v; want the CA the other process made", created, ca.Root().Equal(src.Root()))
 	}
 }
 

@@ -126,7 +126,7 @@ func ParseName(s string) (Name, error) {
 	}
 	if strings.Contains(host, "*") {
 		switch {
-		case s == "*" || s == "*.":
+		case s == "*":
 			return bad("a bare \"*\" matches nothing; use a wildcard below a domain such as \"*.example.test\"")
 		case wildcard && strings.HasPrefix(host, "*."):
 			return bad("only one wildcard level is allowed (\"*.example.test\"); browsers reject \"*.*\" names")
@@ -135,6 +135,9 @@ func ParseName(s string) (Name, error) {
 		}
 	}
 	if host == "" {
+		if wildcard {
+			return bad("a wildcard needs a domain after \"*.\", as in \"*.example.test\"")
+		}
 		return bad("empty host name")
 	}
 

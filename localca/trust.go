@@ -180,20 +180,6 @@ func (ca *CA) trustSystem(install bool) StoreResult {
 	return StoreResult{Outcome: Changed, Detail: "removed from the system store"}
 }
 
-func systemStoreNote() string {
-	switch runtime.GOOS {
-	case "linux":
-		if truststore.SystemTrustFilename != "" {
-			return " (" + filepath.Dir(truststore.SystemTrustFilename) + ")"
-		}
-	case "darwin":
-		return " (System keychain)"
-	case "windows":
-		return " (ROOT store of the current user)"
-	}
-	return ""
-}
-
 // nssProfileGlobs returns where Firefox keeps its profiles on this system.
 // truststore knows the classic location; snap and Flatpak installs (the
 // default Firefox on Ubuntu is a snap) keep them elsewhere.

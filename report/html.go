@@ -59,22 +59,26 @@ func CSSHash() string { return cssHash() }
 // WriteHTML writes a complete, self-contained HTML document for results:
 // inline CSS, no scripts and no external resources, so the file can be
 // mailed, archived or opened offline. Several results get a summary table
-// linking to each. Everything that came from the scanned site is escaped.
+// linking to each; nil results are skipped. Everything that came from the
+// scanned site is escaped.
 func WriteHTML(w io.Writer, results []*scan.Result, opts Options) error {
 	page := htmlPage{
 		CSS:     CSS(),
 		CSP:     pageCSP,
 		Version: toolVersion(results, opts),
-		Multi:   len(results) > 1,
 	}
 	var first time.Time
-	for i, r := range results {
-		v := newHTMLResult(r, fmt.Sprintf("target-%d", i+1))
+	for _, r := range results {
+		if r == nil {
+			continue
+		}
+		v := newHTMLResult(r, fmt.Sprintf("target-%d", len(page.Results)+1))
 		page.Results = append(page.Results, v)
 		if !r.StartedAt.IsZero() && (first.IsZero() || r.StartedAt.Before(first)) {
 			first = r.StartedAt
 		}
 	}
+	page.Multi = len(page.Results) > 1
 	if page.Multi {
 		page.Generated = when(first)
 	}
@@ -114,7 +118,8 @@ func HTMLFragment(r *scan.Result, opts Options) (template.HTML, error) {
 	if err := WriteHTMLFragment(&buf, r, opts); err != nil {
 		return "", err
 	}
-	return template.HTML(buf.String()), nil //nolint:gosec // produced by html/template, which escaped every value
+	// html/template produced it and escaped every value from the site.
+	return template.HTML(buf.String()), nil
 }
 
 // htmlPage is the data of the "page" template.
@@ -238,8 +243,10 @@ func newHTMLResult(r *scan.Result, anchor string) *htmlResult {
 	default:
 		v.Verdict = verdict(v.GradeClass)
 		v.BadgeLabel = fmt.Sprintf("Grade %s, score %d out of 100", v.GradeText, r.Score)
-		filled := float64(min(max(r.Score, 0), 100)) / 100 * ringCircumference
-		v.RingDash = strconv.FormatFloat(filled, 'f', 1, 64) + " " + strconv.FormatFloat(ringCircumference, 'f', 1, 64)
+		// A zero score draws no arc: a round line cap would still paint a dot.
+		if filled := float64(min(max(r.Score, 0), 100)) / 100 * ringCircumference; filled > 0 {
+			v.RingDash = strconv.FormatFloat(filled, 'f', 1, 64) + " " + strconv.FormatFloat(ringCircumference, 'f', 1, 64)
+		}
 	}
 	for _, chip := range []struct {
 		class string

@@ -289,3 +289,10 @@ func TestHTMLFragment(t *testing.T) {
 		t.Error("CSS() does not style .hg-report")
 	}
 }
+
+func TestWriteHTMLSkipsNil(t *testing.T) {
+	doc := renderHTML(t, nil, fullResult(), nil)
+	if strings.Contains(doc, "<table") || !strings.Contains(doc, `id="target-1"`) {
+		t.Error("nil results should be skipped, leaving a single-target page")
+	}
+}

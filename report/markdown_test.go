@@ -160,3 +160,43 @@ func TestMarkdownContent(t *testing.T) {
 		t.Error("failures are not ordered by impact")
 	}
 }
+
+// TestMarkdownFitsOneComment checks that many targets still make one pull
+// request comment: details become compact, then targets are left out with a
+// note, and the summary table always lists them all.
+func TestMarkdownFitsOneComment(t *testing.T) {
+	many := func(n int) []*scan.Result {
+		rs := make([]*scan.Result, n)
+		for i := range rs {
+			rs[i] = fullResult()
+		}
+		return rs
+	}
+	tests := []struct {
+		n             int
+		compact, note bool
+	}{
+		{1, false, false},
+		{20, true, false},
+		{300, true, true},
+		{3000, true, true},
+	}
+	for _, tt := range tests {
+		md := renderMarkdown(t, many(tt.n)...)
+		if len(md) > mdMaxBytes {
+			t.Errorf("%d targets: %d bytes, over the %d limit", tt.n, len(md), mdMaxBytes)
+		}
+		if rows := strings.Count(md, "\n| shop.example.com |"); rows != tt.n && (tt.n < 1000 || !strings.Contains(md, "more targets* |")) {
+			t.Errorf("%d targets: the table has %d rows", tt.n, rows)
+		}
+		if compact := !strings.Contains(md, "  - Seen:"); compact != tt.compact {
+			t.Errorf("%d targets: compact = %v, want %v", tt.n, compact, tt.compact)
+		}
+		if note := strings.Contains(md, "left out to fit in one comment"); note != tt.note {
+			t.Errorf("%d targets: note = %v, want %v", tt.n, note, tt.note)
+		}
+		if !strings.HasSuffix(md, "</sub>\n") {
+			t.Errorf("%d targets: the footer is missing", tt.n)
+		}
+	}
+}

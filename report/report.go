@@ -90,9 +90,10 @@ type Options struct {
 	// and references, and every certificate of the chain; without it, text
 	// output shows details only for checks that did not pass.
 	Verbose bool
-	// ToolVersion is the version of the program writing the report. It names
-	// the SARIF driver version and the HTML footer; when empty, the version
-	// recorded in the first result is used.
+	// ToolVersion is the version of the program writing the report: the
+	// SARIF driver version, the HTML and Markdown footers, the JSON
+	// envelope, and the tool version of a result that recorded none. When
+	// empty, the version recorded in the first result is used.
 	ToolVersion string
 }
 

@@ -338,3 +338,23 @@ func TestTextShowsWhatMatters(t *testing.T) {
 		t.Errorf("summary output shows a passing check's message")
 	}
 }
+
+// TestTextASCII checks that ASCII mode writes nothing but ASCII of its own
+// (site data is shown as the site sent it).
+func TestTextASCII(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Write(&buf, Text, []*scan.Result{fullResult(), failedResult()}, Options{ASCII: true, Verbose: true}); err != nil {
+		t.Fatal(err)
+	}
+	for i, line := range strings.Split(buf.String(), "\n") {
+		if strings.Contains(line, "sessionid=…") { // the fixture's own evidence
+			continue
+		}
+		for _, r := range line {
+			if r > 0x7e {
+				t.Errorf("line %d has %q: %s", i+1, r, line)
+				break
+			}
+		}
+	}
+}

@@ -38,9 +38,9 @@ type (
 		Tool        sarifTool         `json:"tool"`
 		Invocations []sarifInvocation `json:"invocations"`
 		Results     []sarifResult     `json:"results"`
-		// ColumnKind is required by the specification whenever a region
-		// could carry columns; httpsguard's locations have none, but
-		// stating it keeps strict consumers quiet.
+		// ColumnKind says how columns would be counted; httpsguard's
+		// locations are URLs without regions, but SARIF validators warn
+		// when a run leaves it unstated.
 		ColumnKind string `json:"columnKind"`
 	}
 	sarifTool struct {
@@ -228,7 +228,7 @@ func sarifRules(results []*scan.Result) []sarifRule {
 						Precision: "very-high",
 					},
 				}
-				if len(c.Refs) > 0 {
+				if len(c.Refs) > 0 && safeLink(c.Refs[0]) {
 					rule.HelpURI = c.Refs[0]
 				}
 				byID[c.ID] = rule

@@ -58,6 +58,18 @@ func (t *textPrinter) mark(s scan.Status) string {
 	return t.paint(uni, termcolor.Bold, color)
 }
 
+// asciiSymbols replaces the typographic symbols of text output in ASCII
+// mode.
+var asciiSymbols = map[string]string{" · ": " - ", " → ": " -> ", "…": "...", "›": ">"}
+
+// sym returns s, or its ASCII replacement when ASCII output is asked for.
+func (t *textPrinter) sym(s string) string {
+	if a, ok := asciiSymbols[s]; ok && t.opts.ASCII {
+		return a
+	}
+	return s
+}
+
 func gradeColor(grade string) string {
 	switch gradeClass(grade) {
 	case "a", "b":
@@ -109,7 +121,7 @@ func (t *textPrinter) header(r *scan.Result) {
 	if r.DurationMS > 0 {
 		meta = append(meta, duration(r.DurationMS))
 	}
-	t.printf("  %s\n", strings.Join(meta, " · "))
+	t.printf("  %s\n", strings.Join(meta, t.sym(" · ")))
 	t.printf("  %s\n", countChecks(r.Checks).phrase())
 	if r.Error != "" {
 		t.printf("  %s %s\n", t.paint("error:", termcolor.Red), oneLine(r.Error))
@@ -117,7 +129,7 @@ func (t *textPrinter) header(r *scan.Result) {
 }
 
 func (t *textPrinter) group(g group) {
-	t.printf("\n%s  %s\n", t.paint(g.Title, termcolor.Bold), t.paint("("+g.Counts.phrase()+")", termcolor.Dim))
+	t.printf("\n%s  %s\n", t.paint(oneLine(g.Title), termcolor.Bold), t.paint("("+g.Counts.phrase()+")", termcolor.Dim))
 	for _, c := range g.Checks {
 		t.check(c)
 	}
@@ -176,19 +188,16 @@ func (t *textPrinter) evidence(items []string) {
 			}
 			prefix := "      "
 			if i == 0 {
-				prefix = "    " + t.paint("›", termcolor.Dim) + " "
-				if t.opts.ASCII {
-					prefix = "    " + t.paint(">", termcolor.Dim) + " "
-				}
+				prefix = "    " + t.paint(t.sym("›"), termcolor.Dim) + " "
 			}
 			t.printf("%s%s\n", prefix, strings.ReplaceAll(l, "\t", "    "))
 		}
 		if more > 0 {
-			t.printf("      %s\n", t.paint(fmt.Sprintf("… %d more lines", more), termcolor.Dim))
+			t.printf("      %s\n", t.paint(fmt.Sprintf(t.sym("…")+" %d more lines", more), termcolor.Dim))
 		}
 	}
 	if n := len(items) - len(shown); n > 0 {
-		t.printf("    %s\n", t.paint(fmt.Sprintf("… and %d more", n), termcolor.Dim))
+		t.printf("    %s\n", t.paint(fmt.Sprintf(t.sym("…")+" and %d more", n), termcolor.Dim))
 	}
 }
 
@@ -204,10 +213,7 @@ func (t *textPrinter) chain(hops []scan.Hop, show bool) {
 		}
 		line := fmt.Sprintf("  %2d. %s  %s", i+1, status, oneLine(h.URL))
 		if h.Location != "" {
-			line += " → " + oneLine(h.Location)
-			if t.opts.ASCII {
-				line = strings.Replace(line, " → ", " -> ", 1)
-			}
+			line += t.sym(" → ") + oneLine(h.Location)
 		}
 		t.printf("%s\n", line)
 		if h.Error != "" {
@@ -231,7 +237,7 @@ func (t *textPrinter) tls(info *scan.TLSInfo) {
 		}
 	}
 	if len(conn) > 0 {
-		t.printf("  connection  %s\n", strings.Join(conn, " · "))
+		t.printf("  connection  %s\n", strings.Join(conn, t.sym(" · ")))
 	}
 	if accepted := acceptedVersions(info.Versions); accepted != "" {
 		t.printf("  accepts     %s\n", accepted)
@@ -266,7 +272,7 @@ func (t *textPrinter) tls(info *scan.TLSInfo) {
 		t.certificate(label, c)
 	}
 	if n := len(info.Chain) - 1; n > 0 && !t.opts.Verbose {
-		t.printf("  %s\n", t.paint(fmt.Sprintf("… %d more in the chain (verbose output lists them)", n), termcolor.Dim))
+		t.printf("  %s\n", t.paint(fmt.Sprintf(t.sym("…")+" %d more in the chain (verbose output lists them)", n), termcolor.Dim))
 	}
 }
 
@@ -289,7 +295,7 @@ func (t *textPrinter) certificate(label string, c scan.Certificate) {
 		case c.DaysLeft < 30:
 			color = termcolor.Yellow
 		}
-		t.printf("  %-11s %s → %s (%s)\n", "valid", c.NotBefore.UTC().Format("2006-01-02"),
+		t.printf("  %-11s %s%s%s (%s)\n", "valid", c.NotBefore.UTC().Format("2006-01-02"), t.sym(" → "),
 			c.NotAfter.UTC().Format("2006-01-02"), t.paint(left, color))
 	}
 	if key := keyDescription(c); key != "" {
@@ -372,7 +378,7 @@ func (t *textPrinter) fixList(r *scan.Result) {
 		}
 	}
 	if n := len(todo) - len(shown); n > 0 {
-		t.printf("  %s\n", t.paint(fmt.Sprintf("… %d more to fix; verbose output lists every fix.", n), termcolor.Dim))
+		t.printf("  %s\n", t.paint(fmt.Sprintf(t.sym("…")+" %d more to fix; verbose output lists every fix.", n), termcolor.Dim))
 	}
 }
 

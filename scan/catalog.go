@@ -131,7 +131,7 @@ var catalog = []CheckInfo{
 		Fix:         "Send Cross-Origin-Resource-Policy: same-origin (or same-site).",
 		Refs:        []string{mdnGuides + "CORP"}},
 	{ID: "HGS-HDR-007", Title: "CORS", Category: CategoryHeaders,
-		Description: "The Observatory's CORS test: no Access-Control-Allow-Origin that grants every or a reflected origin access with credentials.",
+		Description: "The Observatory's CORS test, plus httpsguard's own rule that it means to apply but never does: a preflight from an unrelated origin answered by reflecting it (or null) with credentials allowed fails.",
 		Fix:         "Allow only the origins that need access; never reflect Origin with Access-Control-Allow-Credentials: true.",
 		Refs:        []string{mdnGuides + "CORS"}},
 	{ID: "HGS-HDR-008", Title: "Subresource Integrity", Category: CategoryHeaders,

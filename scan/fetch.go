@@ -76,6 +76,38 @@ type fetcher struct {
 
 	mu     sync.Mutex
 	verify map[string]verifyResult // by host + leaf fingerprint
+
+	// warm is closed once the page session's first TLS handshake is done
+	// (or failed): the other HTTPS requests wait for it so that they share
+	// that connection (HTTP/2) instead of each dialling its own, and the
+	// protocol probes learn from it which versions need probing.
+	warm      chan struct{}
+	warmOnce  sync.Once
+	mainState *tls.ConnectionState
+}
+
+// markWarm records the first handshake's state (nil if there was none) and
+// releases the requests waiting for it.
+func (f *fetcher) markWarm(cs *tls.ConnectionState) {
+	f.warmOnce.Do(func() {
+		f.mu.Lock()
+		f.mainState = cs
+		f.mu.Unlock()
+		close(f.warm)
+	})
+}
+
+// waitWarm waits for markWarm, or ctx, and returns the first handshake's
+// state.
+func (f *fetcher) waitWarm(ctx context.Context) *tls.ConnectionState {
+	select {
+	case <-f.warm:
+	case <-ctx.Done():
+		return nil
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.mainState
 }
 
 type verifyResult struct {
@@ -85,7 +117,7 @@ type verifyResult struct {
 }
 
 func newFetcher(opts *Options, anchors []trustAnchor) *fetcher {
-	f := &fetcher{opts: opts, anchors: anchors, verify: map[string]verifyResult{}}
+	f := &fetcher{opts: opts, anchors: anchors, verify: map[string]verifyResult{}, warm: make(chan struct{})}
 	d := &net.Dialer{Timeout: opts.ConnectTimeout}
 	if opts.DenyPrivate {
 		d.Control = denyPrivateControl
@@ -106,6 +138,7 @@ func newFetcher(opts *Options, anchors []trustAnchor) *fetcher {
 		TLSClientConfig: &tls.Config{
 			InsecureSkipVerify: true, //nolint:gosec // verified by hand in verifyState
 			ClientSessionCache: tls.NewLRUClientSessionCache(8),
+			CurvePreferences:   fastCurves,
 		},
 		TLSHandshakeTimeout:    opts.HandshakeTimeout,
 		ResponseHeaderTimeout:  opts.RequestTimeout,

@@ -86,3 +86,29 @@ func FuzzParseTarget(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParsePage(f *testing.F) {
+	for _, s := range []string{
+		`<html><script src="http://x/a.js"></script><form method=post action="http://x/l"><input type=password></form></html>`,
+		`<base href="http://evil/"><img src=a.png srcset="b.png 2x, , c.png">`,
+		`<form><form><button formaction="http://x">`,
+		`<meta http-equiv="Content-Security-Policy" content="default-src 'none'">`,
+		"<", "",
+	} {
+		f.Add(s)
+	}
+	page, _ := url.Parse("https://example.com/")
+	f.Fuzz(func(t *testing.T, body string) {
+		p := parsePage([]byte(body), page)
+		for _, r := range p.subresources {
+			if r.tag == "" || r.attr == "" {
+				t.Fatalf("subresource without a tag: %+v", r)
+			}
+		}
+		for _, fm := range p.forms {
+			if fm.method == "" {
+				t.Fatalf("form without a method: %+v", fm)
+			}
+		}
+	})
+}

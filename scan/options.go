@@ -33,7 +33,7 @@ const (
 	DefaultMaxRedirects     = 10
 	DefaultMaxBodyBytes     = 2 << 20  // 2 MiB
 	DefaultMaxHeaderBytes   = 64 << 10 // 64 KiB
-	DefaultMaxRequests      = 40
+	DefaultMaxRequests      = 64
 	DefaultConcurrency      = 8
 	DefaultUserAgent        = "httpsguard-check/1 (+https://github.com/httpsguard/httpsguard)"
 )
@@ -83,7 +83,7 @@ type Options struct {
 	MaxRedirects   int   // redirects followed per chain (default 10)
 	MaxBodyBytes   int64 // bytes of a body read (default 2 MiB)
 	MaxHeaderBytes int64 // bytes of response headers accepted (default 64 KiB)
-	MaxRequests    int   // HTTP requests per target (default 40)
+	MaxRequests    int   // HTTP requests per target (default 64)
 
 	// UserAgent is sent with every request (default DefaultUserAgent, or
 	// the Observatory's with ScoringObservatory).

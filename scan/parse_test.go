@@ -58,6 +58,7 @@ func TestParseTarget(t *testing.T) {
 		{in: "http://example.com:8080", host: "example.com", httpPort: 8080, httpsPort: 443, path: "/"},
 		{in: "[::1]:8443", host: "::1", httpPort: 80, httpsPort: 8443, path: "/"},
 		{in: "127.0.0.1", host: "127.0.0.1", httpPort: 80, httpsPort: 443, path: "/"},
+		{in: "bücher.example", host: "xn--bcher-kva.example", httpPort: 80, httpsPort: 443, path: "/"},
 		{in: "", wantErr: true},
 		{in: "ftp://example.com", wantErr: true},
 		{in: "https://user:pw@example.com", wantErr: true},

@@ -3,11 +3,13 @@ package scan
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptrace"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -123,6 +125,9 @@ type observations struct {
 	// TLS handshake fails (hstspreload's domain.www.no_tls).
 	wwwErr error
 
+	// rootsTried names the trust anchors chains were verified against.
+	rootsTried []string
+
 	deadline error // set when the per-target timeout expired
 }
 
@@ -153,19 +158,39 @@ var probedPaths = []struct{ path, kind string }{
 // CORS preflight on the analysed session's origin.
 func (s *Scanner) gather(ctx context.Context, f *fetcher, t target) *observations {
 	o := &observations{t: t, now: s.opts.now()}
+	for _, a := range f.anchors {
+		o.rootsTried = append(o.rootsTried, a.name)
+	}
 	var wg sync.WaitGroup
-	wg.Go(func() { o.https = f.follow(ctx, t.httpsURL(), newJar(), s.opts.MaxRedirects) })
-	wg.Go(func() { o.http = f.follow(ctx, t.httpURL(), newJar(), s.opts.MaxRedirects) })
-	wg.Go(func() { o.tls = f.probeTLS(ctx, t) })
+	mainCtx := httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		TLSHandshakeDone: func(cs tls.ConnectionState, err error) {
+			if err != nil {
+				f.markWarm(nil)
+				return
+			}
+			f.markWarm(&cs)
+		},
+	})
 	wg.Go(func() {
+		o.https = f.follow(mainCtx, t.httpsURL(), newJar(), s.opts.MaxRedirects)
+		f.markWarm(nil) // no handshake happened (refused, or a plain-text answer)
+	})
+	wg.Go(func() { o.http = f.follow(ctx, t.httpURL(), newJar(), s.opts.MaxRedirects) })
+	wg.Go(func() { o.tls = f.probeTLS(ctx, t, f.waitWarm(ctx)) })
+	wg.Go(func() {
+		f.waitWarm(ctx)
 		o.notFound, o.notFoundErr = f.do(ctx, http.MethodGet, t.httpsBase()+"/httpsguard-"+randomToken()+"/", nil)
 	})
 	wg.Go(func() {
+		f.waitWarm(ctx)
 		o.trace, o.traceErr = f.do(ctx, "TRACE", t.httpsBase()+"/", nil)
 	})
 	o.paths = make([]pathProbe, len(probedPaths))
 	for i, p := range probedPaths {
-		wg.Go(func() { o.paths[i] = s.probePath(ctx, f, t, p.path, p.kind) })
+		wg.Go(func() {
+			f.waitWarm(ctx)
+			o.paths[i] = s.probePath(ctx, f, t, p.path, p.kind)
+		})
 	}
 	wg.Wait()
 

@@ -1,9 +1,19 @@
 package scan_test
 
 import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
 	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"fmt"
+	"io"
+	"log"
+	"math/big"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -169,10 +179,13 @@ func TestMisconfigurations(t *testing.T) {
 		{name: "csp unsafe-inline", h: app{hdr: map[string]string{"Content-Security-Policy": "default-src 'self'; script-src 'self' 'unsafe-inline'"}}, id: "HGS-HDR-001", want: scan.StatusFail},
 		{name: "no csp", h: app{hdr: map[string]string{"Content-Security-Policy": ""}}, id: "HGS-HDR-001", want: scan.StatusFail},
 		{name: "no framing protection", h: app{hdr: map[string]string{"X-Frame-Options": "", "Content-Security-Policy": "default-src 'none'"}}, id: "HGS-HDR-002", want: scan.StatusFail},
-		{name: "no nosniff", h: app{hdr: map[string]string{"X-Content-Type-Options": ""}}, id: "HGS-HDR-003", want: scan.StatusFail},
-		{name: "unsafe referrer", h: app{hdr: map[string]string{"Referrer-Policy": "unsafe-url"}}, id: "HGS-HDR-004", want: scan.StatusFail},
+		{name: "no nosniff", h: app{hdr: map[string]string{"X-Content-Type-Options": ""}}, id: "HGS-HDR-003", want: scan.StatusWarn},
+		{name: "unsafe referrer", h: app{hdr: map[string]string{"Referrer-Policy": "unsafe-url"}}, id: "HGS-HDR-004", want: scan.StatusWarn},
 		{name: "no coop", h: app{hdr: map[string]string{"Cross-Origin-Opener-Policy": ""}}, id: "HGS-HDR-005", want: scan.StatusWarn},
 		{name: "bad coop", h: app{hdr: map[string]string{"Cross-Origin-Opener-Policy": "same-site"}}, id: "HGS-HDR-005", want: scan.StatusFail},
+		{name: "bad corp", h: app{hdr: map[string]string{"Cross-Origin-Resource-Policy": "bogus"}}, id: "HGS-HDR-006", want: scan.StatusFail},
+		{name: "cors reflected with credentials", h: app{hdr: map[string]string{"Access-Control-Allow-Origin": "https://http-observatory.security.mozilla.org", "Access-Control-Allow-Credentials": "true"}}, id: "HGS-HDR-007", want: scan.StatusFail},
+		{name: "external script without sri", h: page(`<html><script src="https://cdn.elsewhere.test/x.js"></script></html>`), id: "HGS-HDR-008", want: scan.StatusWarn},
 		{name: "mixed script", h: page(`<html><script src="http://cdn.test/x.js"></script></html>`), id: "HGS-CNT-001", want: scan.StatusFail, evidence: "http://cdn.test/x.js"},
 		{name: "mixed image", h: page(`<html><img src="http://cdn.test/x.png"></html>`), id: "HGS-CNT-001", want: scan.StatusWarn},
 		{name: "insecure form", h: page(`<html><form action="http://app.test/s"><input name=q></form></html>`), id: "HGS-CNT-002", want: scan.StatusFail},
@@ -414,4 +427,94 @@ func (f *fakeT) Error(args ...any) { f.failed = true; f.msg += fmt.Sprint(args..
 func (f *fakeT) Errorf(format string, args ...any) {
 	f.failed = true
 	f.msg += fmt.Sprintf(format, args...)
+}
+
+func TestRequestLimitIsAnError(t *testing.T) {
+	site := scantest.NewSite(t, app{}, scantest.Config{})
+	opts := site.Options
+	opts.MaxRequests = 3
+	sc, err := scan.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := sc.Scan(t.Context(), site.Host)
+	limited := 0
+	for _, c := range res.Checks {
+		if c.Status == scan.StatusError && strings.Contains(c.Error, "request limit") {
+			limited++
+		}
+	}
+	if limited == 0 {
+		t.Fatalf("no check reports the request limit: %+v", res.Checks)
+	}
+	if len(res.Checks) != len(scan.Catalog()) {
+		t.Errorf("%d checks", len(res.Checks))
+	}
+}
+
+func TestCancelledScanAllEnds(t *testing.T) {
+	site := scantest.NewSite(t, app{}, scantest.Config{})
+	sc, err := scan.New(site.Options)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	n := 0
+	for r := range sc.ScanAll(ctx, []string{site.Host, site.Host, site.Host}) {
+		n++
+		if r.Error == "" {
+			t.Errorf("a cancelled scan reported no error: score %d", r.Score)
+		}
+	}
+	if n != 3 {
+		t.Errorf("%d results, want 3", n)
+	}
+}
+
+func TestNewRejectsBadOptions(t *testing.T) {
+	for name, o := range map[string]scan.Options{
+		"scoring":   {Scoring: "ssllabs"},
+		"port":      {HTTPSPort: 70000},
+		"ca file":   {CAFiles: []string{"/nonexistent/ca.pem"}},
+		"not a pem": {CAFiles: []string{"site_test.go"}},
+	} {
+		if _, err := scan.New(o); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func TestWeakRSAKeyFails(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Skipf("this Go refuses 1024-bit RSA keys: %v", err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(90 * 24 * time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(app{})
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the scanner's probes fail handshakes on purpose
+	srv.StartTLS()
+	defer srv.Close()
+	port := srv.Listener.Addr().(*net.TCPAddr).Port
+	sc, err := scan.New(scan.Options{HTTPSPort: port, HTTPPort: port, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := sc.Scan(t.Context(), "127.0.0.1")
+	if c := check(t, res, "HGS-TLS-007"); c.Status != scan.StatusFail || !strings.Contains(c.Message, "1024") {
+		t.Fatalf("weak key: %s %s (%s)", c.Status, c.Message, res.Error)
+	}
+	if c := check(t, res, "HGS-TLS-002"); c.Status != scan.StatusFail {
+		t.Errorf("self-signed chain: %s %s", c.Status, c.Message)
+	}
 }

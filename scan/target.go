@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"golang.org/x/net/idna"
 )
 
 // target is a parsed scan target.
@@ -64,6 +66,15 @@ func parseTarget(raw string, httpPort, httpsPort int) (target, error) {
 	if host == "" {
 		return target{}, fmt.Errorf("target %q: no host name", raw)
 	}
+	if !isASCII(host) {
+		// An internationalised name is scanned as its A-label, which is
+		// what DNS, certificates and Host headers carry.
+		a, err := idna.Lookup.ToASCII(host)
+		if err != nil {
+			return target{}, fmt.Errorf("target %q: %w", raw, err)
+		}
+		host = a
+	}
 	if err := validHost(host); err != nil {
 		return target{}, fmt.Errorf("target %q: %w", raw, err)
 	}
@@ -111,6 +122,15 @@ func validHost(h string) error {
 		return fmt.Errorf("bad host name %q", h)
 	}
 	return nil
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // mustURL parses a URL this package built itself.

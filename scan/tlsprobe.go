@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"slices"
@@ -59,6 +60,12 @@ func insecureSuite(id uint16) bool {
 	return len(name) > 8 && name[:8] == "TLS_RSA_"
 }
 
+// fastCurves are the key exchanges the scanner offers: classical X25519
+// and the NIST curves. The post-quantum hybrid Go prefers by default costs
+// several times the CPU per handshake, and which one is used does not
+// change any verdict.
+var fastCurves = []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384}
+
 // maxWeakProbes bounds the handshakes spent listing weak suites.
 const maxWeakProbes = 8
 
@@ -86,6 +93,9 @@ func (f *fetcher) handshake(ctx context.Context, addr, serverName string, cfg *t
 	defer hcancel()
 	c := cfg.Clone()
 	c.ServerName = serverName
+	if c.CurvePreferences == nil {
+		c.CurvePreferences = fastCurves
+	}
 	c.InsecureSkipVerify = true //nolint:gosec // probe only; the chain is verified by verifyChain
 	tc := tls.Client(conn, c)
 	if err := tc.HandshakeContext(hctx); err != nil {
@@ -98,8 +108,11 @@ func (f *fetcher) handshake(ctx context.Context, addr, serverName string, cfg *t
 }
 
 // probeTLS tries each protocol version, then lists accepted weak TLS 1.2
-// suites, all on fresh connections.
-func (f *fetcher) probeTLS(ctx context.Context, t target) *tlsProbe {
+// suites, all on fresh connections. main, when not nil, is the state of the
+// page session's first connection, which offered TLS 1.2 and 1.3: the
+// version it negotiated answers for 1.3 (and for 1.2 when the server chose
+// it), saving full handshakes.
+func (f *fetcher) probeTLS(ctx context.Context, t target, main *tls.ConnectionState) *tlsProbe {
 	addr := net.JoinHostPort(t.host, strconv.Itoa(t.httpsPort))
 	sni := t.host
 	if net.ParseIP(sni) != nil {
@@ -109,7 +122,21 @@ func (f *fetcher) probeTLS(ctx context.Context, t target) *tlsProbe {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	states := map[uint16]tls.ConnectionState{}
-	for _, v := range tlsVersions {
+	probe := tlsVersions
+	if main != nil {
+		switch main.Version {
+		case tls.VersionTLS13:
+			p.versions[tls.VersionTLS13] = nil
+			states[tls.VersionTLS13] = *main
+			probe = tlsVersions[:3]
+		case tls.VersionTLS12:
+			p.versions[tls.VersionTLS12] = nil
+			states[tls.VersionTLS12] = *main
+			p.versions[tls.VersionTLS13] = errors.New("offered TLS 1.2 and 1.3, the server chose TLS 1.2")
+			probe = tlsVersions[:2]
+		}
+	}
+	for _, v := range probe {
 		wg.Go(func() {
 			cs, err := f.handshake(ctx, addr, sni, &tls.Config{MinVersion: v, MaxVersion: v, CipherSuites: allSuitesFor(v)})
 			mu.Lock()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -92,13 +93,12 @@ func apiError(w http.ResponseWriter, status int, msg string) {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
+	b, err := encodeJSON(v)
+	if err != nil {
 		http.Error(w, `{"error":"internal error","status":500}`, http.StatusInternalServerError)
 		return
 	}
+	buf := bytes.NewBuffer(b)
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Content-Length", strconv.Itoa(buf.Len()))
@@ -107,6 +107,17 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	}
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
+}
+
+// encodeJSON is the API's JSON: indented for people reading it with curl.
+func encodeJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return nil, fmt.Errorf("encoding JSON: %w", err)
+	}
+	return buf.Bytes(), nil
 }
 
 // apiSubmit is POST /api/v1/scans with {"url": "..."}.
@@ -175,8 +186,18 @@ func jsonErrorText(err error) string {
 	return err.Error()
 }
 
+// finishedTTL is how long the JSON of a finished scan is kept in memory:
+// it never changes, so only memory bounds it.
+const finishedTTL = 10 * time.Minute
+
 // apiScan is GET /api/v1/scans/{id}.
 func (s *Server) apiScan(w http.ResponseWriter, r *http.Request) {
+	now := s.cfg.now()
+	key := "api:" + r.PathValue("id")
+	if p := s.pages.get(key, now); p != nil {
+		p.serve(w, "", "")
+		return
+	}
 	sc, ok := s.loadScan(w, r, true)
 	if !ok {
 		return
@@ -186,12 +207,21 @@ func (s *Server) apiScan(w http.ResponseWriter, r *http.Request) {
 		s.log.Error("queue position", "err", err)
 	}
 	v := newScanView(sc, pos)
-	if sc.State.Final() {
-		v.Result = sc.Result
-		// A finished scan never changes.
-		w.Header().Set("Cache-Control", "public, max-age=300")
+	if !sc.State.Final() {
+		writeJSON(w, http.StatusOK, v)
+		return
 	}
-	writeJSON(w, http.StatusOK, v)
+	v.Result = sc.Result
+	b, err := encodeJSON(v)
+	if err != nil {
+		s.log.Error("encoding a scan", "id", sc.ID, "err", err)
+		apiError(w, http.StatusInternalServerError, "internal error")
+		return
+	}
+	// A finished scan never changes.
+	p := jsonPage(b, "public, max-age=300", now.Add(finishedTTL))
+	s.pages.put(key, p)
+	p.serve(w, "", "")
 }
 
 // loadScan reads the scan named by the request's {id}, answering 404 (as
@@ -238,6 +268,12 @@ func (s *Server) apiSiteScans(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
+	now := s.cfg.now()
+	key := "site:" + strconv.Itoa(limit) + ":" + site
+	if p := s.pages.get(key, now); p != nil {
+		p.serve(w, "", "")
+		return
+	}
 	scans, err := s.store.History(r.Context(), site, limit)
 	if err != nil {
 		s.log.Error("site history", "site", site, "err", err)
@@ -248,7 +284,15 @@ func (s *Server) apiSiteScans(w http.ResponseWriter, r *http.Request) {
 	for _, sc := range scans {
 		out.Scans = append(out.Scans, newScanView(sc, 0))
 	}
-	writeJSON(w, http.StatusOK, out)
+	b, err := encodeJSON(out)
+	if err != nil {
+		apiError(w, http.StatusInternalServerError, "internal error")
+		return
+	}
+	// Kept as briefly as a result page: a history may be pageTTL stale.
+	p := jsonPage(b, "no-cache", now.Add(pageTTL))
+	s.pages.put(key, p)
+	p.serve(w, "", "")
 }
 
 // sitePath is the site history page of site.

@@ -101,7 +101,7 @@ func TestBrowser(t *testing.T) {
 	if err := d.Execute(ctx, `return document.querySelector('label[for=url]').textContent`, &label); err != nil || label != "Site address" {
 		t.Errorf("label of the field = %q, %v", label, err)
 	}
-	png, err := d.FullPageScreenshot(ctx, 1280)
+	png, err := d.FullPageScreenshot(ctx, 1280, 0)
 	save("web-start.png", png, err)
 
 	input, err := d.Find(ctx, "#url")
@@ -173,10 +173,10 @@ func TestBrowser(t *testing.T) {
 	if err := d.Execute(ctx, `document.body.focus(); return document.querySelector('.skip').textContent`, &focused); err != nil || focused == "" {
 		t.Errorf("skip link: %q %v", focused, err)
 	}
-	png, err = d.FullPageScreenshot(ctx, 1280)
+	png, err = d.FullPageScreenshot(ctx, 1280, 1900)
 	save("web-result.png", png, err)
 	if shots != "" {
-		png, err = d.FullPageScreenshot(ctx, 390)
+		png, err = d.FullPageScreenshot(ctx, 390, 1600)
 		save("web-phone.png", png, err)
 	}
 }

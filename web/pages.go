@@ -147,14 +147,18 @@ func (s *Server) render(w http.ResponseWriter, status int, name string, data any
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
+	s.writePage(w, status, buf.Bytes())
+}
+
+func (s *Server) writePage(w http.ResponseWriter, status int, page []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	h.Set("Content-Length", strconv.Itoa(len(page)))
 	if h.Get("Cache-Control") == "" {
 		h.Set("Cache-Control", "no-cache")
 	}
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(page)
 }
 
 func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, heading, msg string) {
@@ -223,8 +227,15 @@ func (s *Server) submitForm(w http.ResponseWriter, r *http.Request) {
 }
 
 // resultPage shows a scan: its progress while it is queued or running, its
-// result with the site's history and changes once it is done.
+// result with the site's history and changes once it is done. Finished
+// scans' pages come from the page cache (see pagecache.go).
 func (s *Server) resultPage(w http.ResponseWriter, r *http.Request) {
+	now := s.cfg.now()
+	if p := s.pages.get(r.PathValue("id"), now); p != nil {
+		pg := s.newPage(r, "")
+		p.serve(w, pg.Nonce, pg.CSRF)
+		return
+	}
 	sc, ok := s.loadScan(w, r, false)
 	if !ok {
 		return
@@ -277,7 +288,18 @@ func (s *Server) resultPage(w http.ResponseWriter, r *http.Request) {
 		s.log.Error("site history", "site", sc.Site, "err", err)
 	}
 	d.History = hist
-	s.render(w, http.StatusOK, "scan", d)
+	// Render with markers for the per-request values, keep, and serve.
+	nonce, csrf := d.Nonce, d.CSRF
+	d.Nonce, d.CSRF = nonceMarker, csrfMarker
+	var buf bytes.Buffer
+	if err := s.tmpl.pages["scan"].ExecuteTemplate(&buf, "layout", d); err != nil {
+		s.log.Error("rendering a page", "page", "scan", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	p := splitPage(buf.Bytes(), now.Add(pageTTL))
+	s.pages.put(sc.ID, p)
+	p.serve(w, nonce, csrf)
 }
 
 // downloadHTML serves the report "httpsguard check --format html" writes,

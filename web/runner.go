@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -59,7 +58,8 @@ func (s *Server) recover(ctx context.Context, starting bool) error {
 	now := s.cfg.now()
 	cutoff := now
 	if starting && !s.store.Shared() {
-		cutoff = time.UnixMilli(math.MaxInt64)
+		cutoff = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC) // every lease
+
 	}
 	requeued, failed, err := s.store.RecoverRunning(ctx, cutoff, now, maxAttempts)
 	if err != nil {

@@ -134,6 +134,7 @@ type Server struct {
 	tmpl    *templates
 	wake    chan struct{}
 	csrfKey []byte
+	pages   *pageCache
 	// lastCreated is the creation time (Unix µs) of the newest scan
 	// submitted here.
 	lastCreated atomic.Int64
@@ -185,6 +186,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		log:     cfg.Logger,
 		limiter: ratelimit.New(rate.Every(cfg.SubmitInterval), cfg.SubmitBurst, cfg.MaxClients),
 		wake:    make(chan struct{}, cfg.Workers),
+		pages:   newPageCache(),
 	}
 	if s.scanner == nil {
 		opts := cfg.ScanOptions

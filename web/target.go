@@ -125,9 +125,28 @@ func normalizeTarget(raw string, allowPrivate bool) (target, error) {
 	}
 	t := target{url: scheme + "://" + hostPort + path, site: hostPort, host: host}
 	if u.RawQuery != "" {
-		t.url += "?" + u.RawQuery
+		t.url += "?" + escapeQuery(u.RawQuery)
 	}
 	return t, nil
+}
+
+// escapeQuery percent-encodes the bytes of a raw query that RFC 3986 does
+// not allow there (Go's parser keeps them verbatim), so a stored URL never
+// holds quotes, spaces or angle brackets. Existing escapes are kept.
+func escapeQuery(q string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-._~!$&'()*+,;=:@/?%", c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+	}
+	return b.String()
 }
 
 // validHostName accepts DNS names of letters, digits, '-' and '_' labels.
@@ -135,7 +154,14 @@ func validHostName(h string) error {
 	if len(h) > 253 {
 		return errors.New("the host name is longer than 253 characters")
 	}
-	for _, label := range strings.Split(h, ".") {
+	labels := strings.Split(h, ".")
+	// A name ending in a number is an IPv4 address in one of inet_aton's
+	// odd forms ("127.1", "2130706433", "0x7f.1") to many resolvers and to
+	// browsers; no real domain has a numeric top-level label.
+	if last := labels[len(labels)-1]; strings.Trim(last, "0123456789") == "" || strings.HasPrefix(last, "0x") {
+		return fmt.Errorf("%q is neither a host name nor a valid IP address", truncate(h, 64))
+	}
+	for _, label := range labels {
 		if label == "" || len(label) > 63 {
 			return fmt.Errorf("%q is not a valid host name", truncate(h, 64))
 		}
@@ -155,13 +181,14 @@ func validSite(s string) bool {
 	if s == "" || len(s) > 300 {
 		return false
 	}
-	t, err := normalizeTarget("https://"+s+"/", true)
-	if err != nil {
-		return false
+	// A site normalises to itself under one of the schemes: "host:443" is
+	// an http:// site, "host:80" an https:// one.
+	for _, scheme := range []string{"https://", "http://"} {
+		if t, err := normalizeTarget(scheme+s+"/", true); err == nil && t.site == s {
+			return true
+		}
 	}
-	// The https default port would have been dropped: "host:443" is not a
-	// site name, and neither is anything that normalises differently.
-	return t.site == s
+	return false
 }
 
 func truncate(s string, n int) string {

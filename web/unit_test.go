@@ -50,6 +50,10 @@ func TestNormalizeTarget(t *testing.T) {
 		{in: "https://[::ffff:10.0.0.1]/", err: "public internet"},
 		{in: "sub.localhost", err: "public internet"},
 		{in: "https://example.com\x00/", err: "control"},
+		{in: "http://2130706433/", err: "IP address"},
+		{in: "https://127.1/", err: "IP address"},
+		{in: "https://0x7f.1/", err: "IP address"},
+		{in: "http://example.com:443/", url: "http://example.com:443/", site: "example.com:443"},
 	}
 	for _, tc := range tests {
 		got, err := normalizeTarget(tc.in, tc.allowPrivate)

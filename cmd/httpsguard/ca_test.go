@@ -185,15 +185,15 @@ func TestCAHelp(t *testing.T) {
 	}
 }
 
-func TestShellQuote(t *testing.T) {
+func TestCAShellQuote(t *testing.T) {
 	for in, want := range map[string]string{
 		"/home/a/.local/share/httpsguard/rootCA.pem":        "/home/a/.local/share/httpsguard/rootCA.pem",
 		"/Users/a/Library/Application Support/httpsguard/x": "'/Users/a/Library/Application Support/httpsguard/x'",
 		"it's": `'it'\''s'`,
 		"":     "''",
 	} {
-		if got := shellQuote(in); got != want {
-			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
+		if got := caShellQuote(in); got != want {
+			t.Errorf("caShellQuote(%q) = %s, want %s", in, got, want)
 		}
 	}
 }

@@ -163,7 +163,10 @@ func checkFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int
 		if len(targets) > 1 {
 			bar = progress.New(st.err, len(targets))
 		}
-		code, werr := runChecks(ctx, sc, targets, out, f, ropts, bar, *failUnder)
+		// The bar shares the terminal with streamed results only when
+		// they go to standard output.
+		clear := file == nil && f.Streams()
+		code, werr := runChecks(ctx, sc, targets, out, f, ropts, bar, clear, *failUnder)
 		if file != nil {
 			if err := file.Close(); err != nil && werr == nil {
 				werr = err
@@ -178,7 +181,7 @@ func checkFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int
 
 // runChecks scans every target, streams the results into the report, and
 // returns the exit code.
-func runChecks(ctx context.Context, sc *scan.Scanner, targets []string, out io.Writer, f report.Format, ropts report.Options, bar *progress.Bar, failUnder int) (int, error) {
+func runChecks(ctx context.Context, sc *scan.Scanner, targets []string, out io.Writer, f report.Format, ropts report.Options, bar *progress.Bar, clearBar bool, failUnder int) (int, error) {
 	stream, err := report.NewStream(out, f, ropts)
 	if err != nil {
 		return exitError, err
@@ -186,7 +189,9 @@ func runChecks(ctx context.Context, sc *scan.Scanner, targets []string, out io.W
 	code := exitOK
 	var werr error
 	for res := range sc.ScanAll(ctx, targets) {
-		bar.Clear()
+		if clearBar {
+			bar.Clear()
+		}
 		if err := stream.Add(res); err != nil && werr == nil {
 			werr = err
 		}

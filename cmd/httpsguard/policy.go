@@ -38,12 +38,13 @@ Examples:
   httpsguard policy
 
   # Review a production .env file before deploying it.
-  env $(cat prod.env | xargs) httpsguard policy
+  (set -a; . ./prod.env; httpsguard policy)
 
   # Machine-readable output for CI.
   httpsguard policy --format json | jq '.findings[] | select(.severity != "info")'
 
-  # Write the complete effective policy as a .env file.
+  # Write the complete effective policy as a .env file (shell quoting, which
+  # sh, systemd's EnvironmentFile and Compose's env_file all read).
   httpsguard policy --format env > prod.env
 
   # Accept a finding on purpose (here: not submitting to the preload list).
@@ -53,7 +54,7 @@ Examples:
 }
 
 func policyFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int {
-	format := fs.String("format", "text", "output `format`: text, json, or env (NAME=value lines)")
+	format := fs.String("format", "text", "output `format`: text, json, or env (NAME=value lines, shell-quoted)")
 	ignore := fs.String("ignore", "", "comma-separated finding `IDs` to leave out, such as HG114,HG139")
 	return func(_ context.Context, args []string) int {
 		if len(args) > 0 {
@@ -93,7 +94,7 @@ func policyFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) in
 		case "json":
 			werr = writePolicyJSON(st.out, p, findings)
 		case "env":
-			_, werr = fmt.Fprintln(st.out, p.String())
+			werr = writePolicyEnv(st.out, p)
 		default:
 			werr = writePolicyText(st.out, p, findings, st.getenv, termcolor.Painter{On: termcolor.Enabled(st.out, st.getenv)})
 		}
@@ -177,4 +178,31 @@ func writePolicyText(w io.Writer, p httpsguard.Policy, findings []httpsguard.Fin
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writePolicyEnv prints the policy as NAME=value lines, quoting values the
+// shell would split or expand.
+func writePolicyEnv(w io.Writer, p httpsguard.Policy) error {
+	var b strings.Builder
+	for _, s := range p.Settings() {
+		b.WriteString(s.Env + "=" + envQuote(s.Value) + "\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// envQuote returns v unchanged when it is safe in a POSIX shell
+// assignment, and single-quoted otherwise.
+func envQuote(v string) string {
+	safe := true
+	for _, c := range v {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-_.,:/=+@%", c)) {
+			safe = false
+			break
+		}
+	}
+	if safe {
+		return v
+	}
+	return "'" + strings.ReplaceAll(v, "'", `'\''`) + "'"
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"os/exec"
 	"strings"
 	"testing"
 )
@@ -70,7 +71,8 @@ func TestPolicyCommand(t *testing.T) {
 		{name: "bad format", env: policyProductionEnv, args: []string{"--format", "yaml"}, code: exitError, errOut: []string{"yaml"}},
 		{name: "stray argument", env: policyProductionEnv, args: []string{"prod.env"}, code: exitError, errOut: []string{"prod.env"}},
 		{name: "env format", env: policyProductionEnv, args: []string{"--format=env"}, code: exitOK,
-			out: []string{"HTTPSGUARD_SSL_REDIRECT=true\n", "HTTPSGUARD_FRAME_OPTIONS=DENY\n", "HTTPSGUARD_DEVELOPMENT=false"}},
+			out: []string{"HTTPSGUARD_SSL_REDIRECT=true\n", "HTTPSGUARD_FRAME_OPTIONS=DENY\n", "HTTPSGUARD_DEVELOPMENT=false",
+				"HTTPSGUARD_PROXY_SSL_HEADER='X-Forwarded-Proto: https'\n", `HTTPSGUARD_CSP='default-src '\''self'\''; `, "HTTPSGUARD_SECURE_COOKIES='*'\n"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -154,5 +156,30 @@ func TestPolicyCommandHelp(t *testing.T) {
 		if !strings.Contains(out.String(), s) {
 			t.Errorf("help lacks %q", s)
 		}
+	}
+}
+
+// TestPolicyCommandEnvRoundTrip feeds the --format env output to a real
+// shell and reads the policy back: the same policy comes out.
+func TestPolicyCommandEnvRoundTrip(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	_, out, _ := runPolicy(t, policyProductionEnv, "--format", "env")
+	script := "set -a\n" + out + "env\n"
+	got, err := exec.CommandContext(t.Context(), sh, "-c", script).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{}
+	for _, line := range strings.Split(string(got), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok && strings.HasPrefix(k, "HTTPSGUARD_") {
+			env[k] = v
+		}
+	}
+	_, again, _ := runPolicy(t, env, "--format", "env")
+	if again != out {
+		t.Errorf("round trip through sh changed the policy:\n%s\nvs\n%s", out, again)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"github.com/httpsguard/httpsguard"
@@ -34,7 +35,8 @@ large uploads and downloads stream through.
 
 Only loopback is served unless --https/--http name another address.
 http://localhost:8080 redirects to HTTPS with a temporary 307 (never a
-cached 301), or forwards as plain HTTP with --http-passthrough.
+cached 301), or forwards as plain HTTP with --http-passthrough; it is off
+when the app itself uses port 8080 and --http is not given.
 
 The proxy tells you, in this terminal and in the browser, when the app:
   - answers HTTPS with a redirect to the same HTTPS URL (the classic
@@ -45,9 +47,10 @@ The proxy tells you, in this terminal and in the browser, when the app:
 
 HSTS: Strict-Transport-Security is removed from responses (the app's and
 the --policy one) unless --hsts is given. Chromium ignores HSTS for
-localhost, but Firefox and Safari remember it, as every browser does for
-development names such as myapp.test; it would then force HTTPS on every
-other project served on that name, long after this one.
+localhost, other browsers do not, and every browser keeps it for
+development names such as myapp.test: it would force HTTPS on every other
+project served on that name (and port 8080 would stop working), long after
+this one.
 
 WebSockets use HTTP/1.1 even when the page uses HTTP/2: the server does not
 offer RFC 8441 extended CONNECT (do not set GODEBUG=http2xconnect=1).
@@ -56,8 +59,9 @@ Examples:
   httpsguard serve --to 8000                  # python manage.py runserver
   httpsguard serve --to localhost:3000        # npm run dev
   httpsguard serve --to http://127.0.0.1:8080 --https 9443 --http off
-  httpsguard serve --to 8000 --host myapp.test --https 127.0.0.1:443
+  httpsguard serve --to 8000 --host myapp.test   # in /etc/hosts: 127.0.0.1 myapp.test
   httpsguard serve --to 8000 --policy env     # enforce HTTPSGUARD_* on the app
+  httpsguard serve --to 8000 --policy-set SECURE_COOKIES='*' --policy-set CSP="default-src 'self'"
   httpsguard serve ./public                   # a static folder`,
 		flags: serveFlags,
 	})
@@ -86,6 +90,8 @@ func serveFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int
 	fs.Var(&hosts, "host", "extra `name` for the certificate besides localhost, 127.0.0.1 and ::1 (repeatable; map it to 127.0.0.1 in /etc/hosts)")
 	changeHost := fs.Bool("change-host", false, "send the app its own host:port as Host instead of the browser's (X-Forwarded-Host keeps the browser's)")
 	policy := fs.String("policy", "none", "`source` of an httpsguard Policy to enforce on responses: none, or env (the HTTPSGUARD_* variables)")
+	var policySets servePolicySets
+	fs.Var(&policySets, "policy-set", "one policy setting, `NAME=VALUE`, as an HTTPSGUARD_* variable with or without the prefix; overrides the environment, implies --policy env, repeatable (--policy-set SECURE_COOKIES='*')")
 	hsts := fs.Bool("hsts", false, "keep Strict-Transport-Security (see HSTS above for why it is removed by default)")
 	quiet := fs.Bool("quiet", false, "no access log; warnings and errors only")
 	return func(ctx context.Context, args []string) int {
@@ -123,10 +129,19 @@ func serveFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int
 		if !explicit["http"] {
 			cfg.HTTPAddr = "" // the default, which New turns off when the app is on its port
 		}
+		if len(policySets) > 0 && !explicit["policy"] {
+			*policy = "env"
+		}
 		switch strings.ToLower(*policy) {
 		case "", "none":
+			if len(policySets) > 0 {
+				return fail("--policy-set needs --policy env")
+			}
 		case "env":
 			p, err := httpsguard.PolicyFromLookup(func(k string) (string, bool) {
+				if v, ok := policySets[k]; ok {
+					return v, v != ""
+				}
 				v := st.getenv(k)
 				return v, v != ""
 			})
@@ -178,6 +193,38 @@ func serveFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int
 		}
 		return exitOK
 	}
+}
+
+// servePolicySets collects --policy-set NAME=VALUE flags, keyed by the full
+// HTTPSGUARD_* variable name.
+type servePolicySets map[string]string
+
+func (p *servePolicySets) String() string {
+	var parts []string
+	for k, v := range *p {
+		parts = append(parts, k+"="+v)
+	}
+	return strings.Join(parts, " ")
+}
+
+func (p *servePolicySets) Set(v string) error {
+	name, value, ok := strings.Cut(v, "=")
+	if !ok {
+		return fmt.Errorf("%q: want NAME=VALUE, such as SECURE_COOKIES=*", v)
+	}
+	name = strings.ToUpper(strings.TrimSpace(name))
+	if !strings.HasPrefix(name, "HTTPSGUARD_") {
+		name = "HTTPSGUARD_" + name
+	}
+	known := httpsguard.EnvVars()
+	if !slices.Contains(known, name) {
+		return fmt.Errorf("unknown policy setting %s; known: %s", name, strings.Join(known, ", "))
+	}
+	if *p == nil {
+		*p = servePolicySets{}
+	}
+	(*p)[name] = value
+	return nil
 }
 
 // printServeBanner says where to point the browser. It runs while the

@@ -94,8 +94,8 @@ func TestServeProxyCommand(t *testing.T) {
 	defer app.Close()
 	_, port, _ := net.SplitHostPort(app.Listener.Addr().String())
 
-	u, client, stop := serveRun(t, map[string]string{"HTTPSGUARD_FRAME_OPTIONS": "SAMEORIGIN"},
-		"--to", port, "--https", "localhost:0", "--http", "off", "--policy", "env")
+	u, client, stop := serveRun(t, map[string]string{"HTTPSGUARD_FRAME_OPTIONS": "SAMEORIGIN", "HTTPSGUARD_REFERRER_POLICY": "no-referrer"},
+		"--to", port, "--https", "localhost:0", "--http", "off", "--policy", "env", "--policy-set", "referrer_policy=origin")
 	resp, err := client.Get(u + "/")
 	if err != nil {
 		t.Fatal(err)
@@ -110,6 +110,9 @@ func TestServeProxyCommand(t *testing.T) {
 	}
 	if got := resp.Header.Get("X-Frame-Options"); got != "SAMEORIGIN" {
 		t.Errorf("--policy env not applied: X-Frame-Options %q", got)
+	}
+	if got := resp.Header.Get("Referrer-Policy"); got != "origin" {
+		t.Errorf("--policy-set does not override the environment: Referrer-Policy %q", got)
 	}
 	code, out := stop()
 	if code != exitOK {
@@ -174,6 +177,9 @@ func TestServeErrors(t *testing.T) {
 		{[]string{"--to", "8000", "--https", busy.Addr().String(), "--http", "off"}, busy.Addr().String() + " is already in use; pick another with --https"},
 		{[]string{"--to", "8000", "--https", "127.0.0.1:0", "--http", busy.Addr().String()}, "pick another with --http"},
 		{[]string{"--to", "8000", "--https", "example.com:1"}, "must be localhost or an IP"},
+		{[]string{"--to", "8000", "--policy-set", "NOPE=1"}, "unknown policy setting HTTPSGUARD_NOPE"},
+		{[]string{"--to", "8000", "--policy-set", "FRAME_OPTIONS=bogus"}, "HTTPSGUARD_FRAME_OPTIONS"},
+		{[]string{"--to", "8000", "--policy", "none", "--policy-set", "HSTS_SECONDS=1"}, "--policy-set needs --policy env"},
 	} {
 		var stderr strings.Builder
 		caDir := t.TempDir()

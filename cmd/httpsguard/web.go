@@ -73,6 +73,8 @@ func webFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int {
 	var proxies, caFiles listFlag
 	fs.Var(&proxies, "trusted-proxy", "`CIDR` of a TLS-terminating reverse proxy whose X-Forwarded-For and X-Forwarded-Proto are believed (repeatable)")
 	fs.Var(&caFiles, "ca-file", "also trust the roots in this PEM `file` when scanning (repeatable)")
+	perMinute := fs.Float64("scans-per-minute", 60/web.DefaultSubmitInterval.Seconds(), "new scans each client may start per minute, after --scan-burst")
+	burst := fs.Int("scan-burst", web.DefaultSubmitBurst, "new scans a client may start at once")
 	preload := fs.Bool("hsts-preload", false, "add preload to the site's own HSTS header (only for a domain ready for the preload list)")
 
 	return func(ctx context.Context, args []string) int {
@@ -89,8 +91,8 @@ func webFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int {
 		if *httpRedirect != "" && *tlsCert == "" {
 			return fail("--http-redirect needs --tls-cert and --tls-key")
 		}
-		if *workers < 1 || *maxQueue < 1 || *scanTimeout <= 0 {
-			return fail("--workers, --max-queue and --scan-timeout must be positive")
+		if *workers < 1 || *maxQueue < 1 || *scanTimeout <= 0 || *perMinute <= 0 || *burst < 1 {
+			return fail("--workers, --max-queue, --scan-timeout, --scans-per-minute and --scan-burst must be positive")
 		}
 		var trusted []netip.Prefix
 		for _, p := range proxies {
@@ -123,6 +125,8 @@ func webFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int {
 			Workers:        *workers,
 			MaxQueue:       *maxQueue,
 			ScanTimeout:    *scanTimeout,
+			SubmitInterval: time.Duration(float64(time.Minute) / *perMinute),
+			SubmitBurst:    *burst,
 			TrustedProxies: trusted,
 			Secure:         tlsConfig != nil || len(trusted) > 0,
 			SSLHost:        *sslHost,

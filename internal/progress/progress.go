@@ -55,7 +55,8 @@ func newBar(w io.Writer, total, width int) *Bar {
 }
 
 // Increment records one finished item, labelled (for example with the
-// target's name), and redraws at most ten times a second.
+// target's name), and redraws at most ten times a second (at once after a
+// Clear).
 func (b *Bar) Increment(label string) {
 	if b == nil {
 		return
@@ -64,7 +65,7 @@ func (b *Bar) Increment(label string) {
 	defer b.mu.Unlock()
 	b.done++
 	b.label = label
-	if t := b.now(); t.Sub(b.last) >= b.minStep || b.done == b.total {
+	if t := b.now(); !b.drawn || t.Sub(b.last) >= b.minStep || b.done == b.total {
 		b.last = t
 		b.draw()
 	}

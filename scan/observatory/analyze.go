@@ -1,6 +1,9 @@
 package observatory
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // UnexpectedStatusError is the error of a scan whose analysed response has
 // a status the Observatory refuses to grade: below 200, or 400 and above
@@ -19,6 +22,11 @@ func (e *UnexpectedStatusError) Error() string {
 // them as it does: 100 plus every modifier, bonuses kept only when the
 // score without them is at least MinScoreForExtraCredit.
 func Analyze(in Input) Report {
+	// A nil response in a chain is a caller's mistake; drop it rather
+	// than fail.
+	for _, s := range []*Session{&in.HTTP, &in.HTTPS} {
+		s.Chain = slices.DeleteFunc(slices.Clone(s.Chain), func(r *Response) bool { return r == nil })
+	}
 	st := newState(&in)
 	if st.auto == nil {
 		return Report{Err: ErrSiteDown}

@@ -543,6 +543,8 @@ func TestSRIFromTheObservatorysTests(t *testing.T) {
 		{"svg script counts but has no src", `<svg><script href="https://fb.me/a.js"></script></svg>`, SRINotImplementedButAllScriptsLoadedFromSecureOrigin, true},
 		{"template contents are not seen", `<template><script src="http://fb.me/a.js"></script></template>`, SRINotImplementedButNoScriptsLoaded, true},
 		{"base href makes relative scripts external", `<base href="https://cdn.example.com/">` + local, SRINotImplementedButExternalScriptsLoadedSecurely, false},
+		{"empty src resolves to the base", `<base href="https://cdn.example.com/"><script src=""></script>`, SRINotImplementedButExternalScriptsLoadedSecurely, false},
+		{"empty src without base is no src", `<script src=""></script>`, SRINotImplementedButAllScriptsLoadedFromSecureOrigin, true},
 		{"json body string is the page", `"<script src=\"http://fb.me/a.js\"></script>"`, SRINotImplementedAndExternalScriptsNotLoadedSecurely, false},
 		{"json object body hides markup", `{"a":"<script src=\"http://fb.me/a.js\"></script>"}`, SRINotImplementedButNoScriptsLoaded, true},
 	}
@@ -671,6 +673,22 @@ func TestAnalyzeRefusesWhatTheObservatoryRefuses(t *testing.T) {
 		in.HTTPS.Chain[0].Status = status
 		if rep := Analyze(in); rep.Err != nil {
 			t.Errorf("status %d: err %v", status, rep.Err)
+		}
+	}
+}
+
+func TestAnalyzeSurvivesOddInput(t *testing.T) {
+	inputs := []Input{
+		{},
+		{HTTP: Session{Chain: []*Response{nil}}, HTTPS: Session{Chain: []*Response{nil, nil}}},
+		{HTTPS: Session{Start: "https://x/", Chain: []*Response{{Status: 200}}}},
+		{HTTP: Session{Start: "::", Chain: []*Response{{URL: "::", Status: 200, Header: http.Header{"Set-Cookie": {"a=1"}}}}},
+			CORS: &Response{Status: 200}, Robots: &Response{Status: 200, Header: http.Header{"Set-Cookie": {"b=1"}}}},
+	}
+	for i, in := range inputs {
+		rep := Analyze(in)
+		if rep.Err == nil && len(rep.Tests) != len(TestNames) {
+			t.Errorf("input %d: %d tests", i, len(rep.Tests))
 		}
 	}
 }

@@ -86,6 +86,8 @@ type site struct {
 	noHTTP, noHTTPS bool
 	// badCert serves HTTPS with a certificate from a CA nobody trusts.
 	badCert bool
+	// desc describes a generated site, for failure messages.
+	desc string
 }
 
 func page(h http.Header, status int, body string) http.HandlerFunc {
@@ -338,6 +340,61 @@ func sites() []site {
 			},
 		},
 		{
+			name: "hsts-protects-cookies",
+			http: toHTTPS,
+			https: static(page(http.Header{
+				"Strict-Transport-Security":    {"max-age=31536000"},
+				"Set-Cookie":                   {"pref=1; SameSite=Lax"},
+				"X-Frame-Options":              {"ALLOW-FROM https://a.example"},
+				"Cross-Origin-Resource-Policy": {"cross-origin"},
+				"Content-Security-Policy":      {"default-src 'self'; report-uri /a; report-uri /b"},
+				"Referrer-Policy":              {"whimsy"},
+			}, 200, plainPage)),
+		},
+		{
+			name: "hsts-protects-session-cookies",
+			http: toHTTPS,
+			https: static(page(http.Header{
+				"Strict-Transport-Security":    {"max-age=31536000"},
+				"Set-Cookie":                   {"sess=1; HttpOnly", "pref=1"},
+				"Cross-Origin-Resource-Policy": {"same-site"},
+				"Content-Security-Policy":      {"default-src 'self'; frame-src http://frames.example.com"},
+			}, 200, plainPage)),
+		},
+		{
+			name: "session-without-httponly",
+			http: toHTTPS,
+			https: static(page(http.Header{
+				"Set-Cookie":              {"sess=1; Secure"},
+				"Content-Security-Policy": {"default-src 'self'; script-src 'self' 'unsafe-eval'"},
+			}, 200, plainPage)),
+		},
+		{
+			name:   "report-only-without-http",
+			noHTTP: true,
+			http:   toHTTPS,
+			https: static(page(http.Header{
+				"Content-Security-Policy-Report-Only": {"default-src 'none'"},
+				"Set-Cookie":                          {"a=1; Secure; HttpOnly"},
+			}, 200, plainPage+`<script src="/a.js"></script><script src="https://localhost/b.js"></script>`)),
+		},
+		{
+			name:    "bad-certificate-without-robots",
+			http:    toHTTPS,
+			badCert: true,
+			https: func(p *ports) http.HandlerFunc {
+				return func(w http.ResponseWriter, r *http.Request) {
+					if r.URL.Path == "/robots.txt" {
+						w.Header().Set("Set-Cookie", "sess=1")
+						http.NotFound(w, r)
+						return
+					}
+					w.Header().Set("Access-Control-Allow-Origin", "https://a.example")
+					page(http.Header{"Set-Cookie": {"pref=1; Secure; SameSite=Lax"}}, 200, plainPage)(w, r)
+				}
+			},
+		},
+		{
 			name:    "down",
 			noHTTP:  true,
 			noHTTPS: true,
@@ -479,6 +536,11 @@ func compareWithObservatory(t *testing.T, dir string, all []site, trusted, untru
 						j, g.Name, g.Result, g.Pass, g.ScoreModifier, w.Name, w.Result, w.Pass, w.ScoreModifier)
 				}
 			}
+			defer func() {
+				if t.Failed() && st.desc != "" {
+					t.Logf("site: %s", st.desc)
+				}
+			}()
 			if got.Score != want.Score || got.Grade != want.Grade || got.StatusCode != want.StatusCode {
 				t.Errorf("got score %d %s (status %d); the Observatory %d %s (status %d)",
 					got.Score, got.Grade, got.StatusCode, want.Score, want.Grade, want.StatusCode)
@@ -514,30 +576,13 @@ func fetch(t *testing.T, ctx context.Context, host string, p ports, pool *x509.C
 		return in
 	}
 	c := client(pool, !s.Verified, true)
-	robotsURL := mustResolve(s.Start, "/robots.txt")
-	in.Robots, _ = do(ctx, c, http.MethodGet, robotsURL, http.Header{"Accept": {RobotsAccept}})
-	corsURL := s.Final().URL
-	if !s.Verified {
-		corsURL = robotsURL
-	}
-	in.CORS, _ = do(ctx, c, http.MethodOptions, corsURL, http.Header{
+	in.Robots, _ = do(ctx, c, http.MethodGet, in.RobotsURL(), http.Header{"Accept": {RobotsAccept}})
+	in.CORS, _ = do(ctx, c, http.MethodOptions, in.CORSURL(), http.Header{
 		"Accept":                        {Accept},
 		"Access-Control-Request-Method": {"GET"},
 		"Origin":                        {CORSOrigin},
 	})
 	return in
-}
-
-func mustResolve(base, ref string) string {
-	b, err := url.Parse(base)
-	if err != nil {
-		panic(err)
-	}
-	r, err := url.Parse(ref)
-	if err != nil {
-		panic(err)
-	}
-	return b.ResolveReference(r).String()
 }
 
 func client(pool *x509.CertPool, insecure, follow bool) *http.Client {
@@ -551,9 +596,33 @@ func client(pool *x509.CertPool, insecure, follow bool) *http.Client {
 		Timeout: 10 * time.Second,
 	}
 	if !follow {
+		// Hand the request straight to the transport: http.Client would
+		// fail on a Location it cannot parse even when told not to
+		// follow it, where the Observatory follows it.
 		c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		c.Transport = &jarTransport{next: c.Transport, jar: jar}
+		c.Jar = nil
 	}
 	return c
+}
+
+// jarTransport is a RoundTripper that sends and stores cookies, without
+// any of http.Client's redirect handling.
+type jarTransport struct {
+	next http.RoundTripper
+	jar  http.CookieJar
+}
+
+func (j *jarTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	for _, c := range j.jar.Cookies(req.URL) {
+		req.AddCookie(c)
+	}
+	resp, err := j.next.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	j.jar.SetCookies(req.URL, resp.Cookies())
+	return resp, nil
 }
 
 func do(ctx context.Context, c *http.Client, method, u string, h http.Header) (*Response, error) {
@@ -565,7 +634,12 @@ func do(ctx context.Context, c *http.Client, method, u string, h http.Header) (*
 		req.Header[k] = v
 	}
 	req.Header.Set("User-Agent", UserAgent)
-	resp, err := c.Do(req)
+	var resp *http.Response
+	if jt, ok := c.Transport.(*jarTransport); ok {
+		resp, err = jt.RoundTrip(req)
+	} else {
+		resp, err = c.Do(req)
+	}
 	if err != nil {
 		return nil, err
 	}

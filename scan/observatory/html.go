@@ -131,7 +131,9 @@ func parseScripts(page string) ([]script, error) {
 		}
 		var s script
 		if n.Namespace == "" {
-			if raw, ok := attr(n, "src"); ok && raw != "" {
+			// An empty src still resolves against a <base href>; only
+			// against about:blank does it stay empty (and falsy).
+			if raw, ok := attr(n, "src"); ok {
 				s.src = reflectURL(raw, base)
 			}
 			s.integrity, _ = attr(n, "integrity")
@@ -154,7 +156,15 @@ func parseScripts(page string) ([]script, error) {
 // raw attribute value when it does not parse.
 func reflectURL(raw, baseHref string) string {
 	if baseHref != "" && baseHref != "\x00none" {
-		if b, err := parseAbsolute(baseHref); err == nil {
+		if b, err := parseAbsolute(baseHref); err == nil && b.Opaque != "" {
+			// A base with an opaque path (javascript:x, mailto:a)
+			// resolves nothing but a fragment.
+			if strings.HasPrefix(raw, "#") {
+				nb := *b
+				nb.Fragment, nb.RawFragment = "", ""
+				return nb.String() + raw
+			}
+		} else if err == nil {
 			if u, err := resolveURL(b, raw); err == nil && u.Scheme != "" {
 				return u.String()
 			}

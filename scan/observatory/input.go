@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 )
 
@@ -128,29 +129,29 @@ type Input struct {
 	// HTTPS is the session started at https://host[:httpsPort]/.
 	HTTPS Session
 
-	// Robots is the response to GET /robots.txt resolved against the
-	// analysed session's Start URL, sent with User-Agent and
+	// Robots is the response to GET Input.RobotsURL() (/robots.txt
+	// resolved against the analysed session's Start URL), sent with User-Agent and
 	// Accept: RobotsAccept, following redirects automatically (at most
 	// 10), with certificate verification as in the analysed session. Nil
 	// when the request failed. A final status outside 2xx counts as a
 	// failure, as in the Observatory (Analyze applies that rule itself,
-	// so record the response anyway). Only its Set-Cookie fields matter, and only
-	// when the analysed session is unverified: the Observatory's follow-up
-	// client shares the session's cookie jar only after the unverified
-	// retry.
+	// so record the response anyway). Only its Set-Cookie fields matter,
+	// and only when the analysed session is unverified: the Observatory's
+	// follow-up client shares the session's cookie jar only after the
+	// unverified retry, and then every response's cookies count, whatever
+	// its status (cookies set by intermediate redirects of this request
+	// are not recorded here, a known gap).
 	Robots *Response
 
-	// CORS is the response to the CORS preflight: OPTIONS on the URL of
-	// the analysed session's final response (the last element of its
-	// Chain) — or, when the analysed session is unverified, on the URL of
-	// the Robots request, because the Observatory's follow-up client then
-	// records the robots.txt request as the session's last hop — with
-	// headers User-Agent, Accept: Accept,
-	// Access-Control-Request-Method: GET and Origin: CORSOrigin, following
-	// redirects automatically (at most 10; 303 turns it into a GET), with
-	// certificate verification as in the analysed session. Nil when the
-	// request failed; as for Robots, a final status outside 2xx counts as
-	// a failure, and Analyze applies that rule itself.
+	// CORS is the response to the CORS preflight, fetched after Robots:
+	// OPTIONS on Input.CORSURL() (the URL of the analysed session's final
+	// response, except after an unverified retry, see there), with headers
+	// User-Agent, Accept: Accept, Access-Control-Request-Method: GET and
+	// Origin: CORSOrigin, following redirects automatically (at most 10;
+	// 303 turns it into a GET), with certificate verification as in the
+	// analysed session. Nil when the request failed; as for Robots, a final
+	// status outside 2xx counts as a failure, and Analyze applies that rule
+	// itself.
 	CORS *Response
 
 	// HSTSPreloaded, if not nil, reports whether a host name is on the
@@ -170,6 +171,37 @@ func (in *Input) Analysed() *Session {
 		return &in.HTTP
 	}
 	return nil
+}
+
+// RobotsURL returns the URL of the robots.txt request: /robots.txt on the
+// analysed session's start URL. It returns "" when both sessions failed.
+func (in *Input) RobotsURL() string {
+	a := in.Analysed()
+	if a == nil {
+		return ""
+	}
+	base, err := url.Parse(a.Start)
+	if err != nil {
+		return ""
+	}
+	return base.ResolveReference(&url.URL{Path: "/robots.txt"}).String()
+}
+
+// CORSURL returns the URL of the CORS preflight; call it once Robots is
+// recorded. It is the URL of the analysed session's final response, except
+// when that session is unverified and the robots.txt request got a 2xx
+// answer: the Observatory's follow-up client then records the robots.txt
+// request as the session's last hop, and preflights RobotsURL instead. It
+// returns "" when both sessions failed.
+func (in *Input) CORSURL() string {
+	a := in.Analysed()
+	if a == nil {
+		return ""
+	}
+	if !a.Verified && followUp(in.Robots) != nil {
+		return in.RobotsURL()
+	}
+	return a.Final().URL
 }
 
 // NextURL returns the URL a session requests after the response resp,
@@ -200,6 +232,9 @@ func NextURL(prev string, resp *Response, redirects int) (next string, follow bo
 	return u.String(), true, nil
 }
 
+// schemePrefix matches the scheme of an absolute URL, colon included.
+var schemePrefix = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*:`)
+
 // resolveURL resolves ref against base approximately as the WHATWG URL
 // parser does for http and https URLs: leading and trailing C0 controls and
 // spaces are stripped, tabs and newlines removed, backslashes read as
@@ -212,8 +247,20 @@ func resolveURL(base *url.URL, ref string) (*url.URL, error) {
 		}
 		return r
 	}, ref)
-	if u, err := url.Parse(ref); err == nil && (u.Scheme == "" || u.Scheme == "http" || u.Scheme == "https") {
-		ref = strings.ReplaceAll(ref, "\\", "/")
+	// In http and https URLs (and references relative to one), a
+	// backslash is a slash. The query is left alone.
+	scheme := ""
+	if m := schemePrefix.FindString(ref); m != "" {
+		scheme = strings.ToLower(strings.TrimSuffix(m, ":"))
+	} else if base != nil {
+		scheme = base.Scheme
+	}
+	if scheme == "http" || scheme == "https" {
+		head, query, hasQuery := strings.Cut(ref, "?")
+		ref = strings.ReplaceAll(head, "\\", "/")
+		if hasQuery {
+			ref += "?" + query
+		}
 	}
 	r, err := url.Parse(ref)
 	if err != nil {

@@ -41,7 +41,11 @@ func randomSite(r *rand.Rand, i int) site {
 		"csrftoken=2; Secure; SameSite=Strict", "pref=3; SameSite=None", "pref=3; Secure; SameSite=None",
 		"LOGIN=4; Secure", "x=5; SameSite=", "x=5; Secure; SameSite=Bogus", "__Host-a=6; Secure; Path=/",
 		"__Secure-b=7", "c=8; Domain=localhost; Secure; SameSite=Lax", "d=9; Domain=example.com",
-		"heroku-session-affinity=1", "e=10; Max-Age=0; Secure; SameSite=Lax", "noequals")
+		"heroku-session-affinity=1", "e=10; Max-Age=0; Secure; SameSite=Lax", "noequals",
+		"f=1; SECURE; HTTPONLY; SAMESITE=LAX", "sess = 2 ; secure ; samesite = strict", "g=1; Secure=false",
+		"h=1; Domain=.localhost; Secure; SameSite=None", "i=1; Path=/sub; Secure; SameSite=Lax",
+		"j=1; Expires=Thu, 01 Jan 1970 00:00:00 GMT", "k=1; Secure; SameSite=Lax; SameSite=Bogus",
+		"__Host-l=1; Secure", "__Host-m=1; Secure; Path=/x", "csrf_token=1; HttpOnly; Secure; SameSite")
 
 	scripts := []string{
 		`<script src="/a.js"></script>`, `<script src="/a.js" integrity="sha384-x"></script>`,
@@ -54,9 +58,20 @@ func randomSite(r *rand.Rand, i int) site {
 		`<script src="data:text/javascript,1"></script>`, `<svg><script href="https://x.example/g.js"></script></svg>`,
 		`<template><script src="http://x.example/h.js"></script></template>`, `<script src="  https://cdn.example.com/i.js  "></script>`,
 		`<script src="HTTPS://CDN.EXAMPLE.COM/j.js" integrity="sha512-z"></script>`,
+		`<script src="javascript:void(0)"></script>`, `<script src="http://localhost/k.js"></script>`,
+		`<script src=" //cdn.example.com/l.js"></script>`, `<script src="\\cdn.example.com\m.js"></script>`,
+		`<script src="/\cdn.example.com/n.js"></script>`, `<script src="https://user@cdn.example.com/o.js"></script>`,
+		`<script src="https://cdn.example.com:443/p.js" integrity=""></script>`, `<script src="a.js" integrity="sha384-q"></script>`,
+		`<script src="https://bücher.example/q.js"></script>`, `<script src="https://www.localhost/r.js"></script>`,
+		`<script src="?x"></script>`, `<script src="#y"></script>`, `<SCRIPT SRC="https://cdn.example.com/s.js" INTEGRITY="sha384-x"></SCRIPT>`,
+		`<script src="https://cdn.example.com/t.js" src="http://cdn.example.com/t2.js"></script>`,
 	}
 	extras := []string{
-		`<base href="https://cdn.example.com/">`, `<base href="/relative/">`,
+		`<base href="https://cdn.example.com/">`, `<base href="/relative/">`, `<base href="//cdn.example.com/">`,
+		`<base href="http://localhost/">`, `<base href="">`, `<base target="_top">`, `<base href="javascript:x">`,
+		`<meta name="referrer" content="">`, `<meta name="referrer" http-equiv="x" content="no-referrer">`,
+		`<meta http-equiv="Content-Security-Policy">`, `<meta http-equiv="Content-Security-Policy" content="">`,
+		`<meta content="default-src 'none'" http-equiv="content-security-policy ">`,
 		`<meta name="referrer" content="unsafe-url">`, `<meta name="REFERRER" content=" no-referrer ">`,
 		`<meta http-equiv="Content-Security-Policy" content="default-src 'none'">`,
 		`<meta http-equiv="content-security-policy" content="frame-ancestors 'none'">`,
@@ -85,8 +100,41 @@ func randomSite(r *rand.Rand, i int) site {
 	status := []int{200, 200, 200, 200, 401, 403, 404, 204}[r.IntN(8)]
 	https := page(h, status, body.String())
 
-	s := site{name: fmt.Sprintf("random-%d", i), https: static(https), badCert: r.IntN(10) == 0}
-	switch r.IntN(6) {
+	s := site{name: fmt.Sprintf("random-%d", i), https: static(https), badCert: r.IntN(10) == 0,
+		desc: fmt.Sprintf("status %d, header %q, body %q", status, h, body.String())}
+	kind := r.IntN(9)
+	s.desc = fmt.Sprintf("http kind %d, ", kind) + s.desc
+	switch kind {
+	case 6:
+		s.http = func(p *ports) http.HandlerFunc {
+			return func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/" {
+					w.Header().Set("Location", "/hop")
+					w.WriteHeader([]int{301, 302, 303, 307, 308}[len(r.URL.RawQuery)%5])
+					return
+				}
+				w.Header().Set("Location", fmt.Sprintf("//localhost:%d/", p.https))
+				w.WriteHeader(http.StatusFound)
+			}
+		}
+	case 7:
+		s.http = func(p *ports) http.HandlerFunc {
+			return func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Location", fmt.Sprintf("HTTPS://LOCALHOST:%d\\x", p.https))
+				w.WriteHeader(http.StatusMovedPermanently)
+			}
+		}
+	case 8:
+		s.http = func(p *ports) http.HandlerFunc {
+			return func(w http.ResponseWriter, r *http.Request) {
+				n, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/"))
+				if n < 9 {
+					http.Redirect(w, r, fmt.Sprintf("/%d", n+1), http.StatusTemporaryRedirect)
+					return
+				}
+				http.Redirect(w, r, fmt.Sprintf("https://localhost:%d/", p.https), http.StatusFound)
+			}
+		}
 	case 0:
 		s.http = static(page(http.Header{"Set-Cookie": {"plain=1"}}, 200, body.String()))
 	case 1:
@@ -114,6 +162,9 @@ func TestRandomSitesDifferentialWithTheObservatory(t *testing.T) {
 	n, seed := 40, uint64(15)
 	if v, err := strconv.Atoi(os.Getenv("HTTPSGUARD_SITE_CASES")); err == nil && v > 0 {
 		n, seed = v, uint64(time.Now().UnixNano())
+		if v, err := strconv.ParseUint(os.Getenv("HTTPSGUARD_SITE_SEED"), 10, 64); err == nil {
+			seed = v
+		}
 		t.Logf("seed %d", seed)
 	}
 	r := rand.New(rand.NewPCG(seed, 16))

@@ -50,8 +50,9 @@ func newState(in *Input) *state {
 	}
 	if !st.session.Verified {
 		// After the unverified retry, the follow-up client shares the
-		// session's cookie jar.
-		for _, r := range []*Response{followUp(in.Robots), followUp(in.CORS)} {
+		// session's cookie jar. The jar is filled by the connection agent,
+		// so a response counts whatever its status.
+		for _, r := range []*Response{in.Robots, in.CORS} {
 			if r == nil {
 				continue
 			}

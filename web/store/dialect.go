@@ -14,7 +14,8 @@ import (
 // dialect holds what differs between SQLite and PostgreSQL. Queries are
 // written once with "?" placeholders and rebound for PostgreSQL.
 type dialect struct {
-	name string
+	name  string
+	title string // for messages
 	// dollar rebinds "?" placeholders to $1, $2, ...
 	dollar bool
 	// skipLocked ends the claim subquery; PostgreSQL's lets several
@@ -26,9 +27,10 @@ type dialect struct {
 }
 
 var (
-	sqliteDialect   = dialect{name: "sqlite"}
+	sqliteDialect   = dialect{name: "sqlite", title: "SQLite"}
 	postgresDialect = dialect{
 		name:       "postgres",
+		title:      "PostgreSQL",
 		dollar:     true,
 		skipLocked: " FOR UPDATE SKIP LOCKED",
 		// An arbitrary constant key: "httpsguard" as a number.

@@ -111,7 +111,7 @@ func applyMigration(ctx context.Context, db *sql.DB, d dialect, m migration) err
 		}
 	}
 	if _, err := tx.ExecContext(ctx, d.q(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`),
-		m.version, m.name, time.Now().UnixMilli()); err != nil {
+		m.version, m.name, time.Now().UnixMicro()); err != nil {
 		return fmt.Errorf("migration %d (%s): recording it: %w", m.version, m.name, err)
 	}
 	if err := tx.Commit(); err != nil {

@@ -112,7 +112,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	s := &DB{db: db, d: d}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("connecting to %s database: %w", d.name, err)
+		return nil, fmt.Errorf("connecting to the %s database: %w", d.title, err)
 	}
 	if err := migrate(ctx, db, d); err != nil {
 		db.Close()
@@ -147,7 +147,7 @@ func (s *DB) Create(ctx context.Context, sc Scan) error {
 	_, err := s.db.ExecContext(ctx, s.d.q(`INSERT INTO scans
 		(id, target, url, site, state, created_at, attempts)
 		VALUES (?, ?, ?, ?, 'queued', ?, 0)`),
-		sc.ID, sc.Target, sc.URL, sc.Site, ms(sc.CreatedAt))
+		sc.ID, sc.Target, sc.URL, sc.Site, us(sc.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("creating scan %s: %w", sc.ID, err)
 	}
@@ -182,7 +182,7 @@ func (s *DB) QueuePosition(ctx context.Context, sc Scan) (int, error) {
 	var n int
 	err := s.db.QueryRowContext(ctx, s.d.q(`SELECT count(*) FROM scans
 		WHERE state = 'queued' AND (created_at < ? OR (created_at = ? AND id < ?))`),
-		ms(sc.CreatedAt), ms(sc.CreatedAt), sc.ID).Scan(&n)
+		us(sc.CreatedAt), us(sc.CreatedAt), sc.ID).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("queue position of %s: %w", sc.ID, err)
 	}
@@ -208,7 +208,7 @@ func (s *DB) Claim(ctx context.Context, now, leaseUntil time.Time) (sc Scan, ok 
 		WHERE state = 'queued' AND id = (
 			SELECT id FROM scans WHERE state = 'queued'
 			ORDER BY created_at, id LIMIT 1`+s.d.skipLocked+`)
-		RETURNING `+scanColumns), ms(now), ms(leaseUntil))
+		RETURNING `+scanColumns), us(now), us(leaseUntil))
 	sc, err = scanRow(row, false)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Scan{}, false, nil
@@ -242,7 +242,7 @@ func (s *DB) Finish(ctx context.Context, id string, attempt int, now time.Time, 
 	res, err := s.db.ExecContext(ctx, s.d.q(`UPDATE scans
 		SET state = ?, finished_at = ?, lease_until = NULL, score = ?, grade = ?, error = ?, result = ?
 		WHERE id = ? AND state = 'running' AND attempts = ?`),
-		string(o.State), ms(now), nullInt(o.State == Done, o.Score), nullString(o.Grade),
+		string(o.State), us(now), nullInt(o.State == Done, o.Score), nullString(o.Grade),
 		nullString(o.Error), nullBytes(o.Result), id, attempt)
 	if err != nil {
 		return fmt.Errorf("finishing scan %s: %w", id, err)
@@ -285,14 +285,14 @@ func (s *DB) RecoverRunning(ctx context.Context, cutoff, now time.Time, maxAttem
 	res, err := tx.ExecContext(ctx, s.d.q(`UPDATE scans
 		SET state = 'failed', finished_at = ?, lease_until = NULL,
 			error = 'the scan was interrupted ' || attempts || ' times (the server stopped while scanning)'
-		WHERE state = 'running' AND lease_until < ? AND attempts >= ?`), ms(now), ms(cutoff), maxAttempts)
+		WHERE state = 'running' AND lease_until < ? AND attempts >= ?`), us(now), us(cutoff), maxAttempts)
 	if err != nil {
 		return 0, 0, fmt.Errorf("failing interrupted scans: %w", err)
 	}
 	nf, _ := res.RowsAffected()
 	res, err = tx.ExecContext(ctx, s.d.q(`UPDATE scans
 		SET state = 'queued', started_at = NULL, lease_until = NULL
-		WHERE state = 'running' AND lease_until < ?`), ms(cutoff))
+		WHERE state = 'running' AND lease_until < ?`), us(cutoff))
 	if err != nil {
 		return 0, 0, fmt.Errorf("requeueing interrupted scans: %w", err)
 	}
@@ -309,7 +309,7 @@ func (s *DB) RecoverRunning(ctx context.Context, cutoff, now time.Time, maxAttem
 func (s *DB) Reusable(ctx context.Context, url string, since time.Time) (Scan, bool, error) {
 	row := s.db.QueryRowContext(ctx, s.d.q(`SELECT `+scanColumns+` FROM scans
 		WHERE url = ? AND (state IN ('queued', 'running') OR (state = 'done' AND finished_at >= ?))
-		ORDER BY created_at DESC, id DESC LIMIT 1`), url, ms(since))
+		ORDER BY created_at DESC, id DESC LIMIT 1`), url, us(since))
 	sc, err := scanRow(row, false)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Scan{}, false, nil
@@ -350,7 +350,7 @@ func (s *DB) Previous(ctx context.Context, sc Scan) (Scan, bool, error) {
 		WHERE site = ? AND state = 'done' AND id <> ?
 			AND (created_at < ? OR (created_at = ? AND id < ?))
 		ORDER BY created_at DESC, id DESC LIMIT 1`),
-		sc.Site, sc.ID, ms(sc.CreatedAt), ms(sc.CreatedAt), sc.ID)
+		sc.Site, sc.ID, us(sc.CreatedAt), us(sc.CreatedAt), sc.ID)
 	prev, err := scanRow(row, true)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Scan{}, false, nil
@@ -369,7 +369,7 @@ func (s *DB) Secret(ctx context.Context, name string) ([]byte, error) {
 	_, _ = rand.Read(b[:])
 	fresh := hex.EncodeToString(b[:])
 	if _, err := s.db.ExecContext(ctx, s.d.q(`INSERT INTO secrets (name, value, created_at) VALUES (?, ?, ?)
-		ON CONFLICT (name) DO NOTHING`), name, fresh, time.Now().UnixMilli()); err != nil {
+		ON CONFLICT (name) DO NOTHING`), name, fresh, time.Now().UnixMicro()); err != nil {
 		return nil, fmt.Errorf("creating secret %q: %w", name, err)
 	}
 	var v string
@@ -404,12 +404,12 @@ func scanRow(r rowScanner, withResult bool) (Scan, error) {
 		return Scan{}, err
 	}
 	sc.State = State(state)
-	sc.CreatedAt = fromMS(created)
+	sc.CreatedAt = fromUS(created)
 	if started.Valid {
-		sc.StartedAt = fromMS(started.Int64)
+		sc.StartedAt = fromUS(started.Int64)
 	}
 	if finished.Valid {
-		sc.FinishedAt = fromMS(finished.Int64)
+		sc.FinishedAt = fromUS(finished.Int64)
 	}
 	sc.Score = int(score.Int64)
 	sc.Grade = grade.String
@@ -420,10 +420,11 @@ func scanRow(r rowScanner, withResult bool) (Scan, error) {
 	return sc, nil
 }
 
-// Times are stored as Unix milliseconds in a BIGINT: the same column type,
-// comparisons and index on both databases, and no time-zone surprises.
-func ms(t time.Time) int64     { return t.UnixMilli() }
-func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
+// Times are stored as Unix microseconds in a BIGINT: the same column type,
+// comparisons and index on both databases, no time-zone surprises, and
+// enough precision to keep the queue in submission order.
+func us(t time.Time) int64     { return t.UnixMicro() }
+func fromUS(v int64) time.Time { return time.UnixMicro(v).UTC() }
 func nullString(s string) any  { return sql.NullString{String: s, Valid: s != ""} }
 func nullBytes(b []byte) any {
 	if len(b) == 0 {

@@ -234,9 +234,9 @@ func (d *Driver) Screenshot(ctx context.Context) ([]byte, error) {
 	return base64.StdEncoding.DecodeString(b64)
 }
 
-// FullPageScreenshot resizes the window to the page's height (at width)
-// and returns a PNG of all of it.
-func (d *Driver) FullPageScreenshot(ctx context.Context, width int) ([]byte, error) {
+// FullPageScreenshot resizes the window to the page's height (at width),
+// up to maxHeight pixels when maxHeight > 0, and returns a PNG of it.
+func (d *Driver) FullPageScreenshot(ctx context.Context, width, maxHeight int) ([]byte, error) {
 	if err := d.SetWindowSize(ctx, width, 900); err != nil {
 		return nil, err
 	}
@@ -244,7 +244,11 @@ func (d *Driver) FullPageScreenshot(ctx context.Context, width int) ([]byte, err
 	if err := d.Execute(ctx, "return document.documentElement.scrollHeight", &h); err != nil {
 		return nil, err
 	}
-	if err := d.SetWindowSize(ctx, width, int(h)+120); err != nil {
+	height := int(h)
+	if maxHeight > 0 && height > maxHeight {
+		height = maxHeight
+	}
+	if err := d.SetWindowSize(ctx, width, height); err != nil {
 		return nil, err
 	}
 	return d.Screenshot(ctx)

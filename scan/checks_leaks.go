@@ -1,0 +1,232 @@
+package scan
+
+import (
+	"fmt"
+	"net/http"
+	"net/netip"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// debugSignatures identify framework debug pages.
+var debugSignatures = []struct {
+	framework string
+	re        *regexp.Regexp
+}{
+	{"Django (DEBUG = True)", regexp.MustCompile(`You're seeing this error because you have <code>DEBUG = True</code>`)},
+	{"Rails", regexp.MustCompile(`(?s)Action Controller: Exception caught|<h1>Routing Error</h1>.*Rails\.root`)},
+	{"Laravel (Ignition)", regexp.MustCompile(`(?i)window\.ignite|ignition-(?:config|error)|Facade\\Ignition|laravel-ignition`)},
+	{"Whoops", regexp.MustCompile(`Whoops! There was an error|class="Whoops container"|filp/whoops`)},
+	{"Symfony debug", regexp.MustCompile(`(?i)sf-dump|Symfony\\Component\\ErrorHandler|Symfony Exception`)},
+	{"Werkzeug debugger", regexp.MustCompile(`Werkzeug Debugger|The debugger caught an exception in your WSGI application|__debugger__=yes`)},
+	{"Express/Node stack trace", regexp.MustCompile(`(?:Error|Exception)[^\n<]*(?:<br>|\n)\s*(?:&nbsp;|\s)*at (?:[^\s<]+ \()?(?:/|[A-Za-z]:\\|node:)[^)<\s]*:\d+:\d+`)},
+	{"PHP error", regexp.MustCompile(`(?:<b>)?(?:Fatal error|Parse error|Warning)(?:</b>)?: .* in (?:<b>)?/[^ <]+\.php(?:</b>)? on line`)},
+	{"ASP.NET detailed error", regexp.MustCompile(`\[(?:[A-Za-z]+Exception)[^\]]*\][\s\S]*Stack Trace:|Server Error in '/' Application`)},
+}
+
+// detectDebug returns the framework whose debug page body is, or "".
+func detectDebug(body []byte) string {
+	for _, s := range debugSignatures {
+		if s.re.Match(body) {
+			return s.framework
+		}
+	}
+	return ""
+}
+
+var versionRE = regexp.MustCompile(`\d+\.\d+`)
+
+// csrfFieldRE matches hidden input names that carry anti-CSRF tokens.
+var csrfFieldRE = regexp.MustCompile(`(?i)csrf|xsrf|authenticity_token|^_token$|__requestverificationtoken|nonce|^form_key$|^_wpnonce$`)
+
+func checkLeaks(o *observations) []*Check {
+	debugC := newCheck("HGS-LEAK-001")
+	admin := newCheck("HGS-LEAK-002")
+	login := newCheck("HGS-LEAK-003")
+	loginPost := newCheck("HGS-LEAK-004")
+	csrf := newCheck("HGS-LEAK-005")
+	server := newCheck("HGS-LEAK-006")
+	trace := newCheck("HGS-LEAK-007")
+	all := []*Check{debugC, admin, login, loginPost, csrf, server, trace}
+
+	// Debug page: the random path, and the pages already fetched.
+	type src struct {
+		name string
+		f    *fetched
+	}
+	var pages []src
+	if o.notFound != nil {
+		pages = append(pages, src{"not-found page " + o.notFound.url.Path, o.notFound})
+	}
+	if o.https != nil && o.https.final != nil {
+		pages = append(pages, src{"home page", o.https.final})
+	}
+	if o.http != nil && o.http.final != nil {
+		pages = append(pages, src{"HTTP page", o.http.final})
+	}
+	var found []string
+	for _, p := range pages {
+		if fw := detectDebug(p.f.body); fw != "" {
+			found = append(found, fmt.Sprintf("%s on the %s (%d %s)", fw, p.name, p.f.status, p.f.url))
+		}
+	}
+	switch {
+	case len(found) > 0:
+		debugC.fail(30, "A framework debug page is exposed: "+found[0]+".", found...)
+	case o.notFound == nil:
+		debugC.errored("The not-found probe failed.", o.notFoundErr)
+	default:
+		debugC.pass(fmt.Sprintf("A missing page answers %d without debug details.", o.notFound.status), o.notFound.url.String())
+	}
+
+	// Admin and login pages.
+	judgePaths := func(c *Check, kind string) {
+		var foundPaths, overHTTP []string
+		var errs []string
+		for _, p := range o.paths {
+			if p.kind != kind {
+				continue
+			}
+			if p.https != nil && p.https.failed && p.https.final == nil {
+				errs = append(errs, p.https.err.Error())
+			}
+			if p.found {
+				foundPaths = append(foundPaths, p.https.final.url.String())
+				if p.servedOverHTTP {
+					overHTTP = append(overHTTP, "http://"+o.t.hostPort(o.t.httpPort, 80)+p.path)
+				}
+			} else if p.servedOverHTTP {
+				overHTTP = append(overHTTP, "http://"+o.t.hostPort(o.t.httpPort, 80)+p.path)
+			}
+		}
+		switch {
+		case len(overHTTP) > 0:
+			c.fail(10, fmt.Sprintf("The %s page is served over plain HTTP.", kind), append(overHTTP, foundPaths...)...)
+		case len(foundPaths) > 0:
+			c.info(fmt.Sprintf("A%s %s page is reachable, over HTTPS only.", map[bool]string{true: "n", false: ""}[kind == "admin"], kind), foundPaths...)
+		case len(errs) > 0 && len(errs) == countKind(o.paths, kind):
+			c.errored(fmt.Sprintf("The %s probes failed.", kind), fmt.Errorf("%s", errs[0]))
+		default:
+			c.pass(fmt.Sprintf("No %s page was found at the usual paths.", kind))
+		}
+	}
+	judgePaths(admin, "admin")
+	judgePaths(login, "login")
+
+	// Forms on the pages fetched: password forms posting to http://, and
+	// POST forms without a CSRF token.
+	var pwForms, insecurePw, postForms, noToken []string
+	consider := func(where string, p page) {
+		for _, fm := range p.forms {
+			desc := fmt.Sprintf("%s: <form method=%s action=%q>", where, fm.method, fm.action)
+			if fm.hasPassword {
+				pwForms = append(pwForms, desc)
+				if isInsecureURL(fm.action) {
+					insecurePw = append(insecurePw, desc)
+				}
+			}
+			if fm.method == "post" {
+				postForms = append(postForms, desc)
+				if !slices.ContainsFunc(fm.hidden, csrfFieldRE.MatchString) {
+					noToken = append(noToken, desc)
+				}
+			}
+		}
+	}
+	if _, p := o.mainPage(); p != nil {
+		consider("home page", *p)
+	}
+	for _, p := range o.paths {
+		if p.found {
+			consider(p.path, p.page)
+		}
+	}
+	switch {
+	case len(insecurePw) > 0:
+		loginPost.fail(20, "A login form sends the password to http://.", insecurePw...)
+	case len(pwForms) == 0:
+		loginPost.skip("No login form was found.")
+	default:
+		loginPost.pass("Login forms post over HTTPS.", pwForms...)
+	}
+	switch {
+	case len(noToken) > 0:
+		csrf.warn(5, fmt.Sprintf("%d POST form(s) carry no anti-CSRF token field.", len(noToken)), noToken...)
+	case len(postForms) == 0:
+		csrf.skip("No POST forms were found.")
+	default:
+		csrf.pass("POST forms carry an anti-CSRF token.", postForms...)
+	}
+
+	// Version disclosure, on every response seen from the site.
+	var disclosed []string
+	seen := map[string]bool{}
+	look := func(f *fetched) {
+		if f == nil {
+			return
+		}
+		for _, h := range []string{"Server", "X-Powered-By", "X-AspNet-Version", "X-AspNetMvc-Version", "X-Generator"} {
+			for _, v := range f.header.Values(h) {
+				line := h + ": " + v
+				if seen[line] {
+					continue
+				}
+				if h == "Server" && !versionRE.MatchString(v) {
+					continue
+				}
+				seen[line] = true
+				disclosed = append(disclosed, line)
+			}
+		}
+	}
+	if o.https != nil {
+		for _, h := range o.https.hops {
+			look(h)
+		}
+	}
+	if o.http != nil {
+		for _, h := range o.http.hops {
+			look(h)
+		}
+	}
+	look(o.notFound)
+	if len(disclosed) > 0 {
+		server.warn(2, "Response headers disclose the server software: "+disclosed[0]+".", disclosed...)
+	} else if o.https == nil && o.http == nil {
+		server.skip("No response was received.")
+	} else {
+		server.pass("No software version is disclosed in response headers.")
+	}
+
+	switch {
+	case o.trace == nil:
+		trace.errored("The TRACE probe failed.", o.traceErr)
+	case o.trace.status == http.StatusOK && strings.HasPrefix(strings.ToLower(o.trace.header.Get("Content-Type")), "message/http"):
+		trace.fail(10, "The server echoes TRACE requests (cross-site tracing).", fmt.Sprintf("%d %s", o.trace.status, o.trace.header.Get("Content-Type")))
+	default:
+		trace.pass(fmt.Sprintf("TRACE is not echoed (status %d).", o.trace.status))
+	}
+	return all
+}
+
+func countKind(ps []pathProbe, kind string) int {
+	n := 0
+	for _, p := range ps {
+		if p.kind == kind {
+			n++
+		}
+	}
+	return n
+}
+
+// sentence ends s with exactly one full stop.
+func sentence(s string) string {
+	return strings.TrimRight(s, ". ") + "."
+}
+
+// isIPHost reports whether host is an IP literal.
+func isIPHost(host string) bool {
+	_, err := netip.ParseAddr(host)
+	return err == nil
+}

@@ -1,0 +1,153 @@
+package scan
+
+import (
+	"crypto/tls"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+func checkTLS(o *observations) []*Check {
+	reach := newCheck("HGS-TLS-001")
+	chainC := newCheck("HGS-TLS-002")
+	expiry := newCheck("HGS-TLS-003")
+	old := newCheck("HGS-TLS-004")
+	v13 := newCheck("HGS-TLS-005")
+	weak := newCheck("HGS-TLS-006")
+	key := newCheck("HGS-TLS-007")
+	all := []*Check{reach, chainC, expiry, old, v13, weak, key}
+
+	st := o.tlsState()
+	if st == nil {
+		why := "no TLS version could be negotiated"
+		var err error
+		switch {
+		case o.tls != nil && o.tls.unreachable != nil:
+			why, err = "nothing accepted a connection on the HTTPS port", o.tls.unreachable
+		case o.https != nil && o.https.err != nil:
+			err = o.https.err
+		case o.tls != nil:
+			err = o.tls.versions[tls.VersionTLS12]
+		}
+		reach.fail(100, "HTTPS is not reachable: "+why+".")
+		if err != nil {
+			reach.Evidence = append(reach.Evidence, err.Error())
+		}
+		if o.tls != nil {
+			for _, v := range slices.Backward(tlsVersions) {
+				if e := o.tls.versions[v]; e != nil && (err == nil || e.Error() != err.Error()) {
+					reach.Evidence = append(reach.Evidence, versionName(v)+": "+e.Error())
+					break
+				}
+			}
+		}
+		for _, c := range all[1:] {
+			c.skip("HTTPS is not reachable.")
+		}
+		return all
+	}
+	ev := []string{fmt.Sprintf("%s, %s", versionName(st.Version), tls.CipherSuiteName(st.CipherSuite))}
+	if o.https != nil && o.https.final == nil && o.https.err != nil {
+		reach.pass("TLS handshakes succeed, but no HTTP response came back over HTTPS.", append(ev, o.https.err.Error())...)
+	} else {
+		reach.pass("HTTPS answers.", ev...)
+	}
+
+	v := o.verification()
+	if v.ok {
+		chainC.pass(fmt.Sprintf("The certificate chain is valid for %s, trusted by the %s roots.", o.t.host, trustName(v.trustedBy)), "trusted by: "+v.trustedBy)
+	} else {
+		chainC.fail(40, sentence(fmt.Sprintf("The certificate chain does not verify for %s: %s", o.t.host, v.err)),
+			v.err, "roots tried: "+strings.Join(o.rootsTried, ", "))
+	}
+
+	if len(st.PeerCertificates) > 0 {
+		leaf := st.PeerCertificates[0]
+		days := daysLeft(leaf.NotAfter, o.now)
+		ev := fmt.Sprintf("not after %s (%d days left)", leaf.NotAfter.UTC().Format("2006-01-02 15:04 MST"), days)
+		switch {
+		case o.now.After(leaf.NotAfter):
+			expiry.fail(40, fmt.Sprintf("The certificate expired %d days ago.", -days), ev)
+		case days < 7:
+			expiry.fail(30, fmt.Sprintf("The certificate expires in %d days.", days), ev)
+		case days < 30:
+			expiry.warn(5, fmt.Sprintf("The certificate expires in %d days.", days), ev)
+		case o.now.Before(leaf.NotBefore):
+			expiry.fail(40, "The certificate is not valid yet.", "not before "+leaf.NotBefore.UTC().Format("2006-01-02 15:04 MST"))
+		default:
+			expiry.pass(fmt.Sprintf("The certificate is valid for %d more days.", days), ev)
+		}
+		kt, bits := keyInfo(leaf)
+		kev := fmt.Sprintf("%s %d bits", kt, bits)
+		switch {
+		case kt == "RSA" && bits < 2048:
+			key.fail(20, fmt.Sprintf("The certificate has a weak %d-bit RSA key.", bits), kev)
+		case kt == "ECDSA" && bits < 256:
+			key.fail(20, fmt.Sprintf("The certificate has a weak %d-bit elliptic-curve key.", bits), kev)
+		case kt == "RSA" || kt == "ECDSA" || kt == "Ed25519":
+			key.pass("The certificate key is strong: "+kev+".", kev)
+		default:
+			key.warn(5, "The certificate key type is unusual: "+kev+".", kev)
+		}
+	} else {
+		expiry.errored("The server sent no certificate.", nil)
+		key.errored("The server sent no certificate.", nil)
+	}
+
+	if o.tls == nil || len(o.tls.versions) == 0 {
+		for _, c := range []*Check{old, v13, weak} {
+			c.errored("The protocol probes did not run.", o.deadline)
+		}
+		return all
+	}
+	var accepted, oldOnes []string
+	for _, ver := range tlsVersions {
+		if o.tls.versions[ver] == nil {
+			accepted = append(accepted, versionName(ver))
+			if ver < tls.VersionTLS12 {
+				oldOnes = append(oldOnes, versionName(ver))
+			}
+		}
+	}
+	vev := "accepted: " + strings.Join(accepted, ", ")
+	if len(oldOnes) > 0 {
+		old.fail(15, "The server accepts obsolete "+strings.Join(oldOnes, " and ")+".", vev)
+	} else {
+		old.pass("The server refuses TLS 1.0 and 1.1.", vev)
+	}
+	if o.tls.versions[tls.VersionTLS13] == nil {
+		v13.pass("The server accepts TLS 1.3.", vev)
+	} else {
+		v13.warn(2, "The server does not accept TLS 1.3.", vev, o.tls.versions[tls.VersionTLS13].Error())
+	}
+	switch {
+	case o.tls.versions[tls.VersionTLS12] != nil:
+		weak.skip("The server does not accept TLS 1.2, so it has no TLS 1.2 cipher suites.")
+	case o.tls.weakErr != nil && len(o.tls.weak) == 0:
+		weak.errored("The cipher suite probes did not complete.", o.tls.weakErr)
+	case len(o.tls.weak) == 0:
+		weak.pass("The server accepts only forward-secret AEAD cipher suites for TLS 1.2.")
+	default:
+		var names []string
+		insecure := false
+		for _, id := range o.tls.weak {
+			names = append(names, tls.CipherSuiteName(id))
+			insecure = insecure || insecureSuite(id)
+		}
+		msg := fmt.Sprintf("The server accepts %d weak TLS 1.2 cipher suite(s).", len(names))
+		if insecure {
+			weak.fail(10, msg, names...)
+		} else {
+			weak.warn(5, msg, names...)
+		}
+	}
+	return all
+}
+
+func trustName(by string) string {
+	switch by {
+	case "system", "custom pool":
+		return by
+	}
+	return "CA file " + by
+}

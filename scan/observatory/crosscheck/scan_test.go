@@ -1,0 +1,222 @@
+// Package crosscheck_test checks httpsguard's whole Observatory pipeline
+// (package scan's fetcher feeding observatory.Analyze, as
+// `httpsguard check --scoring observatory` runs it) against the real MDN
+// HTTP Observatory 1.4.8 on node, over loopback sites. The analysis alone
+// is cross-checked in package observatory; this test catches a fetcher
+// that records something other than what the Observatory fetches.
+package crosscheck_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/httpsguard/httpsguard/localca/localcatest"
+	"github.com/httpsguard/httpsguard/scan"
+	"github.com/httpsguard/httpsguard/scan/observatory"
+)
+
+// observatoryDir finds the installed Observatory (see
+// ../crosscheck_test.go for the install), or skips.
+func observatoryDir(t *testing.T) string {
+	t.Helper()
+	missing := func(msg string) {
+		t.Helper()
+		if os.Getenv("HTTPSGUARD_TEST_STRICT") == "1" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	if _, err := exec.LookPath("node"); err != nil {
+		missing("node is not installed")
+	}
+	dir := os.Getenv("HTTPSGUARD_OBSERVATORY_DIR")
+	if dir == "" {
+		missing("HTTPSGUARD_OBSERVATORY_DIR is not set (see scan/observatory/crosscheck_test.go)")
+	}
+	for _, f := range []string{"package.json", "conf/hsts-preload.json", "conf/tld-list.json"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			missing(fmt.Sprintf("the Observatory is not set up in %s: %v", dir, err))
+		}
+	}
+	return dir
+}
+
+type site struct {
+	name          string
+	http, https   http.HandlerFunc
+	badCert       bool
+	httpsRedirect bool // http:// redirects to the https server
+}
+
+func headers(kv ...string) func(http.ResponseWriter) {
+	return func(w http.ResponseWriter) {
+		for i := 0; i+1 < len(kv); i += 2 {
+			w.Header().Add(kv[i], kv[i+1])
+		}
+	}
+}
+
+func serve(status int, body string, set func(http.ResponseWriter)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		set(w)
+		if w.Header().Get("Content-Type") == "" {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		}
+		w.WriteHeader(status)
+		io.WriteString(w, body)
+	}
+}
+
+const plain = "<!doctype html><title>t</title><p>hi</p>"
+
+func sites() []site {
+	return []site{
+		{name: "a-plus", httpsRedirect: true, https: serve(200, plain+`<script src="/a.js" integrity="sha384-x"></script>`, headers(
+			"Strict-Transport-Security", "max-age=63072000; includeSubDomains",
+			"Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'",
+			"X-Content-Type-Options", "nosniff", "Referrer-Policy", "no-referrer",
+			"Cross-Origin-Resource-Policy", "same-origin",
+			"Set-Cookie", "__Host-session=1; Path=/; Secure; HttpOnly; SameSite=Lax"))},
+		{name: "bare", http: serve(200, plain, headers("Set-Cookie", "sessionid=1")),
+			https: serve(200, plain+`<script src="http://cdn.example.com/x.js"></script>`, headers("Set-Cookie", "sessionid=2"))},
+		{name: "repeated-fields-json-body", httpsRedirect: true, https: serve(200,
+			`"<meta http-equiv=\"Content-Security-Policy\" content=\"img-src http:\"><script src=\"//x.example.com/a.js\"></script>"`,
+			headers("Content-Security-Policy", "default-src 'none'", "Content-Security-Policy", "script-src 'self'",
+				"X-Frame-Options", "DENY", "X-Frame-Options", "DENY", "Strict-Transport-Security", "max-age=abc",
+				"Set-Cookie", "__Secure-x=1", "Set-Cookie", "csrftoken=1; Secure"))},
+		{name: "bad-certificate", httpsRedirect: true, badCert: true, https: func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/robots.txt" {
+				w.Header().Set("Set-Cookie", "loginstate=1")
+				w.Header().Set("Access-Control-Allow-Origin", "*")
+				io.WriteString(w, "User-agent: *\n")
+				return
+			}
+			serve(200, plain, headers("Strict-Transport-Security", "max-age=63072000"))(w, r)
+		}},
+		{name: "cors-only-on-2xx", httpsRedirect: true, https: func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Access-Control-Allow-Origin", "*")
+			w.Header().Set("Referrer-Policy", "unsafe-url")
+			w.Header().Set("Content-Type", "text/html")
+			if r.Method == http.MethodOptions {
+				w.WriteHeader(http.StatusMethodNotAllowed)
+				return
+			}
+			io.WriteString(w, `<meta name="referrer" content="no-referrer"><div style="@media x{"></div>`)
+		}},
+		{name: "forbidden", httpsRedirect: true, https: serve(403, `{"e":1}`, headers("Content-Type", "application/json", "X-Content-Type-Options", "nosniff"))},
+	}
+}
+
+type verdict struct {
+	Error string `json:"error"`
+	Score int    `json:"score"`
+	Grade string `json:"grade"`
+	Tests []struct {
+		Name   string `json:"name"`
+		Result string `json:"result"`
+	} `json:"tests"`
+}
+
+func port(t *testing.T, raw string) int {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := strconv.Atoi(u.Port())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestScanPipelineMatchesTheObservatory(t *testing.T) {
+	dir := observatoryDir(t)
+	trusted, untrusted := localcatest.New(t), localcatest.New(t)
+	type running struct {
+		site
+		httpPort, httpsPort int
+	}
+	var all []running
+	var args []string
+	for _, s := range sites() {
+		ca := trusted
+		if s.badCert {
+			ca = untrusted
+		}
+		tlsSrv := localcatest.NewTLSServer(t, ca, s.https)
+		r := running{site: s, httpsPort: port(t, tlsSrv.URL)}
+		h := s.http
+		if s.httpsRedirect {
+			h = func(w http.ResponseWriter, req *http.Request) {
+				http.Redirect(w, req, fmt.Sprintf("https://localhost:%d%s", r.httpsPort, req.URL.Path), http.StatusMovedPermanently)
+			}
+		}
+		plainSrv := httptest.NewServer(h)
+		t.Cleanup(plainSrv.Close)
+		r.httpPort = port(t, plainSrv.URL)
+		all = append(all, r)
+		args = append(args, fmt.Sprintf("localhost:%d:%d", r.httpPort, r.httpsPort))
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", append([]string{"driver.mjs"}, args...)...)
+	cmd.Env = append(os.Environ(), "OBSERVATORY_DIR="+dir,
+		"NODE_EXTRA_CA_CERTS="+trusted.RootFile(), "NODE_OPTIONS=--dns-result-order=ipv4first")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node driver: %v\n%s", err, stderr.String())
+	}
+	var verdicts []verdict
+	if err := json.Unmarshal(out, &verdicts); err != nil || len(verdicts) != len(all) {
+		t.Fatalf("node driver output: %v\n%s", err, out)
+	}
+
+	for i, r := range all {
+		want := verdicts[i]
+		t.Run(r.name, func(t *testing.T) {
+			s, err := scan.New(scan.Options{
+				HTTPPort: r.httpPort, HTTPSPort: r.httpsPort,
+				RootCAs: trusted.Pool(), Scoring: scan.ScoringObservatory,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := s.Scan(ctx, "localhost")
+			if want.Error != "" {
+				t.Logf("the Observatory refused to grade (%s); httpsguard: %d %s, error %q", want.Error, res.Score, res.Grade, res.Error)
+				return
+			}
+			if res.Score != want.Score || res.Grade != want.Grade {
+				t.Errorf("httpsguard --scoring observatory: %d %s; the Observatory: %d %s", res.Score, res.Grade, want.Score, want.Grade)
+			}
+			var got []string
+			for _, c := range res.Checks {
+				if observatory.Description(c.Result) != "" {
+					got = append(got, c.Result)
+				}
+			}
+			for _, w := range want.Tests {
+				if !slices.Contains(got, w.Result) {
+					t.Errorf("%s: the Observatory says %s; httpsguard's checks carry %q", w.Name, w.Result, got)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,74 @@
+package scantest_test
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/httpsguard/httpsguard"
+	"github.com/httpsguard/httpsguard/scan"
+	"github.com/httpsguard/httpsguard/scan/scantest"
+)
+
+// app is a plain application that knows nothing about transport security:
+// it sets a session cookie without any flags.
+func app() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			http.NotFound(w, r)
+			return
+		}
+		http.SetCookie(w, &http.Cookie{Name: "sessionid", Value: "s", Path: "/"})
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, "<!doctype html><title>app</title><p>hello</p>")
+	})
+	return mux
+}
+
+// TestGuardedAppGrades is the loop the project exists for: the same
+// application, wrapped in httpsguard's middleware, goes from failing to an
+// A+ in the full check.
+func TestGuardedAppGrades(t *testing.T) {
+	bare := scantest.NewSite(t, app(), scantest.Config{}).Scan(t)
+	if bare.Score >= 50 {
+		t.Errorf("the unguarded app scores %d, want a failing grade", bare.Score)
+	}
+
+	guard, err := httpsguard.New(httpsguard.Policy{
+		SSLRedirect:             true,
+		HSTSSeconds:             63072000,
+		HSTSIncludeSubdomains:   true,
+		HSTSPreload:             true,
+		ContentTypeNosniff:      true,
+		FrameOptions:            "DENY",
+		ReferrerPolicy:          "same-origin",
+		CrossOriginOpenerPolicy: "same-origin",
+		ContentSecurityPolicy:   "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+		SecureCookies:           []string{"*"},
+		HTTPOnlyCookies:         []string{"sessionid"},
+		CookieSameSite:          "Lax",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := scantest.Require(t, guard.Handler(app()), scantest.Config{MinScore: 95, MinGrade: "A", NoFail: true})
+	for _, c := range res.Checks {
+		if c.Status == scan.StatusWarn {
+			t.Logf("warning left: %s %s", c.ID, c.Message)
+		}
+	}
+}
+
+func TestConfigNoHTTP(t *testing.T) {
+	site := scantest.NewSite(t, app(), scantest.Config{NoHTTP: true})
+	if site.HTTP != nil {
+		t.Fatal("an HTTP listener was started")
+	}
+	res := site.Scan(t)
+	for _, c := range res.Checks {
+		if c.ID == "HGS-RED-001" && c.Status != scan.StatusPass {
+			t.Errorf("RED-001 without HTTP: %s %s", c.Status, c.Message)
+		}
+	}
+}
