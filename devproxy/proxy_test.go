@@ -369,6 +369,17 @@ func TestBarePortReachesEitherLoopback(t *testing.T) {
 			}
 			t.Fatal(err)
 		}
+		if ip == "::1" {
+			// The proxy tries 127.0.0.1 first: make sure nothing else
+			// (another test's server) listens there on the same port.
+			_, port, _ := net.SplitHostPort(ln.Addr().String())
+			v4, err := net.Listen("tcp", "127.0.0.1:"+port)
+			if err != nil {
+				ln.Close()
+				t.Skipf("127.0.0.1:%s is taken by another program", port)
+			}
+			v4.Close()
+		}
 		srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Write([]byte("app on " + ip))
 		})}}

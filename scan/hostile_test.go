@@ -149,9 +149,11 @@ func TestHostileServers(t *testing.T) {
 		want      []scan.Status
 		errSubstr string // in the check's message, error or evidence, or the result error
 		unreach   bool   // the whole target is unreachable
+		alsoID    string // another check that must end in alsoWant
+		alsoWant  scan.Status
 	}{
-		{name: "slow headers", https: slowHeaders, http: slowHeaders, id: "HGS-TLS-001", want: []scan.Status{scan.StatusPass}, errSubstr: "no complete response head"},
-		{name: "slow body", https: slowBody, http: slowBody, id: "HGS-HSTS-001", want: []scan.Status{scan.StatusPass}},
+		{name: "slow headers", https: slowHeaders, http: slowHeaders, id: "HGS-TLS-001", want: []scan.Status{scan.StatusPass}, errSubstr: "no complete response head", alsoID: "HGS-HSTS-001", alsoWant: scan.StatusError},
+		{name: "slow body", https: slowBody, http: slowBody, id: "HGS-HSTS-001", want: []scan.Status{scan.StatusPass}, alsoID: "HGS-CNT-001", alsoWant: scan.StatusError},
 		{name: "endless body", https: endless, http: endless, id: "HGS-HSTS-001", want: []scan.Status{scan.StatusPass}},
 		{name: "malformed response", https: malformed, http: malformed, id: "HGS-RED-001", want: []scan.Status{scan.StatusError}, errSubstr: "malformed"},
 		{name: "huge headers", https: huge, http: huge, id: "HGS-RED-001", want: []scan.Status{scan.StatusError}, errSubstr: "header"},
@@ -210,6 +212,11 @@ func TestHostileServers(t *testing.T) {
 				all := strings.ToLower(c.Message + " " + c.Error + " " + strings.Join(c.Evidence, " ") + " " + hopErrors(res))
 				if !strings.Contains(all, tt.errSubstr) {
 					t.Errorf("%q not found in %q", tt.errSubstr, all)
+				}
+			}
+			if tt.alsoID != "" {
+				if c := check(t, res, tt.alsoID); c.Status != tt.alsoWant {
+					t.Errorf("%s: %s, want %s: %s %s", tt.alsoID, c.Status, tt.alsoWant, c.Message, c.Error)
 				}
 			}
 			for _, c := range res.Checks {

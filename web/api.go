@@ -291,6 +291,7 @@ func (s *Server) apiSiteScans(w http.ResponseWriter, r *http.Request) {
 	}
 	// Kept as briefly as a result page: a history may be pageTTL stale.
 	p := jsonPage(b, "no-cache", now.Add(pageTTL))
+	p.site = site
 	s.pages.put(key, p)
 	p.serve(w, "", "")
 }

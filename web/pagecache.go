@@ -31,10 +31,14 @@ const (
 type cachedPage struct {
 	ctype        string
 	cacheControl string
+	// site is set when the page shows that site's history, so a new scan
+	// of the site drops it at once (on this instance; others catch up
+	// within pageTTL).
+	site string
 	parts        [][]byte
-	slots   []byte // 'n' (nonce) or 'c' (CSRF token), one fewer than parts
-	size    int    // bytes of parts
-	expires time.Time
+	slots        []byte // 'n' (nonce) or 'c' (CSRF token), one fewer than parts
+	size         int    // bytes of parts
+	expires      time.Time
 }
 
 type pageCache struct {
@@ -63,6 +67,17 @@ func (c *pageCache) put(key string, p *cachedPage) {
 		clear(c.pages)
 	}
 	c.pages[key] = p
+}
+
+// dropSite forgets every page that shows site's history.
+func (c *pageCache) dropSite(site string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, p := range c.pages {
+		if p.site == site {
+			delete(c.pages, k)
+		}
+	}
 }
 
 // splitPage cuts an HTML page rendered with the markers into a cachedPage.

@@ -298,6 +298,7 @@ func (s *Server) resultPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := splitPage(buf.Bytes(), now.Add(pageTTL))
+	p.site = sc.Site
 	s.pages.put(sc.ID, p)
 	p.serve(w, nonce, csrf)
 }

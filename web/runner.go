@@ -139,6 +139,7 @@ func (s *Server) runNext(ctx context.Context) (ran bool, err error) {
 		}
 		return true, err
 	}
+	s.pages.dropSite(sc.Site)
 	log.Info("scan finished", "state", o.State, "grade", o.Grade, "score", o.Score)
 	return true, nil
 }

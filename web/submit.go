@@ -71,6 +71,7 @@ func (s *Server) submit(ctx context.Context, raw, client string) (store.Scan, er
 	if err := s.store.Create(ctx, sc); err != nil {
 		return store.Scan{}, err
 	}
+	s.pages.dropSite(sc.Site)
 	s.notify()
 	return sc, nil
 }

@@ -545,6 +545,7 @@ func TestSRIFromTheObservatorysTests(t *testing.T) {
 		{"base href makes relative scripts external", `<base href="https://cdn.example.com/">` + local, SRINotImplementedButExternalScriptsLoadedSecurely, false},
 		{"empty src resolves to the base", `<base href="https://cdn.example.com/"><script src=""></script>`, SRINotImplementedButExternalScriptsLoadedSecurely, false},
 		{"empty src without base is no src", `<script src=""></script>`, SRINotImplementedButAllScriptsLoadedFromSecureOrigin, true},
+		{"an opaque base resolves only fragments", `<base href="javascript:x"><script src="//cdn.example.com/a.js"></script>`, SRINotImplementedAndExternalScriptsNotLoadedSecurely, false},
 		{"json body string is the page", `"<script src=\"http://fb.me/a.js\"></script>"`, SRINotImplementedAndExternalScriptsNotLoadedSecurely, false},
 		{"json object body hides markup", `{"a":"<script src=\"http://fb.me/a.js\"></script>"}`, SRINotImplementedButNoScriptsLoaded, true},
 	}
