@@ -101,8 +101,14 @@ func (t *proxyTrust) secure(r *http.Request) bool {
 			return ok && strings.EqualFold(last, t.value)
 		}
 	}
+	// RFC 7239 names the scheme itself, whatever value the configured
+	// header uses ("X-Forwarded-Ssl: on").
+	want := "https"
+	if t.forwardedOnly {
+		want = t.value
+	}
 	proto, ok := forwardedProto(r.Header["Forwarded"])
-	return ok && strings.EqualFold(proto, t.value)
+	return ok && strings.EqualFold(proto, want)
 }
 
 // lastListElement returns the last non-empty element of an RFC 9110

@@ -219,6 +219,33 @@ func TestForwardedProto(t *testing.T) {
 	}
 }
 
+// TestCustomProxyHeader covers a header whose value is not a scheme, such
+// as X-Forwarded-Ssl: on, and the Forwarded fallback next to it.
+func TestCustomProxyHeader(t *testing.T) {
+	g, err := New(Policy{ProxySSLHeader: "x-forwarded-ssl", ProxySSLValue: "on"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		header http.Header
+		want   bool
+	}{
+		{http.Header{"X-Forwarded-Ssl": {"on"}}, true},
+		{http.Header{"X-Forwarded-Ssl": {"ON"}}, true},
+		{http.Header{"X-Forwarded-Ssl": {"off"}}, false},
+		{http.Header{"X-Forwarded-Ssl": {"off"}, "Forwarded": {"proto=https"}}, false}, // the configured header decides
+		{http.Header{"Forwarded": {"proto=https"}}, true},
+		{http.Header{"Forwarded": {"proto=on"}}, false},
+		{http.Header{}, false},
+	} {
+		r := httptest.NewRequest(http.MethodGet, "http://example.com/", nil)
+		r.Header = tc.header
+		if got := g.IsSecure(r); got != tc.want {
+			t.Errorf("%v: IsSecure = %v, want %v", tc.header, got, tc.want)
+		}
+	}
+}
+
 func TestLastListElement(t *testing.T) {
 	for _, tc := range []struct {
 		lines []string

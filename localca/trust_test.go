@@ -153,9 +153,7 @@ func TestNSSWithoutDatabasesIsSkipped(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("Linux profile locations")
 	}
-	if _, err := exec.LookPath("certutil"); err != nil {
-		t.Skip("certutil not installed")
-	}
+	needProgram(t, "certutil")
 	ca := newTestCA(t)
 	r := runTrustChild(t, t.TempDir(), ca.Dir(), "install")
 	if r.Outcome != Skipped || !strings.Contains(r.Detail, "no NSS databases") {

@@ -336,7 +336,7 @@ func TestDenyPrivate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, target := range []string{site.Host, "127.0.0.1", "[::1]:8443", "localhost"} {
+	for _, target := range []string{site.Host, "127.0.0.1", "127.0.0.2:8443", "localhost"} {
 		res := sc.Scan(t.Context(), target)
 		if res.Error == "" || !strings.Contains(res.Error, "deny-private") {
 			t.Errorf("%s: error %q, want a deny-private refusal", target, res.Error)

@@ -425,3 +425,49 @@ func TestSecurityHeaders(t *testing.T) {
 		t.Errorf("/static/ = %d; want no listing", res.StatusCode)
 	}
 }
+
+// TestCachedResultPage checks that a finished scan's page, served from the
+// page cache, still carries each response's own nonce and a valid form
+// token, and that a new scan of the site shows up in its history at once.
+func TestCachedResultPage(t *testing.T) {
+	site := scantest.NewSite(t, goodSite("max-age=63072000"), scantest.Config{Host: "cache.test"})
+	db, err := store.Open(context.Background(), storetest.DSN(t, "sqlite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	a := startApp(t, siteConfig(db, site))
+	first := a.wait(a.submitAPI("cache.test").ID)
+	nonces := map[string]bool{}
+	for range 3 {
+		res := a.do("GET", "/scans/"+first.ID, "", nil)
+		body := readBody(t, res)
+		csp := regexp.MustCompile(`'nonce-([^']+)'`).FindStringSubmatch(res.Header.Get("Content-Security-Policy"))
+		script := regexp.MustCompile(`<script[^>]*nonce="([^"]+)"`).FindStringSubmatch(body)
+		if csp == nil || script == nil || html.UnescapeString(script[1]) != csp[1] {
+			t.Fatalf("nonce in page %v does not match the CSP %v", script, csp)
+		}
+		nonces[csp[1]] = true
+		if strings.Contains(body, "MARKER") {
+			t.Fatal("a cache marker leaked into the page")
+		}
+		if !strings.Contains(body, `name="csrf_token" value="`) || res.Header.Get("Content-Length") != strconv.Itoa(len(body)) {
+			t.Fatal("cached page lacks the form token or has a wrong length")
+		}
+	}
+	if len(nonces) != 3 {
+		t.Errorf("%d distinct nonces over 3 responses", len(nonces))
+	}
+	// Scan again through the page's own form: the token it carries works.
+	body := readBody(t, a.do("GET", "/scans/"+first.ID, "", nil))
+	tok := regexp.MustCompile(`name="csrf_token" value="([^"]+)"`).FindStringSubmatch(body)
+	form := url.Values{"url": {"cache.test"}, "csrf_token": {tok[1]}}
+	res := a.do("POST", "/scans", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("scan again = %d", res.StatusCode)
+	}
+	second := strings.TrimPrefix(res.Header.Get("Location"), "/scans/")
+	if body := readBody(t, a.do("GET", "/scans/"+first.ID, "", nil)); !strings.Contains(body, second) {
+		t.Error("the new scan is missing from the cached page's history")
+	}
+}

@@ -34,11 +34,11 @@ type cachedPage struct {
 	// site is set when the page shows that site's history, so a new scan
 	// of the site drops it at once (on this instance; others catch up
 	// within pageTTL).
-	site string
-	parts        [][]byte
-	slots        []byte // 'n' (nonce) or 'c' (CSRF token), one fewer than parts
-	size         int    // bytes of parts
-	expires      time.Time
+	site    string
+	parts   [][]byte
+	slots   []byte // 'n' (nonce) or 'c' (CSRF token), one fewer than parts
+	size    int    // bytes of parts
+	expires time.Time
 }
 
 type pageCache struct {

@@ -251,3 +251,29 @@ func TestCleanText(t *testing.T) {
 		}
 	}
 }
+
+// FuzzClientKey feeds arbitrary peer addresses and X-Forwarded-For lists:
+// the key is never empty, and a peer that is not a trusted proxy is never
+// overridden by the header.
+func FuzzClientKey(f *testing.F) {
+	f.Add("10.0.0.2:5555", "6.6.6.6, 1.2.3.4, 10.0.0.9")
+	f.Add("203.0.113.7:1", "1.2.3.4")
+	f.Add("[::1]:80", ",,,")
+	f.Add("garbage", "[::1], fe80::1%eth0")
+	s := &Server{cfg: Config{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("::1/128")}}}
+	f.Fuzz(func(t *testing.T, remote, xff string) {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = remote
+		r.Header.Set("X-Forwarded-For", xff)
+		key := s.clientKey(r)
+		if key == "" && remote != "" {
+			t.Fatalf("empty key for %q", remote)
+		}
+		if ip := remoteIP(remote); ip.IsValid() && !s.trusted(ip) {
+			r.Header.Del("X-Forwarded-For")
+			if s.clientKey(r) != key {
+				t.Fatalf("X-Forwarded-For %q changed the key of untrusted peer %q", xff, remote)
+			}
+		}
+	})
+}

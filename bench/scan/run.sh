@@ -66,6 +66,8 @@ median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else prin
 echo "# one site, $RUNS runs each" >&2
 : >"$WORK/hg.times"
 : >"$WORK/obs.times"
+: >"$WORK/hg.inproc"
+: >"$WORK/obs.inproc"
 for i in $(seq "$RUNS"); do
 	t0=$EPOCHREALTIME
 	"$WORK/httpsguard" check --scoring observatory --format json --output "$WORK/hg.json" \
@@ -75,7 +77,12 @@ for i in $(seq "$RUNS"); do
 	t2=$EPOCHREALTIME
 	awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}' >>"$WORK/hg.times"
 	awk -v a="$t1" -v b="$t2" 'BEGIN {print b - a}' >>"$WORK/obs.times"
+	# Time spent scanning, without program start-up and module loading.
+	python3 -c "import json; print(json.load(open('$WORK/hg.json'))['duration_ms'] / 1000)" >>"$WORK/hg.inproc"
+	python3 -c "import json; print(json.load(open('$WORK/obs.json'))['scan_ms'] / 1000)" >>"$WORK/obs.inproc"
 done
+hg_in=$(median <"$WORK/hg.inproc")
+obs_in=$(median <"$WORK/obs.inproc")
 hg_med=$(median <"$WORK/hg.times")
 obs_med=$(median <"$WORK/obs.times")
 read -r hg_score hg_grade < <(python3 -c "import json; r=json.load(open('$WORK/hg.json')); print(r['score'], r['grade'])")
@@ -90,9 +97,10 @@ for i in range($SITES): print('site%04d.bench.test' % i)" >"$WORK/sites.txt"
 	--resolve "*:$https_port:127.0.0.1" --resolve "*:$http_port:127.0.0.1" 2>"$WORK/time.txt" || true
 wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$WORK/time.txt")
 rss_kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$WORK/time.txt")
-python3 - "$WORK/batch.jsonl" "$wall" "$rss_kb" "$SITES" "$CONCURRENCY" "$hg_med" "$obs_med" "$hg_score" "$hg_grade" "$obs_score" "$obs_grade" "$RUNS" <<'PY'
+python3 - "$WORK/batch.jsonl" "$wall" "$rss_kb" "$SITES" "$CONCURRENCY" "$hg_med" "$obs_med" "$hg_score" "$hg_grade" "$obs_score" "$obs_grade" "$RUNS" "$hg_in" "$obs_in" <<'PY'
 import json, sys
-path, wall, rss_kb, sites, conc, hg, obs, hgs, hgg, obss, obsg, runs = sys.argv[1:]
+path, wall, rss_kb, sites, conc, hg, obs, hgs, hgg, obss, obsg, runs, hg_in, obs_in = sys.argv[1:]
+hg_in, obs_in = float(hg_in), float(obs_in)
 parts = [float(p) for p in wall.split(":")]
 secs = sum(p * 60 ** i for i, p in enumerate(reversed(parts)))
 lines = [json.loads(l) for l in open(path) if l.strip()]
@@ -105,7 +113,8 @@ print("| measurement | result |")
 print("|---|---|")
 print(f"| one site, httpsguard check (median of {runs}) | {hg*1000:.0f} ms, score {hgs} {hgg} |")
 print(f"| one site, Observatory 1.4.8 (median of {runs}) | {obs*1000:.0f} ms, score {obss} {obsg} |")
-print(f"| speed-up | {obs/hg:.1f}x |")
+print(f"| speed-up, wall time of the command | {obs/hg:.1f}x |")
+print(f"| scan alone, without start-up (median) | httpsguard {hg_in*1000:.0f} ms, Observatory {obs_in*1000:.0f} ms: {obs_in/max(hg_in, 0.001):.1f}x |")
 print(f"| {sites} sites, --concurrency {conc} | {secs:.2f} s, {int(sites)/secs:.0f} sites/s |")
 print(f"| peak RSS | {int(rss_kb)/1024:.0f} MB |")
 print(f"| results | {len(lines)} ({errors} errors), grades {dict(sorted(grades.items()))} |")

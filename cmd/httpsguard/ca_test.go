@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -195,5 +197,83 @@ func TestCAShellQuote(t *testing.T) {
 		if got := caShellQuote(in); got != want {
 			t.Errorf("caShellQuote(%q) = %s, want %s", in, got, want)
 		}
+	}
+}
+
+const caChildEnv = "HTTPSGUARD_CA_CLI_CHILD"
+
+// TestCAInstallChild runs "httpsguard ca ARGS" for TestCAInstallNSS in a
+// child process whose HOME is temporary. It does nothing when run normally.
+func TestCAInstallChild(t *testing.T) {
+	args := os.Getenv(caChildEnv)
+	if args == "" {
+		t.Skip("helper process for TestCAInstallNSS")
+	}
+	st := &stdio{in: strings.NewReader(""), out: os.Stdout, err: os.Stdout, getenv: os.Getenv}
+	fmt.Printf("EXIT %d\n", run(context.Background(), strings.Fields(args), st))
+}
+
+// TestCAInstallNSS runs "ca install" and "ca uninstall" for the NSS store
+// end to end, against databases in a temporary HOME made with certutil.
+func TestCAInstallNSS(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("Linux NSS locations")
+	}
+	certutil, err := exec.LookPath("certutil")
+	if err != nil {
+		if os.Getenv("HTTPSGUARD_TEST_STRICT") == "1" {
+			t.Fatal("certutil is required when HTTPSGUARD_TEST_STRICT=1")
+		}
+		t.Skip("certutil not installed")
+	}
+	home := t.TempDir()
+	db := filepath.Join(home, ".pki", "nssdb")
+	os.MkdirAll(db, 0o700)
+	if out, err := exec.Command(certutil, "-N", "-d", "sql:"+db, "--empty-password").CombinedOutput(); err != nil {
+		t.Fatalf("certutil -N: %v\n%s", err, out)
+	}
+	caDir := filepath.Join(home, "ca")
+	child := func(args string) string {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestCAInstallChild$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "HOME="+home, "HTTPSGUARD_CAROOT="+caDir, "NO_COLOR=1", caChildEnv+"="+args)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+
+	out := child("ca install --store nss")
+	ca, err := localca.Load(caDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"EXIT 0",
+		"nss     done",
+		"~/.pki/nssdb",
+		"export NODE_EXTRA_CA_CERTS=" + ca.RootFile(),
+		"export REQUESTS_CA_BUNDLE=",
+		"REPLACES the default roots",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("install output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "Run \"httpsguard ca install\"") {
+		t.Error("ca install tells the user to run ca install")
+	}
+	if l, _ := exec.Command(certutil, "-L", "-d", "sql:"+db).CombinedOutput(); !strings.Contains(string(l), ca.Root().Subject.CommonName) {
+		t.Errorf("root not in the NSS database after install:\n%s", l)
+	}
+
+	if out := child("ca install --store nss"); !strings.Contains(out, "nss     unchanged") {
+		t.Errorf("second install is not reported unchanged:\n%s", out)
+	}
+	if out := child("ca uninstall --store nss"); !strings.Contains(out, "nss     done") || !strings.Contains(out, "EXIT 0") {
+		t.Errorf("uninstall output:\n%s", out)
+	}
+	if l, _ := exec.Command(certutil, "-L", "-d", "sql:"+db).CombinedOutput(); strings.Contains(string(l), ca.Root().Subject.CommonName) {
+		t.Error("root still in the NSS database after uninstall")
 	}
 }

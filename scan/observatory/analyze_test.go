@@ -693,3 +693,38 @@ func TestAnalyzeSurvivesOddInput(t *testing.T) {
 		}
 	}
 }
+
+func TestNextURL(t *testing.T) {
+	cases := []struct {
+		prev     string
+		status   int
+		location []string
+		next     string
+		follow   bool
+	}{
+		{"http://a.example/", 301, []string{"https://a.example/"}, "https://a.example/", true},
+		{"http://a.example/x/y", 302, []string{"z"}, "http://a.example/x/z", true},
+		{"http://a.example/x/y", 302, nil, "http://a.example/x/undefined", true},
+		{"http://a.example/", 303, []string{"HTTPS://A.EXAMPLE:443/p#frag"}, "https://a.example/p", true},
+		{"http://a.example/", 307, []string{`\\b.example\p`}, "http://b.example/p", true},
+		{"http://a.example/", 308, []string{"https:////c.example"}, "https://c.example/", true},
+		{"http://a.example/", 301, []string{" /trimmed\t"}, "http://a.example/trimmed", true},
+		{"http://a.example/", 301, []string{"/first", "/second"}, "http://a.example/first", true},
+		{"http://a.example/", 300, []string{"/multiple"}, "", false},
+		{"http://a.example/", 304, []string{"/not-modified"}, "", false},
+		{"http://a.example/", 200, []string{"/ok"}, "", false},
+	}
+	for _, c := range cases {
+		h := http.Header{}
+		for _, l := range c.location {
+			h.Add("Location", l)
+		}
+		next, follow, err := NextURL(c.prev, &Response{Status: c.status, Header: h}, 0)
+		if err != nil || next != c.next || follow != c.follow {
+			t.Errorf("NextURL(%q, %d, %q) = %q %v %v, want %q %v", c.prev, c.status, c.location, next, follow, err, c.next, c.follow)
+		}
+	}
+	if _, follow, _ := NextURL("http://a.example/", &Response{Status: 301, Header: http.Header{"Location": {"/"}}}, MaxRedirects); follow {
+		t.Errorf("followed redirect number %d", MaxRedirects+1)
+	}
+}

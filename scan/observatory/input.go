@@ -235,6 +235,9 @@ func NextURL(prev string, resp *Response, redirects int) (next string, follow bo
 // schemePrefix matches the scheme of an absolute URL, colon included.
 var schemePrefix = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*:`)
 
+// slashRun matches an optional scheme and the slashes after it.
+var slashRun = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.-]*:)?(/*)`)
+
 // resolveURL resolves ref against base approximately as the WHATWG URL
 // parser does for http and https URLs: leading and trailing C0 controls and
 // spaces are stripped, tabs and newlines removed, backslashes read as
@@ -260,6 +263,11 @@ func resolveURL(base *url.URL, ref string) (*url.URL, error) {
 		ref = strings.ReplaceAll(head, "\\", "/")
 		if hasQuery {
 			ref += "?" + query
+		}
+		// Any number of slashes after the scheme (or at the start of a
+		// reference) introduces the host in a special scheme.
+		if m := slashRun.FindStringSubmatch(ref); m != nil && len(m[2]) >= 2 {
+			ref = m[1] + "//" + ref[len(m[0]):]
 		}
 	}
 	r, err := url.Parse(ref)

@@ -116,6 +116,25 @@ func sites() []site {
 			}
 			io.WriteString(w, `<meta name="referrer" content="no-referrer"><div style="@media x{"></div>`)
 		}},
+		{name: "cookie-on-a-redirect-hop", httpsRedirect: true, https: func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/" {
+				w.Header().Set("Set-Cookie", "sess=1")
+				http.Redirect(w, r, "/home", http.StatusFound)
+				return
+			}
+			serve(200, plain, headers("Set-Cookie", "pref=1; Secure; SameSite=Lax"))(w, r)
+		}},
+		{name: "odd-locations", https: serve(200, plain, headers()), http: func(w http.ResponseWriter, r *http.Request) {
+			switch r.URL.Path {
+			case "/":
+				w.WriteHeader(http.StatusFound) // no Location: the Observatory goes to /undefined
+			case "/undefined":
+				w.Header().Set("Location", `\\localhost\elsewhere`)
+				w.WriteHeader(http.StatusMovedPermanently)
+			default:
+				serve(200, plain, headers("Content-Security-Policy", "default-src 'self'"))(w, r)
+			}
+		}},
 		{name: "forbidden", httpsRedirect: true, https: serve(403, `{"e":1}`, headers("Content-Type", "application/json", "X-Content-Type-Options", "nosniff"))},
 	}
 }
