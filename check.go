@@ -3,6 +3,7 @@ package httpsguard
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -319,6 +320,7 @@ func (p Policy) Check() []Finding {
 		add("HG171", "Development is on: no HTTPS redirect, no HSTS, no cookie attributes.",
 			`Turn it off in production. To develop, keep the production policy and run the app behind "httpsguard serve".`)
 	}
+	slices.SortStableFunc(out, func(a, b Finding) int { return strings.Compare(a.ID, b.ID) })
 	return out
 }
 

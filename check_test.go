@@ -110,6 +110,7 @@ func TestCheckFindings(t *testing.T) {
 		{"HG162", func(p *Policy) { p.AllowedHosts = []string{"example.com", "*"} }},
 		{"HG163", func(p *Policy) { p.AllowedHosts = []string{"*.example.com"} }},
 		{"HG171", func(p *Policy) { p.Development = true }},
+		{"HG123", func(p *Policy) { p.ProxySSLValue, p.TrustedProxies = "", nil }}, // with HG121: still in ID order
 	}
 	covered := map[string]bool{}
 	for _, tc := range cases {

@@ -168,7 +168,7 @@ func PolicyFromLookup(lookup func(string) (string, bool)) (Policy, error) {
 		errs = append(errs, e)
 	}
 	if len(errs) > 0 {
-		return p, joinFieldErrors("httpsguard: invalid environment", errs, fieldLabel)
+		return p, joinFieldErrors("httpsguard: invalid environment", errs)
 	}
 	return p, nil
 }

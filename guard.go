@@ -58,7 +58,7 @@ const NoncePlaceholder = "{nonce}"
 // error naming the Policy field and the value; several are joined.
 func New(p Policy) (*Guard, error) {
 	if errs := p.validate(); len(errs) > 0 {
-		return nil, joinFieldErrors("httpsguard: invalid policy", errs, fieldLabel)
+		return nil, joinFieldErrors("httpsguard: invalid policy", errs)
 	}
 	g := &Guard{policy: p.clone()}
 	if len(p.AllowedHosts) > 0 {
@@ -135,6 +135,11 @@ func (g *Guard) Policy() Policy { return g.policy.clone() }
 // response its own values, but a handler that assigns one []string to
 // several responses' headers must not do so concurrently.
 func (g *Guard) Handler(next http.Handler) http.Handler {
+	if next == nil {
+		// A programming error, reported where it is made rather than on
+		// the first request, as http.ServeMux.Handle does.
+		panic("httpsguard: Guard.Handler called with a nil handler")
+	}
 	return &handler{g: g, next: next}
 }
 

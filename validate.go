@@ -28,14 +28,12 @@ func (e *FieldError) Error() string {
 
 func (e *FieldError) Unwrap() error { return e.Err }
 
-func fieldLabel(e *FieldError) *FieldError { return e }
-
 // joinFieldErrors returns one error holding every field error, under a
 // heading.
-func joinFieldErrors(heading string, errs []*FieldError, label func(*FieldError) *FieldError) error {
-	all := make([]error, 0, len(errs)+1)
+func joinFieldErrors(heading string, errs []*FieldError) error {
+	all := make([]error, 0, len(errs))
 	for _, e := range errs {
-		all = append(all, label(e))
+		all = append(all, e)
 	}
 	if len(all) == 1 {
 		return fmt.Errorf("%s: %w", heading, all[0])

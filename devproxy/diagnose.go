@@ -166,7 +166,7 @@ func detectFramework(h http.Header) framework {
 func loopExplanation(e *loopError) string {
 	where := "to the same HTTPS URL"
 	if e.OwnAddress {
-		where = "to HTTPS on its own address " + e.Location
+		where = "to HTTPS on its own address " + e.Location + " (with --change-host it builds URLs from its own address; without it, from the browser's)"
 	}
 	return fmt.Sprintf("the application answered %s with %d %s. It forces HTTPS but believes the request came over plain HTTP, because httpsguard serve talks HTTP to it and says \"X-Forwarded-Proto: https\", which the application does not trust yet. The browser would loop until \"too many redirects\". Tell the application to trust the header:",
 		e.URL, e.Status, where)

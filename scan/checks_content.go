@@ -82,10 +82,13 @@ func checkContent(o *observations) []*Check {
 	}
 	switch {
 	case len(active) > 0:
+		mixed.Result = "mixed-content-active"
 		mixed.fail(20, fmt.Sprintf("The page loads %d active resource(s) over http://, which browsers block.", len(active)), append(active, passive...)...)
 	case len(passive) > 0:
+		mixed.Result = "mixed-content-passive"
 		mixed.warn(5, fmt.Sprintf("The page loads %d image or media resource(s) over http://.", len(passive)), passive...)
 	default:
+		mixed.Result = "mixed-content-none"
 		mixed.pass(fmt.Sprintf("All %d subresources load over HTTPS.", len(p.subresources)))
 	}
 	var insecureForms []string
@@ -96,10 +99,12 @@ func checkContent(o *observations) []*Check {
 	}
 	switch {
 	case len(insecureForms) > 0:
+		forms.Result = "form-action-insecure"
 		forms.fail(20, "A form on the HTTPS page submits to http://.", insecureForms...)
 	case len(p.forms) == 0:
 		forms.skip("The page has no forms.")
 	default:
+		forms.Result = "form-actions-secure"
 		forms.pass(fmt.Sprintf("All %d forms submit over HTTPS.", len(p.forms)))
 	}
 	var ignored, seen []string
@@ -111,10 +116,13 @@ func checkContent(o *observations) []*Check {
 	}
 	switch {
 	case len(ignored) > 0:
+		meta.Result = "meta-http-equiv-ignored"
 		meta.warn(2, "The page sets "+strings.Join(ignored, ", ")+" in <meta http-equiv>, where browsers ignore it.", seen...)
 	case len(seen) > 0:
+		meta.Result = "meta-http-equiv-effective"
 		meta.pass("The page's <meta http-equiv> policies are ones browsers apply.", seen...)
 	default:
+		meta.Result = "meta-http-equiv-none"
 		meta.pass("The page has no <meta http-equiv> policies.")
 	}
 	return all

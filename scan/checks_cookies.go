@@ -117,21 +117,27 @@ func checkCookies(o *observations, ob obFunc) []*Check {
 		sameSite.skip("No session-like or CSRF cookies were set.", names(cookies)...)
 	default:
 		if len(noHTTPOnly) > 0 {
+			httpOnly.Result = "cookies-session-without-httponly"
 			httpOnly.fail(10, "Session cookies are readable by scripts (no HttpOnly): "+strings.Join(noHTTPOnly, ", ")+".", noHTTPOnly...)
 		} else if hasSession(cookies) {
+			httpOnly.Result = "cookies-session-httponly"
 			httpOnly.pass("Session cookies carry HttpOnly.", sessions...)
 		} else {
 			httpOnly.skip("No session-like cookies were set (CSRF cookies may be read by scripts).", sessions...)
 		}
 		if len(noSameSite) > 0 {
+			sameSite.Result = "cookies-without-samesite"
 			sameSite.warn(5, "Session or CSRF cookies have no valid SameSite: "+strings.Join(noSameSite, ", ")+".", noSameSite...)
 		} else {
+			sameSite.Result = "cookies-samesite"
 			sameSite.pass("Session and CSRF cookies carry SameSite.", sessions...)
 		}
 	}
 	if len(prefixBad) > 0 {
+		prefix.Result = "cookies-prefix-invalid"
 		prefix.fail(10, "Cookies break the rules of their name prefix, so browsers reject them.", prefixBad...)
 	} else {
+		prefix.Result = "cookies-prefix-valid"
 		prefix.pass("No cookie breaks the __Secure-/__Host- prefix rules.")
 	}
 	return all

@@ -79,12 +79,16 @@ func checkCOOP(o *observations) *Check {
 	}
 	switch val {
 	case "":
+		c.Result = "coop-not-implemented"
 		return c.warn(5, "Cross-Origin-Opener-Policy is not set.")
 	case "same-origin", "same-origin-allow-popups", "noopener-allow-popups":
+		c.Result = "coop-implemented"
 		return c.pass("Cross-Origin-Opener-Policy is "+val+".", v)
 	case "unsafe-none":
+		c.Result = "coop-unsafe-none"
 		return c.warn(5, "Cross-Origin-Opener-Policy is unsafe-none, which isolates nothing.", v)
 	default:
+		c.Result = "coop-header-invalid"
 		return c.fail(5, fmt.Sprintf("Cross-Origin-Opener-Policy %q is not a valid value; browsers ignore it.", v), v)
 	}
 }
@@ -104,6 +108,7 @@ func judgeCORSReflection(c *Check, o *observations) {
 		return
 	}
 	c.Status, c.ScoreImpact, c.Evidence = "", 0, nil
+	c.Result = "cors-reflected-origin-with-credentials"
 	c.fail(50, "The server grants any origin (it reflected "+acao+") access with credentials.",
 		"Access-Control-Allow-Origin: "+acao, "Access-Control-Allow-Credentials: true")
 }

@@ -18,8 +18,10 @@ func checkHSTS(o *observations, ob obFunc) []*Check {
 	elig.Evidence = nil
 	issues := o.preloadIssues()
 	if len(issues.Errors) == 0 {
+		elig.Result = "hsts-preload-eligible"
 		elig.pass("The site meets every HSTS preload requirement.", issues.Codes()...)
 	} else {
+		elig.Result = "hsts-preload-not-eligible"
 		elig.info(fmt.Sprintf("The site is not eligible for the HSTS preload list (%d issue(s)); first: %s", len(issues.Errors), sentence(issues.Errors[0].Message)), issues.Codes()...)
 	}
 
@@ -52,27 +54,37 @@ func checkHSTS(o *observations, ob obFunc) []*Check {
 		if !h.HasMaxAge && len(is.Errors) == 0 {
 			msgs = append(msgs, "header.preloadable.max_age.missing")
 		}
+		syntax.Result = "hsts-header-invalid"
 		syntax.fail(10, "The HSTS header is invalid; browsers ignore it.", msgs...)
 	case len(is.Warnings) > 0:
+		syntax.Result = "hsts-header-syntax-warnings"
 		syntax.warn(2, "The HSTS header has syntax issues: "+is.Warnings[0].Message, is.Codes()...)
 	default:
+		syntax.Result = "hsts-header-valid"
 		syntax.pass("The HSTS header is well-formed.")
 	}
 	if !h.HasMaxAge {
+		maxAge.Result = "hsts-max-age-missing"
 		maxAge.fail(10, "The HSTS header has no valid max-age.")
 	} else if h.MaxAge < sixMonths {
+		maxAge.Result = "hsts-max-age-less-than-six-months"
 		maxAge.fail(10, fmt.Sprintf("max-age=%d is under six months (%d seconds).", h.MaxAge, sixMonths), fmt.Sprintf("max-age=%d", h.MaxAge))
 	} else {
+		maxAge.Result = "hsts-max-age-at-least-six-months"
 		maxAge.pass(fmt.Sprintf("max-age=%d is at least six months.", h.MaxAge), fmt.Sprintf("max-age=%d", h.MaxAge))
 	}
 	if h.IncludeSubDomains {
+		subs.Result = "hsts-include-subdomains"
 		subs.pass("includeSubDomains is set.")
 	} else {
+		subs.Result = "hsts-no-include-subdomains"
 		subs.warn(2, "includeSubDomains is not set.")
 	}
 	if h.Preload {
+		pre.Result = "hsts-preload-directive"
 		pre.pass("The preload directive is set.")
 	} else {
+		pre.Result = "hsts-no-preload-directive"
 		pre.info("The preload directive is not set.")
 	}
 	return all

@@ -73,10 +73,12 @@ func checkLeaks(o *observations) []*Check {
 	}
 	switch {
 	case len(found) > 0:
+		debugC.Result = "debug-page-exposed"
 		debugC.fail(30, "A framework debug page is exposed: "+found[0]+".", found...)
 	case o.notFound == nil:
 		debugC.errored("The not-found probe failed.", o.notFoundErr)
 	default:
+		debugC.Result = "debug-page-not-exposed"
 		debugC.pass(fmt.Sprintf("A missing page answers %d without debug details.", o.notFound.status), o.notFound.url.String())
 	}
 
@@ -102,12 +104,15 @@ func checkLeaks(o *observations) []*Check {
 		}
 		switch {
 		case len(overHTTP) > 0:
+			c.Result = kind + "-page-over-http"
 			c.fail(10, fmt.Sprintf("The %s page is served over plain HTTP.", kind), append(overHTTP, foundPaths...)...)
 		case len(foundPaths) > 0:
+			c.Result = kind + "-page-https-only"
 			c.info(fmt.Sprintf("A%s %s page is reachable, over HTTPS only.", map[bool]string{true: "n", false: ""}[kind == "admin"], kind), foundPaths...)
 		case len(errs) > 0 && len(errs) == countKind(o.paths, kind):
 			c.errored(fmt.Sprintf("The %s probes failed.", kind), fmt.Errorf("%s", errs[0]))
 		default:
+			c.Result = kind + "-page-not-found"
 			c.pass(fmt.Sprintf("No %s page was found at the usual paths.", kind))
 		}
 	}
@@ -144,18 +149,22 @@ func checkLeaks(o *observations) []*Check {
 	}
 	switch {
 	case len(insecurePw) > 0:
+		loginPost.Result = "login-form-insecure-action"
 		loginPost.fail(20, "A login form sends the password to http://.", insecurePw...)
 	case len(pwForms) == 0:
 		loginPost.skip("No login form was found.")
 	default:
+		loginPost.Result = "login-form-secure-action"
 		loginPost.pass("Login forms post over HTTPS.", pwForms...)
 	}
 	switch {
 	case len(noToken) > 0:
+		csrf.Result = "csrf-token-missing"
 		csrf.warn(5, fmt.Sprintf("%d POST form(s) carry no anti-CSRF token field.", len(noToken)), noToken...)
 	case len(postForms) == 0:
 		csrf.skip("No POST forms were found.")
 	default:
+		csrf.Result = "csrf-token-present"
 		csrf.pass("POST forms carry an anti-CSRF token.", postForms...)
 	}
 
@@ -192,10 +201,12 @@ func checkLeaks(o *observations) []*Check {
 	}
 	look(o.notFound)
 	if len(disclosed) > 0 {
+		server.Result = "server-version-disclosed"
 		server.warn(2, "Response headers disclose the server software: "+disclosed[0]+".", disclosed...)
 	} else if o.https == nil && o.http == nil {
 		server.skip("No response was received.")
 	} else {
+		server.Result = "server-version-hidden"
 		server.pass("No software version is disclosed in response headers.")
 	}
 
@@ -203,8 +214,10 @@ func checkLeaks(o *observations) []*Check {
 	case o.trace == nil:
 		trace.errored("The TRACE probe failed.", o.traceErr)
 	case o.trace.status == http.StatusOK && strings.HasPrefix(strings.ToLower(o.trace.header.Get("Content-Type")), "message/http"):
+		trace.Result = "trace-echoed"
 		trace.fail(10, "The server echoes TRACE requests (cross-site tracing).", fmt.Sprintf("%d %s", o.trace.status, o.trace.header.Get("Content-Type")))
 	default:
+		trace.Result = "trace-not-echoed"
 		trace.pass(fmt.Sprintf("TRACE is not echoed (status %d).", o.trace.status))
 	}
 	return all

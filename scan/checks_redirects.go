@@ -39,8 +39,10 @@ func checkRedirects(o *observations, ob obFunc) []*Check {
 		}
 	}
 	if len(downs) > 0 {
+		downgrade.Result = "redirect-downgrade"
 		downgrade.fail(20, "A redirect goes from HTTPS back to plain HTTP.", downs...)
 	} else {
+		downgrade.Result = "redirect-no-downgrade"
 		downgrade.pass("No redirect downgrades HTTPS to HTTP.")
 	}
 	var loops []string
@@ -51,8 +53,10 @@ func checkRedirects(o *observations, ob obFunc) []*Check {
 		}
 	}
 	if len(loops) > 0 {
+		loop.Result = "redirect-loop-or-too-many"
 		loop.fail(20, "A redirect chain does not end: "+loops[0]+".", loops[1:]...)
 	} else {
+		loop.Result = "redirects-terminate"
 		loop.pass("Every redirect chain ends.")
 	}
 
@@ -85,18 +89,24 @@ func checkRedirects(o *observations, ob obFunc) []*Check {
 		next, err := resolveLocation(first.url, first.header.Get("Location"))
 		switch {
 		case err != nil:
+			sameHost.Result = "redirect-first-location-invalid"
 			sameHost.fail(5, "The first redirect has a bad Location: "+err.Error()+".")
 		case next.Scheme == "https" && strings.EqualFold(next.Hostname(), o.t.host):
+			sameHost.Result = "redirect-first-same-host"
 			sameHost.pass("The first redirect goes to HTTPS on the same host.", next.String())
 		case strings.EqualFold(next.Hostname(), "www."+o.t.host):
+			sameHost.Result = "redirect-first-www"
 			sameHost.warn(5, "The first redirect adds www (hstspreload: redirects.http.www_first); browsers never see HSTS for the bare host.", next.String())
 		default:
+			sameHost.Result = "redirect-first-off-host"
 			sameHost.warn(5, "The first redirect does not go to HTTPS on the same host (hstspreload: redirects.http.first_redirect.insecure).", next.String())
 		}
 		switch first.status {
 		case http.StatusMovedPermanently, http.StatusPermanentRedirect:
+			perm.Result = "redirect-permanent"
 			perm.pass(fmt.Sprintf("The redirect to HTTPS is permanent (%d).", first.status))
 		default:
+			perm.Result = "redirect-temporary"
 			perm.warn(2, fmt.Sprintf("The redirect from HTTP is temporary (%d).", first.status))
 		}
 	} else {

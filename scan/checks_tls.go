@@ -29,6 +29,7 @@ func checkTLS(o *observations) []*Check {
 		case o.tls != nil:
 			err = o.tls.versions[tls.VersionTLS12]
 		}
+		reach.Result = "https-unreachable"
 		reach.fail(100, "HTTPS is not reachable: "+why+".")
 		if err != nil {
 			reach.Evidence = append(reach.Evidence, err.Error())
@@ -48,15 +49,19 @@ func checkTLS(o *observations) []*Check {
 	}
 	ev := []string{fmt.Sprintf("%s, %s", versionName(st.Version), tls.CipherSuiteName(st.CipherSuite))}
 	if o.https != nil && o.https.final == nil && o.https.err != nil {
+		reach.Result = "https-handshake-only"
 		reach.pass("TLS handshakes succeed, but no HTTP response came back over HTTPS.", append(ev, o.https.err.Error())...)
 	} else {
+		reach.Result = "https-reachable"
 		reach.pass("HTTPS answers.", ev...)
 	}
 
 	v := o.verification()
 	if v.ok {
-		chainC.pass(fmt.Sprintf("The certificate chain is valid for %s, trusted by the %s roots.", o.t.host, trustName(v.trustedBy)), "trusted by: "+v.trustedBy)
+		chainC.Result = "certificate-chain-valid"
+		chainC.pass(fmt.Sprintf("The certificate chain is valid for %s, trusted by %s.", o.t.host, trustName(v.trustedBy)), "trusted by: "+v.trustedBy)
 	} else {
+		chainC.Result = "certificate-chain-invalid"
 		chainC.fail(40, sentence(fmt.Sprintf("The certificate chain does not verify for %s: %s", o.t.host, v.err)),
 			v.err, "roots tried: "+strings.Join(o.rootsTried, ", "))
 	}
@@ -67,26 +72,35 @@ func checkTLS(o *observations) []*Check {
 		ev := fmt.Sprintf("not after %s (%d days left)", leaf.NotAfter.UTC().Format("2006-01-02 15:04 MST"), days)
 		switch {
 		case o.now.After(leaf.NotAfter):
+			expiry.Result = "certificate-expired"
 			expiry.fail(40, fmt.Sprintf("The certificate expired %d days ago.", -days), ev)
 		case days < 7:
+			expiry.Result = "certificate-expires-within-7-days"
 			expiry.fail(30, fmt.Sprintf("The certificate expires in %d days.", days), ev)
 		case days < 30:
+			expiry.Result = "certificate-expires-within-30-days"
 			expiry.warn(5, fmt.Sprintf("The certificate expires in %d days.", days), ev)
 		case o.now.Before(leaf.NotBefore):
+			expiry.Result = "certificate-not-yet-valid"
 			expiry.fail(40, "The certificate is not valid yet.", "not before "+leaf.NotBefore.UTC().Format("2006-01-02 15:04 MST"))
 		default:
+			expiry.Result = "certificate-valid"
 			expiry.pass(fmt.Sprintf("The certificate is valid for %d more days.", days), ev)
 		}
 		kt, bits := keyInfo(leaf)
 		kev := fmt.Sprintf("%s %d bits", kt, bits)
 		switch {
 		case kt == "RSA" && bits < 2048:
+			key.Result = "certificate-key-rsa-weak"
 			key.fail(20, fmt.Sprintf("The certificate has a weak %d-bit RSA key.", bits), kev)
 		case kt == "ECDSA" && bits < 256:
+			key.Result = "certificate-key-ec-weak"
 			key.fail(20, fmt.Sprintf("The certificate has a weak %d-bit elliptic-curve key.", bits), kev)
 		case kt == "RSA" || kt == "ECDSA" || kt == "Ed25519":
+			key.Result = "certificate-key-strong"
 			key.pass("The certificate key is strong: "+kev+".", kev)
 		default:
+			key.Result = "certificate-key-unusual"
 			key.warn(5, "The certificate key type is unusual: "+kev+".", kev)
 		}
 	} else {
@@ -111,13 +125,17 @@ func checkTLS(o *observations) []*Check {
 	}
 	vev := "accepted: " + strings.Join(accepted, ", ")
 	if len(oldOnes) > 0 {
+		old.Result = "tls-obsolete-versions-accepted"
 		old.fail(15, "The server accepts obsolete "+strings.Join(oldOnes, " and ")+".", vev)
 	} else {
+		old.Result = "tls-obsolete-versions-refused"
 		old.pass("The server refuses TLS 1.0 and 1.1.", vev)
 	}
 	if o.tls.versions[tls.VersionTLS13] == nil {
+		v13.Result = "tls13-supported"
 		v13.pass("The server accepts TLS 1.3.", vev)
 	} else {
+		v13.Result = "tls13-not-supported"
 		v13.warn(2, "The server does not accept TLS 1.3.", vev, o.tls.versions[tls.VersionTLS13].Error())
 	}
 	switch {
@@ -126,6 +144,7 @@ func checkTLS(o *observations) []*Check {
 	case o.tls.weakErr != nil && len(o.tls.weak) == 0:
 		weak.errored("The cipher suite probes did not complete.", o.tls.weakErr)
 	case len(o.tls.weak) == 0:
+		weak.Result = "tls12-ciphers-strong"
 		weak.pass("The server accepts only forward-secret AEAD cipher suites for TLS 1.2.")
 	default:
 		var names []string
@@ -136,8 +155,10 @@ func checkTLS(o *observations) []*Check {
 		}
 		msg := fmt.Sprintf("The server accepts %d weak TLS 1.2 cipher suite(s).", len(names))
 		if insecure {
+			weak.Result = "tls12-ciphers-insecure"
 			weak.fail(10, msg, names...)
 		} else {
+			weak.Result = "tls12-ciphers-cbc"
 			weak.warn(5, msg, names...)
 		}
 	}
@@ -146,8 +167,10 @@ func checkTLS(o *observations) []*Check {
 
 func trustName(by string) string {
 	switch by {
-	case "system", "custom pool":
-		return by
+	case "system":
+		return "the system roots"
+	case "custom pool":
+		return "the configured roots"
 	}
-	return "CA file " + by
+	return "a root from the CA file " + by
 }

@@ -125,6 +125,7 @@ func TestGoodSiteScoresFull(t *testing.T) {
 	if res.Score != 100 || res.Grade != "A+" {
 		t.Errorf("score %d grade %s, want 100 A+", res.Score, res.Grade)
 	}
+	assertTraceable(t, res)
 	if len(res.Checks) != len(scan.Catalog()) {
 		t.Errorf("%d checks, want %d", len(res.Checks), len(scan.Catalog()))
 	}
@@ -250,6 +251,11 @@ func assertTraceable(t *testing.T, res *scan.Result) {
 	}
 	if want := max(0, min(100, sum)); res.Scoring == scan.ScoringHTTPSGuard && res.Score != want {
 		t.Errorf("score %d is not 100 + impacts (%d)", res.Score, sum)
+	}
+	for _, c := range res.Checks {
+		if c.Status != scan.StatusSkip && c.Status != scan.StatusError && c.Result == "" {
+			t.Errorf("%s (%s) has no result code: %s", c.ID, c.Status, c.Message)
+		}
 	}
 }
 

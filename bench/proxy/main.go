@@ -10,7 +10,8 @@
 //	proxybench wait -url https://127.0.0.1:PORT/ -ca ROOT.pem [-size 1024]
 //	    waits until the URL answers 200 with the upstream's body over a
 //	    TLS connection verified against ROOT.pem (so a proxy that answers
-//	    by itself, with an empty page, is caught before it is measured)
+//	    by itself, with an empty page, is caught before it is measured);
+//	    prints the protocol negotiated (HTTP/2.0 or HTTP/1.1)
 //	proxybench startup -ca ROOT.pem -addr 127.0.0.1:PORT [-n 20] -- CMD ARGS...
 //	    starts CMD -n times and measures the time from the start of the
 //	    process to the first completed, verified TLS handshake on -addr,
@@ -198,14 +199,17 @@ func wait(ctx context.Context, args []string) error {
 			// URL's loopback address.
 			TLSClientConfig:   &tls.Config{RootCAs: pool, ServerName: "localhost"},
 			DisableKeepAlives: true,
+			ForceAttemptHTTP2: true,
 		},
 	}
 	want := body(*size)
 	deadline := time.Now().Add(*timeout)
 	var last error
 	for time.Now().Before(deadline) {
-		last = fetch(client, req, want)
+		var proto string
+		proto, last = fetch(client, req, want)
 		if last == nil {
+			fmt.Println(proto)
 			return nil
 		}
 		select {
@@ -217,20 +221,22 @@ func wait(ctx context.Context, args []string) error {
 	return fmt.Errorf("%s not ready after %v: %w", *url, *timeout, last)
 }
 
-func fetch(client *http.Client, req *http.Request, want []byte) error {
+// fetch makes one request and checks that the upstream's body came back; it
+// returns the protocol the proxy negotiated, "HTTP/2.0" or "HTTP/1.1".
+func fetch(client *http.Client, req *http.Request, want []byte) (string, error) {
 	resp, err := client.Do(req)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer resp.Body.Close()
 	got, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return fmt.Errorf("read body: %w", err)
+		return "", fmt.Errorf("read body: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK || !bytes.Equal(got, want) {
-		return fmt.Errorf("status %d, %d-byte body: not the upstream's response", resp.StatusCode, len(got))
+		return "", fmt.Errorf("status %d, %d-byte body: not the upstream's response", resp.StatusCode, len(got))
 	}
-	return nil
+	return resp.Proto, nil
 }
 
 func startup(ctx context.Context, args []string) error {
