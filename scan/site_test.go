@@ -169,6 +169,9 @@ func TestMisconfigurations(t *testing.T) {
 		{name: "hsts below a year", h: app{hdr: map[string]string{"Strict-Transport-Security": "max-age=20000000; includeSubDomains; preload"}}, id: "HGS-HSTS-006", want: scan.StatusInfo, evidence: "header.preloadable.max_age.below_1_year"},
 		{name: "hsts www first", h: app{redirectTo: "https://www.app.test/"}, id: "HGS-HSTS-006", want: scan.StatusInfo, evidence: "redirects.http.www_first"},
 		{name: "hsts insecure first redirect", h: app{redirectTo: "http://other.test/"}, id: "HGS-HSTS-006", want: scan.StatusInfo, evidence: "redirects.http.first_redirect.insecure"},
+		{name: "hsts insecure subsequent redirect", h: app{routes: map[string]http.HandlerFunc{"/": func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "http://app.test/plain", http.StatusFound)
+		}}}, id: "HGS-HSTS-006", want: scan.StatusInfo, evidence: "redirects.insecure.subsequent"},
 		{name: "hsts no subdomains", h: app{hdr: map[string]string{"Strict-Transport-Security": "max-age=63072000"}}, id: "HGS-HSTS-004", want: scan.StatusWarn},
 		{name: "hsts no preload", h: app{hdr: map[string]string{"Strict-Transport-Security": "max-age=63072000; includeSubDomains"}}, id: "HGS-HSTS-005", want: scan.StatusInfo},
 		{name: "session cookie not secure", h: app{cookies: []string{"sessionid=1; HttpOnly; SameSite=Lax"}}, id: "HGS-COOK-001", want: scan.StatusFail, evidence: "sessionid"},

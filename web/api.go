@@ -98,15 +98,14 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		http.Error(w, `{"error":"internal error","status":500}`, http.StatusInternalServerError)
 		return
 	}
-	buf := bytes.NewBuffer(b)
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	h.Set("Content-Length", strconv.Itoa(len(b)))
 	if h.Get("Cache-Control") == "" {
 		h.Set("Cache-Control", "no-store")
 	}
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(b)
 }
 
 // encodeJSON is the API's JSON: indented for people reading it with curl.
@@ -133,7 +132,8 @@ func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	var req struct {
-		URL string `json:"url"`
+		URL    string `json:"url"`
+		Rescan bool   `json:"rescan"`
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
 	dec.DisallowUnknownFields()
@@ -153,7 +153,7 @@ func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusBadRequest, "the body must hold one JSON object and nothing after it")
 		return
 	}
-	sc, err := s.submit(r.Context(), req.URL, s.clientKey(r))
+	sc, err := s.submit(r.Context(), req.URL, s.clientKey(r), req.Rescan)
 	if err != nil {
 		s.apiSubmitError(w, err)
 		return

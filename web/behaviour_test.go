@@ -195,12 +195,11 @@ func TestRestartFinishesInterruptedScans(t *testing.T) {
 		cfg2 := siteConfig(db2, site)
 		if db2.Shared() {
 			// PostgreSQL instances only take over scans whose lease ran
-			// out; the crashed claim above holds one for an hour.
-			cfg2.ScanTimeout = time.Nanosecond
+			// out; the crashed claim above holds one for an hour, so let
+			// the hour pass.
 			if _, _, err := db2.RecoverRunning(ctx, time.Now().Add(2*time.Hour), time.Now(), 2); err != nil {
 				t.Fatal(err)
 			}
-			cfg2.ScanTimeout = 0
 		}
 		b := startApp(t, cfg2)
 		for _, id := range []string{graceful.ID, crashed.ID} {
@@ -461,7 +460,7 @@ func TestCachedResultPage(t *testing.T) {
 	// Scan again through the page's own form: the token it carries works.
 	body := readBody(t, a.do("GET", "/scans/"+first.ID, "", nil))
 	tok := regexp.MustCompile(`name="csrf_token" value="([^"]+)"`).FindStringSubmatch(body)
-	form := url.Values{"url": {"cache.test"}, "csrf_token": {tok[1]}}
+	form := url.Values{"url": {"cache.test"}, "csrf_token": {tok[1]}, "rescan": {"1"}}
 	res := a.do("POST", "/scans", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("scan again = %d", res.StatusCode)
@@ -469,5 +468,29 @@ func TestCachedResultPage(t *testing.T) {
 	second := strings.TrimPrefix(res.Header.Get("Location"), "/scans/")
 	if body := readBody(t, a.do("GET", "/scans/"+first.ID, "", nil)); !strings.Contains(body, second) {
 		t.Error("the new scan is missing from the cached page's history")
+	}
+}
+
+// TestReuseRecentScan: a second submission of a URL scanned a moment ago
+// gets the same scan, unless it asks for a rescan.
+func TestReuseRecentScan(t *testing.T) {
+	site := scantest.NewSite(t, goodSite("max-age=63072000"), scantest.Config{Host: "reuse.test"})
+	db, err := store.Open(context.Background(), storetest.DSN(t, "sqlite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	cfg := siteConfig(db, site)
+	cfg.RescanAfter = 0 // the default, two minutes
+	a := startApp(t, cfg)
+	first := a.wait(a.submitAPI("https://reuse.test/").ID)
+	if again := a.submitAPI("reuse.test"); again.ID != first.ID || again.State != "done" {
+		t.Errorf("resubmission = %s %s; want the finished scan %s", again.ID, again.State, first.ID)
+	}
+	res := a.do("POST", "/api/v1/scans", "application/json", strings.NewReader(`{"url": "reuse.test", "rescan": true}`))
+	var v web.ScanView
+	json.NewDecoder(res.Body).Decode(&v)
+	if res.StatusCode != http.StatusAccepted || v.ID == first.ID || v.ID == "" {
+		t.Errorf("rescan = %d %s; want a new scan", res.StatusCode, v.ID)
 	}
 }

@@ -205,7 +205,7 @@ func (s *Server) submitForm(w http.ResponseWriter, r *http.Request) {
 			Error: "This form has expired. Check the address and submit it again."})
 		return
 	}
-	sc, err := s.submit(r.Context(), raw, client)
+	sc, err := s.submit(r.Context(), raw, client, r.PostForm.Get("rescan") == "1")
 	if err != nil {
 		status, msg := http.StatusInternalServerError, "The scan could not be queued. Try again in a moment."
 		var se *submitError

@@ -37,6 +37,8 @@ func Policy(cfg Config) httpsguard.Policy {
 	if cfg.Secure {
 		p.SSLRedirect = true
 		p.SSLHost = cfg.SSLHost
+		// Load balancers probe health over plain HTTP.
+		p.RedirectExempt = []string{`^healthz$`}
 		p.HSTSSeconds = hstsSeconds
 		p.HSTSIncludeSubdomains = true
 		p.HSTSPreload = cfg.HSTSPreload

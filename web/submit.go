@@ -28,15 +28,16 @@ type submitError struct {
 func (e *submitError) Error() string { return e.msg }
 
 // submit validates raw, then reuses a recent scan of the same URL or queues
-// a new one for client.
-func (s *Server) submit(ctx context.Context, raw, client string) (store.Scan, error) {
+// a new one for client. With rescan, only an unfinished scan is reused:
+// the user asked for a fresh result.
+func (s *Server) submit(ctx context.Context, raw, client string, rescan bool) (store.Scan, error) {
 	t, err := normalizeTarget(raw, s.cfg.AllowPrivate)
 	if err != nil {
 		return store.Scan{}, &submitError{status: http.StatusBadRequest, msg: err.Error()}
 	}
 	now := s.cfg.now()
 	since := now.Add(-s.cfg.RescanAfter)
-	if s.cfg.RescanAfter < 0 {
+	if s.cfg.RescanAfter < 0 || rescan {
 		since = now.Add(time.Hour) // only unfinished scans are reused
 	}
 	if sc, ok, err := s.store.Reusable(ctx, t.url, since); err != nil {

@@ -81,3 +81,6 @@ echo "httpsguard web load test: $(nproc) cores, database ${DB%%\?*}"
 run_wrk "result page" "/scans/$id"
 run_wrk "JSON API" "/api/v1/scans/$id"
 run_wrk "site history API" "/api/v1/sites/127.0.0.1:$PORT/scans"
+# The start page is rendered for every request (its nonce and form token are
+# new each time): the cost of an uncached page.
+run_wrk "start page (uncached)" "/"

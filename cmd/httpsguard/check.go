@@ -66,7 +66,7 @@ func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
 func checkFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int {
 	format := fs.String("format", "text", "output `format`: text, json, jsonl, sarif, html or markdown; without it, taken from the --output file's extension")
 	output := fs.String("output", "", "write the report to `file` instead of standard output")
-	failUnder := fs.Int("fail-under", 0, "exit 1 when a target's score is below `score` (0-100)")
+	failUnder := fs.Int("fail-under", 0, "exit 1 when a target's score is below `score` (0-100; the Observatory's scale goes higher)")
 	scoring := fs.String("scoring", scan.ScoringHTTPSGuard, "scoring `model`: httpsguard or observatory")
 	var caFiles, resolves listFlag
 	fs.Var(&caFiles, "ca-file", "also trust the roots in this PEM `file` (repeatable); the report names the file that verified the chain")
@@ -100,8 +100,10 @@ func checkFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int
 		if err != nil {
 			return fail("--format: %v", err)
 		}
-		if *failUnder < 0 || *failUnder > 100 {
-			return fail("--fail-under %d: must be between 0 and 100", *failUnder)
+		// The Observatory's score goes above 100 with its bonuses;
+		// httpsguard's stops at 100, so a higher bar could never be met.
+		if *failUnder < 0 || *failUnder > 100 && *scoring != scan.ScoringObservatory {
+			return fail("--fail-under %d: must be between 0 and 100 (above 100 only with --scoring observatory)", *failUnder)
 		}
 		if *concurrency < 1 {
 			return fail("--concurrency %d: must be at least 1", *concurrency)

@@ -81,6 +81,7 @@ func TestCheckExitCodes(t *testing.T) {
 		{"good site under a high bar", append(common(good), "--fail-under", "101", good.Host), exitError}, // out of range
 		{"missing HSTS is a finding", append(common(bad), bad.Host), exitFindings},
 		{"fail-under", append(common(good), "--fail-under", "100", "--scoring", "observatory", good.Host), exitOK},
+		{"fail-under above the observatory score", append(common(good), "--fail-under", "200", "--scoring", "observatory", good.Host), exitFindings},
 		{"unreachable target", []string{"--timeout", "2s", "--https-port", "1", "--http-port", "1", "127.0.0.1"}, exitError},
 		{"no target", nil, exitError},
 		{"bad format", []string{"--format", "pdf", "x.test"}, exitError},

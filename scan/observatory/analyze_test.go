@@ -175,6 +175,7 @@ func TestCSPWithMetaPolicies(t *testing.T) {
 		{"header none, meta https:", "default-src 'none'", metaDefaultHTTPS, CSPImplementedWithNoUnsafeDefaultSrcNone, 2, true, true},
 		{"header img-src, meta default-src", "img-src 'none'", metaDefaultNone, CSPImplementedWithNoUnsafeDefaultSrcNone, 2, true, true},
 		{"meta frame-ancestors only", "", metaFrameAncestors, CSPNotImplemented, 1, false, false},
+		{"meta inside noscript is text", "", `<noscript><meta http-equiv="Content-Security-Policy" content="default-src 'none'"></noscript>`, CSPNotImplemented, 0, false, false},
 	}
 	for _, c := range cases {
 		h := http.Header{}

@@ -106,16 +106,17 @@ type source struct {
 }
 
 var (
-	collatorMu sync.Mutex
-	collator   = collate.New(language.English)
-	jsSpace    = regexp.MustCompile(`[\s\x{FEFF}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}\x{000B}]+`)
+	// collators holds English collators; one is not safe for concurrent
+	// use, and scans run concurrently.
+	collators = sync.Pool{New: func() any { return collate.New(language.English) }}
+	jsSpace   = regexp.MustCompile(`[\s\x{FEFF}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}\x{000B}]+`)
 )
 
 // compareEnglish is Intl.Collator("en").compare.
 func compareEnglish(a, b string) int {
-	collatorMu.Lock()
-	defer collatorMu.Unlock()
-	return collator.CompareString(a, b)
+	c := collators.Get().(*collate.Collator)
+	defer collators.Put(c)
+	return c.CompareString(a, b)
 }
 
 // utf16Len is a JavaScript string's length.

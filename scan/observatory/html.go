@@ -57,12 +57,14 @@ func jsTrim(s string) string {
 }
 
 // parseHTTPEquiv reproduces the Observatory's parseHttpEquivHeaders: the
-// page is parsed as a fragment (as the content of a <template>, scripting
-// disabled) and every <meta> in it is read.
+// page is parsed as a fragment (as the content of a <template>) and every
+// <meta> in it is read. jsdom parses fragments with scripting enabled, so
+// a <meta> inside <noscript> is text there, unlike in the whole-document
+// parse of the SRI test.
 func parseHTTPEquiv(page string) httpEquiv {
 	var eq httpEquiv
 	ctx := &html.Node{Type: html.ElementNode, Data: "template", DataAtom: atom.Template}
-	nodes, err := html.ParseFragmentWithOptions(strings.NewReader(page), ctx, html.ParseOptionEnableScripting(false))
+	nodes, err := html.ParseFragmentWithOptions(strings.NewReader(page), ctx, html.ParseOptionEnableScripting(true))
 	if err != nil {
 		return eq
 	}

@@ -69,11 +69,15 @@ type Response struct {
 //
 // How to fetch a session, as the Observatory does:
 //   - GET Start with headers User-Agent: UserAgent and Accept: Accept, no
-//     automatic redirects. Record the response in Chain.
+//     automatic redirects. Record the response in Chain. (Use the
+//     transport's RoundTrip: http.Client fails on a Location it cannot
+//     parse even with CheckRedirect returning ErrUseLastResponse, where the
+//     Observatory follows it.)
 //   - While fewer than MaxRedirects redirects were followed and the status
 //     is one of 301, 302, 303, 307, 308: compute the next URL with
-//     NextURL(previous URL, response) (it reproduces the Observatory's
-//     resolution, including a missing Location), GET it with the same
+//     NextURL(previous URL, response, redirects so far) (it resolves
+//     Location as the Observatory does, a missing one included), GET it
+//     with the same
 //     headers plus the cookies the session has collected so far (a cookie
 //     jar per session, as a browser would send them), and record the
 //     response. Every request is a GET, whatever the status.

@@ -65,6 +65,16 @@ func randomSite(r *rand.Rand, i int) site {
 		`<script src="https://bücher.example/q.js"></script>`, `<script src="https://www.localhost/r.js"></script>`,
 		`<script src="?x"></script>`, `<script src="#y"></script>`, `<SCRIPT SRC="https://cdn.example.com/s.js" INTEGRITY="sha384-x"></SCRIPT>`,
 		`<script src="https://cdn.example.com/t.js" src="http://cdn.example.com/t2.js"></script>`,
+		`<!-- <script src="http://x.example/c.js"></script> -->`, `<textarea><script src="http://x.example/t.js"></script></textarea>`,
+		`<table><script src="http://x.example/tb.js"></script><tr><td>x</td></tr></table>`,
+		`<select><script src="http://x.example/s.js"></script></select>`, `<math><script src="http://x.example/m.js"></script></math>`,
+		`<iframe><script src="http://x.example/i.js"></script></iframe>`, `<noembed><script src="http://x.example/ne.js"></script></noembed>`,
+		`<xmp><script src="http://x.example/x.js"></script></xmp>`, `<plaintext><script src="http://x.example/p.js">`,
+		`<script src="http://x.example/unclosed.js">`, `<script src=http://x.example/unquoted.js></script>`,
+		`<svg><foreignObject><script src="http://x.example/fo.js"></script></foreignObject></svg>`,
+		`<title><meta http-equiv="Content-Security-Policy" content="default-src 'none'"></title>`,
+		`<svg><meta http-equiv="Content-Security-Policy" content="default-src 'none'"></svg>`,
+		`<noscript><meta http-equiv="Content-Security-Policy" content="default-src 'none'"></noscript>`,
 	}
 	extras := []string{
 		`<base href="https://cdn.example.com/">`, `<base href="/relative/">`, `<base href="//cdn.example.com/">`,

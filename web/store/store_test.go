@@ -310,3 +310,22 @@ func TestSecret(t *testing.T) {
 		}
 	})
 }
+
+// TestNewerSchemaRefused: a database migrated by a newer httpsguard is not
+// used with a schema this build does not know.
+func TestNewerSchemaRefused(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, dsn string, s *store.DB) {
+		ctx := context.Background()
+		if err := s.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'from the future', 0)`); err != nil {
+			t.Fatal(err)
+		}
+		s2, err := store.Open(ctx, dsn)
+		if err == nil {
+			s2.Close()
+			t.Fatal("a database at schema version 999 was opened")
+		}
+		if !strings.Contains(err.Error(), "newer than this httpsguard knows") {
+			t.Errorf("error = %v", err)
+		}
+	})
+}
