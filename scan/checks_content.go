@@ -14,8 +14,11 @@ func (o *observations) mainPage() (*fetched, *page) {
 	if !looksHTML(f) {
 		return f, nil
 	}
-	p := parsePage(f.body, f.url)
-	return f, &p
+	if o.parsedMain == nil { // parsed once, for the content and leak checks
+		p := parsePage(f.body, f.url)
+		o.parsedMain = &p
+	}
+	return f, o.parsedMain
 }
 
 func looksHTML(f *fetched) bool {

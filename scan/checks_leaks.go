@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -9,27 +10,41 @@ import (
 	"strings"
 )
 
-// debugSignatures identify framework debug pages.
+// debugSignatures identify framework debug pages. The regular expression
+// of a signature runs only when one of its needles (lower case) occurs in
+// the lower-cased body: a literal search is orders of magnitude faster than
+// the regular expression over a 2 MiB page, which a hostile server would
+// otherwise make every scan pay for.
 var debugSignatures = []struct {
 	framework string
+	needles   []string
 	re        *regexp.Regexp
 }{
-	{"Django (DEBUG = True)", regexp.MustCompile(`You're seeing this error because you have <code>DEBUG = True</code>`)},
-	{"Rails", regexp.MustCompile(`(?s)Action Controller: Exception caught|<h1>Routing Error</h1>.*Rails\.root`)},
-	{"Laravel (Ignition)", regexp.MustCompile(`(?i)window\.ignite|ignition-(?:config|error)|Facade\\Ignition|laravel-ignition`)},
-	{"Whoops", regexp.MustCompile(`Whoops! There was an error|class="Whoops container"|filp/whoops`)},
-	{"Symfony debug", regexp.MustCompile(`(?i)sf-dump|Symfony\\Component\\ErrorHandler|Symfony Exception`)},
-	{"Werkzeug debugger", regexp.MustCompile(`Werkzeug Debugger|The debugger caught an exception in your WSGI application|__debugger__=yes`)},
-	{"Express/Node stack trace", regexp.MustCompile(`(?:Error|Exception)[^\n<]*(?:<br>|\n)\s*(?:&nbsp;|\s)*at (?:[^\s<]+ \()?(?:/|[A-Za-z]:\\|node:)[^)<\s]*:\d+:\d+`)},
-	{"PHP error", regexp.MustCompile(`(?:<b>)?(?:Fatal error|Parse error|Warning)(?:</b>)?: .* in (?:<b>)?/[^ <]+\.php(?:</b>)? on line`)},
-	{"ASP.NET detailed error", regexp.MustCompile(`\[(?:[A-Za-z]+Exception)[^\]]*\][\s\S]*Stack Trace:|Server Error in '/' Application`)},
+	{"Django (DEBUG = True)", []string{"debug = true"}, regexp.MustCompile(`You're seeing this error because you have <code>DEBUG = True</code>`)},
+	{"Rails", []string{"action controller: exception caught", "rails.root"}, regexp.MustCompile(`(?s)Action Controller: Exception caught|<h1>Routing Error</h1>.*Rails\.root`)},
+	{"Laravel (Ignition)", []string{"ignite", "ignition"}, regexp.MustCompile(`(?i)window\.ignite|ignition-(?:config|error)|Facade\\Ignition|laravel-ignition`)},
+	{"Whoops", []string{"whoops"}, regexp.MustCompile(`Whoops! There was an error|class="Whoops container"|filp/whoops`)},
+	{"Symfony debug", []string{"sf-dump", "symfony"}, regexp.MustCompile(`(?i)sf-dump|Symfony\\Component\\ErrorHandler|Symfony Exception`)},
+	{"Werkzeug debugger", []string{"werkzeug", "debugger"}, regexp.MustCompile(`Werkzeug Debugger|The debugger caught an exception in your WSGI application|__debugger__=yes`)},
+	{"Express/Node stack trace", []string{"&nbsp;at ", "\n    at ", "\n  at "}, regexp.MustCompile(`(?:Error|Exception)[^\n<]*(?:<br>|\n)\s*(?:&nbsp;|\s)*at (?:[^\s<]+ \()?(?:/|[A-Za-z]:\\|node:)[^)<\s]*:\d+:\d+`)},
+	{"PHP error", []string{" on line"}, regexp.MustCompile(`(?:<b>)?(?:Fatal error|Parse error|Warning)(?:</b>)?: .* in (?:<b>)?/[^ <]+\.php(?:</b>)? on line`)},
+	{"ASP.NET detailed error", []string{"stack trace:", "server error in"}, regexp.MustCompile(`\[(?:[A-Za-z]+Exception)[^\]]*\][\s\S]*Stack Trace:|Server Error in '/' Application`)},
 }
 
 // detectDebug returns the framework whose debug page body is, or "".
 func detectDebug(body []byte) string {
+	if len(body) == 0 {
+		return ""
+	}
+	lower := bytes.ToLower(body)
 	for _, s := range debugSignatures {
-		if s.re.Match(body) {
-			return s.framework
+		for _, n := range s.needles {
+			if bytes.Contains(lower, []byte(n)) {
+				if s.re.Match(body) {
+					return s.framework
+				}
+				break
+			}
 		}
 	}
 	return ""

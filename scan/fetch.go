@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -69,13 +70,15 @@ type chain struct {
 // transport, bounded by the Scanner's limits.
 type fetcher struct {
 	opts      *Options
+	log       *slog.Logger
 	anchors   []trustAnchor
 	transport *http.Transport
 	dial      func(ctx context.Context, network, addr string) (net.Conn, error)
 	requests  atomic.Int64
 
-	mu     sync.Mutex
-	verify map[string]verifyResult // by host + leaf fingerprint
+	mu      sync.Mutex
+	verify  map[string]verifyResult // by host + leaf fingerprint
+	pending []*fetched              // TLS responses not verified yet
 
 	// warm is closed once the page session's first TLS handshake is done
 	// (or failed): the other HTTPS requests wait for it so that they share
@@ -117,7 +120,10 @@ type verifyResult struct {
 }
 
 func newFetcher(opts *Options, anchors []trustAnchor) *fetcher {
-	f := &fetcher{opts: opts, anchors: anchors, verify: map[string]verifyResult{}, warm: make(chan struct{})}
+	f := &fetcher{opts: opts, anchors: anchors, verify: map[string]verifyResult{}, warm: make(chan struct{}), log: opts.Logger}
+	if f.log == nil {
+		f.log = slog.New(slog.DiscardHandler)
+	}
 	d := &net.Dialer{Timeout: opts.ConnectTimeout}
 	if opts.DenyPrivate {
 		d.Control = denyPrivateControl
@@ -179,8 +185,10 @@ func (f *fetcher) doJar(ctx context.Context, method, rawURL string, hdr http.Hea
 			req.AddCookie(c)
 		}
 	}
+	start := time.Now()
 	resp, err := f.transport.RoundTrip(req)
 	if err != nil {
+		f.log.Debug("request failed", "method", method, "url", rawURL, "duration", time.Since(start), "err", err)
 		if errors.Is(err, context.DeadlineExceeded) {
 			return nil, fmt.Errorf("%s %s: no complete response head within %s (connect, TLS handshake or headers too slow): %w", method, rawURL, f.opts.RequestTimeout, cleanNetErr(err))
 		}
@@ -209,9 +217,15 @@ func (f *fetcher) doJar(ctx context.Context, method, rawURL string, hdr http.Hea
 		}
 	}
 	out.body = buf.Bytes()
+	f.log.Debug("request", "method", method, "url", rawURL, "status", resp.StatusCode, "proto", resp.Proto,
+		"bytes", len(out.body), "truncated", out.truncated, "duration", time.Since(start))
 	if resp.TLS != nil {
-		v := f.verifyState(req.URL.Hostname(), resp.TLS)
-		out.verified, out.trustedBy, out.verifyErr = v.ok, v.trustedBy, v.err
+		// Verified after the fetches (verifyPending), off the
+		// request path: the first verification waits for the system
+		// roots to load.
+		f.mu.Lock()
+		f.pending = append(f.pending, out)
+		f.mu.Unlock()
 	}
 	return out, nil
 }
@@ -271,6 +285,19 @@ func (f *fetcher) follow(ctx context.Context, start string, jar http.CookieJar, 
 	}
 }
 
+// verifyPending verifies the chain of every TLS response fetched so far,
+// once per host and certificate.
+func (f *fetcher) verifyPending() {
+	f.mu.Lock()
+	todo := f.pending
+	f.pending = nil
+	f.mu.Unlock()
+	for _, r := range todo {
+		v := f.verifyState(r.url.Hostname(), r.tls)
+		r.verified, r.trustedBy, r.verifyErr = v.ok, v.trustedBy, v.err
+	}
+}
+
 // verifyState verifies the peer chain of cs for host against each trust
 // anchor in turn; results are cached per host and leaf certificate.
 func (f *fetcher) verifyState(host string, cs *tls.ConnectionState) verifyResult {
@@ -286,6 +313,7 @@ func (f *fetcher) verifyState(host string, cs *tls.ConnectionState) verifyResult
 		return v
 	}
 	v = verifyChain(f.anchors, host, cs.PeerCertificates, f.opts.now())
+	f.log.Debug("chain verified", "host", host, "ok", v.ok, "trusted_by", v.trustedBy)
 	f.mu.Lock()
 	f.verify[key] = v
 	f.mu.Unlock()
@@ -299,8 +327,12 @@ func verifyChain(anchors []trustAnchor, host string, certs []*x509.Certificate, 
 	}
 	var firstErr error
 	for _, a := range anchors {
+		pool := a.pool()
+		if pool == nil {
+			continue
+		}
 		_, err := certs[0].Verify(x509.VerifyOptions{
-			DNSName: host, Roots: a.pool, Intermediates: inter, CurrentTime: now,
+			DNSName: host, Roots: pool, Intermediates: inter, CurrentTime: now,
 		})
 		if err == nil {
 			return verifyResult{ok: true, trustedBy: a.name}

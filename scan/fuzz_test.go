@@ -99,6 +99,7 @@ func FuzzParsePage(f *testing.F) {
 	}
 	page, _ := url.Parse("https://example.com/")
 	f.Fuzz(func(t *testing.T, body string) {
+		_ = detectDebug([]byte(body))
 		p := parsePage([]byte(body), page)
 		for _, r := range p.subresources {
 			if r.tag == "" || r.attr == "" {

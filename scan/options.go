@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/httpsguard/httpsguard/scan/observatory"
@@ -58,11 +59,12 @@ type Options struct {
 	HandshakeTimeout time.Duration
 
 	// RootCAs, when set, is the only pool certificates are verified
-	// against (reported as TrustedBy "custom pool"). Otherwise the system
-	// pool is used, then each of CAFiles in turn.
+	// against (reported as TrustedBy "custom pool"). Otherwise each of
+	// CAFiles is tried in turn, then the system pool.
 	RootCAs *x509.CertPool
 	// CAFiles are PEM files of extra roots trusted in addition to the
-	// system pool; TLSInfo.TrustedBy names the file that verified a chain.
+	// system pool; TLSInfo.TrustedBy names the file that verified a chain
+	// ("system" when only the system pool did).
 	CAFiles []string
 
 	// DenyPrivate refuses to connect to loopback, private, link-local,
@@ -99,11 +101,23 @@ type Options struct {
 	now func() time.Time
 }
 
-// trustAnchor is one root pool a chain may be verified against.
+// trustAnchor is one root pool a chain may be verified against. pool may
+// be loaded lazily; it returns nil when the pool is unavailable.
 type trustAnchor struct {
 	name string
-	pool *x509.CertPool
+	pool func() *x509.CertPool
 }
+
+// systemPool loads the system roots once per process, in the background
+// from the first New on, so that the ~10 ms it takes overlaps the first
+// scan's network work instead of delaying it.
+var systemPool = sync.OnceValue(func() *x509.CertPool {
+	p, err := x509.SystemCertPool()
+	if err != nil {
+		return nil
+	}
+	return p
+})
 
 // ParseResolve parses curl-style --resolve entries "host:port:addr" (addr may
 // be an IPv6 literal in brackets, and may carry its own ":port") into the
@@ -229,16 +243,18 @@ func (o Options) withDefaults() (Options, error) {
 	return o, nil
 }
 
-// loadAnchors builds the trust anchors: the custom pool alone, or the system
-// pool followed by one pool per CA file.
+// loadAnchors builds the trust anchors: the custom pool alone, or one pool
+// per CA file followed by the system pool.
 func (o *Options) loadAnchors() ([]trustAnchor, error) {
+	fixed := func(p *x509.CertPool) func() *x509.CertPool { return func() *x509.CertPool { return p } }
 	if o.RootCAs != nil {
-		return []trustAnchor{{name: "custom pool", pool: o.RootCAs}}, nil
+		return []trustAnchor{{name: "custom pool", pool: fixed(o.RootCAs)}}, nil
 	}
+	go systemPool()
+	// The CA files come first: they are small, so a chain they verify is
+	// judged without waiting for the system roots to load, and naming the
+	// file the user gave is the more useful answer.
 	var anchors []trustAnchor
-	if sys, err := x509.SystemCertPool(); err == nil && sys != nil {
-		anchors = append(anchors, trustAnchor{name: "system", pool: sys})
-	}
 	for _, f := range o.CAFiles {
 		pem, err := os.ReadFile(f)
 		if err != nil {
@@ -248,9 +264,9 @@ func (o *Options) loadAnchors() ([]trustAnchor, error) {
 		if !pool.AppendCertsFromPEM(pem) {
 			return nil, fmt.Errorf("CA file %s: %w", f, errNoCertificates)
 		}
-		anchors = append(anchors, trustAnchor{name: f, pool: pool})
+		anchors = append(anchors, trustAnchor{name: f, pool: fixed(pool)})
 	}
-	return anchors, nil
+	return append(anchors, trustAnchor{name: "system", pool: systemPool}), nil
 }
 
 var errNoCertificates = errors.New("no PEM certificates found")

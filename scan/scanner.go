@@ -91,8 +91,10 @@ func (s *Scanner) Scan(ctx context.Context, targetStr string) (res *Result) {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 	defer cancel()
 	f := newFetcher(&s.opts, s.anchors)
+	f.log = f.log.With("target", t.host)
 	defer f.close()
 	obs := s.gather(ctx, f, t)
+	f.verifyPending()
 	s.evaluate(res, obs)
 	return res
 }
@@ -125,6 +127,9 @@ type observations struct {
 	// TLS handshake fails (hstspreload's domain.www.no_tls).
 	wwwErr error
 
+	// parsedMain caches the parsed HTTPS page (see mainPage).
+	parsedMain *page
+
 	// rootsTried names the trust anchors chains were verified against.
 	rootsTried []string
 
@@ -153,9 +158,11 @@ var probedPaths = []struct{ path, kind string }{
 	{"/accounts/login/", "login"},
 }
 
-// gather fetches everything, in two waves: the two page sessions, the TLS
-// probes and the leak probes at once; then the Observatory's robots.txt and
-// CORS preflight on the analysed session's origin.
+// gather fetches everything, as much as possible at once: the two page
+// sessions, then (once the first TLS handshake is done, so they share its
+// connection) the protocol probes and the leak probes, and the
+// Observatory's robots.txt and CORS preflight as soon as the analysed
+// session is known.
 func (s *Scanner) gather(ctx context.Context, f *fetcher, t target) *observations {
 	o := &observations{t: t, now: s.opts.now()}
 	for _, a := range f.anchors {
@@ -171,11 +178,39 @@ func (s *Scanner) gather(ctx context.Context, f *fetcher, t target) *observation
 			f.markWarm(&cs)
 		},
 	})
+	// The Observatory's follow-ups (robots.txt, the CORS preflight) go to
+	// the analysed session: HTTPS when it completed, else HTTP. They start
+	// as soon as that is known, alongside the other probes.
+	followUps := func(c *chain) {
+		base := c.start
+		wg.Go(func() {
+			hdr := http.Header{"Accept": {observatory.RobotsAccept}}
+			o.robots, o.robotsErr = f.followAuto(ctx, http.MethodGet, joinPath(base, "/robots.txt"), hdr)
+		})
+		wg.Go(func() {
+			hdr := http.Header{"Access-Control-Request-Method": {"GET"}, "Origin": {observatory.CORSOrigin}}
+			o.cors, o.corsErr = f.followAuto(ctx, http.MethodOptions, c.final.url.String(), hdr)
+		})
+	}
+	httpsDone := make(chan struct{})
 	wg.Go(func() {
+		defer close(httpsDone)
 		o.https = f.follow(mainCtx, t.httpsURL(), newJar(), s.opts.MaxRedirects)
 		f.markWarm(nil) // no handshake happened (refused, or a plain-text answer)
+		if sessionOK(o.https) {
+			followUps(o.https)
+		}
+		if o.wantWWWCheck() {
+			wg.Go(func() { o.wwwErr = f.checkWWW(ctx, t) })
+		}
 	})
-	wg.Go(func() { o.http = f.follow(ctx, t.httpURL(), newJar(), s.opts.MaxRedirects) })
+	wg.Go(func() {
+		o.http = f.follow(ctx, t.httpURL(), newJar(), s.opts.MaxRedirects)
+		<-httpsDone
+		if !sessionOK(o.https) && sessionOK(o.http) {
+			followUps(o.http)
+		}
+	})
 	wg.Go(func() { o.tls = f.probeTLS(ctx, t, f.waitWarm(ctx)) })
 	wg.Go(func() {
 		f.waitWarm(ctx)
@@ -197,39 +232,10 @@ func (s *Scanner) gather(ctx context.Context, f *fetcher, t target) *observation
 	if o.tls != nil && o.tls.state != nil {
 		o.tlsVerify = f.verifyState(t.host, o.tls.state)
 	}
-	var wg2 sync.WaitGroup
-	if o.wantWWWCheck() {
-		wg2.Go(func() { o.wwwErr = f.checkWWW(ctx, t) })
-	}
-	analysed := o.analysedChain()
-	if analysed != nil && analysed.final != nil {
-		base := analysed.start
-		wg2.Go(func() {
-			hdr := http.Header{"Accept": {observatory.RobotsAccept}}
-			o.robots, o.robotsErr = f.followAuto(ctx, http.MethodGet, joinPath(base, "/robots.txt"), hdr)
-		})
-		wg2.Go(func() {
-			hdr := http.Header{"Access-Control-Request-Method": {"GET"}, "Origin": {observatory.CORSOrigin}}
-			o.cors, o.corsErr = f.followAuto(ctx, http.MethodOptions, analysed.final.url.String(), hdr)
-		})
-	}
-	wg2.Wait()
 	if ctx.Err() != nil {
 		o.deadline = fmt.Errorf("scan time limit of %s reached: %w", s.opts.Timeout, ctx.Err())
 	}
 	return o
-}
-
-// analysedChain is the session the Observatory analyses: HTTPS when it
-// completed, else HTTP.
-func (o *observations) analysedChain() *chain {
-	if o.https != nil && o.https.final != nil && sessionOK(o.https) {
-		return o.https
-	}
-	if o.http != nil && o.http.final != nil && sessionOK(o.http) {
-		return o.http
-	}
-	return nil
 }
 
 // sessionOK reports whether a chain completed as the Observatory counts it:

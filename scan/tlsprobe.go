@@ -99,6 +99,7 @@ func (f *fetcher) handshake(ctx context.Context, addr, serverName string, cfg *t
 	c.InsecureSkipVerify = true //nolint:gosec // probe only; the chain is verified by verifyChain
 	tc := tls.Client(conn, c)
 	if err := tc.HandshakeContext(hctx); err != nil {
+		f.log.Debug("TLS probe refused", "addr", addr, "min", versionName(c.MinVersion), "max", versionName(c.MaxVersion), "err", err)
 		if hctx.Err() != nil {
 			return tls.ConnectionState{}, fmt.Errorf("TLS handshake with %s: no answer within %s: %w", addr, f.opts.HandshakeTimeout, err)
 		}
@@ -136,6 +137,18 @@ func (f *fetcher) probeTLS(ctx context.Context, t target, main *tls.ConnectionSt
 			probe = tlsVersions[:2]
 		}
 	}
+	// The first weak-suite offer runs alongside the version probes: most
+	// servers refuse it at once, and it needs nothing from them.
+	var first struct {
+		suite uint16
+		err   error
+	}
+	wg.Go(func() {
+		cs, err := f.handshake(ctx, addr, sni, &tls.Config{
+			MinVersion: tls.VersionTLS12, MaxVersion: tls.VersionTLS12, CipherSuites: weakSuites(),
+		})
+		first.suite, first.err = cs.CipherSuite, err
+	})
 	for _, v := range probe {
 		wg.Go(func() {
 			cs, err := f.handshake(ctx, addr, sni, &tls.Config{MinVersion: v, MaxVersion: v, CipherSuites: allSuitesFor(v)})
@@ -167,10 +180,19 @@ func (f *fetcher) probeTLS(ctx context.Context, t target, main *tls.ConnectionSt
 		return p
 	}
 	if p.versions[tls.VersionTLS12] != nil {
+		return p // the weak-suite offer was refused too, or meant nothing
+	}
+	if first.err != nil {
+		if ctx.Err() != nil {
+			p.weakErr = first.err
+		}
 		return p
 	}
-	offer := weakSuites()
-	for range maxWeakProbes {
+	// The server took a weak suite: take each accepted one out of the
+	// offer and ask again, to list them all.
+	p.weak = append(p.weak, first.suite)
+	offer := slices.DeleteFunc(weakSuites(), func(id uint16) bool { return id == first.suite })
+	for range maxWeakProbes - 1 {
 		if len(offer) == 0 {
 			break
 		}

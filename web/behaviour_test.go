@@ -270,6 +270,7 @@ func TestErrors(t *testing.T) {
 		{"unknown scan page", "GET", "/scans/" + store.NewID(), "", "", 404, "Scan not found"},
 		{"no token", "POST", "/scans", "application/x-www-form-urlencoded", "url=example.com", 403, "expired"},
 		{"big form", "POST", "/scans", "application/x-www-form-urlencoded", "url=" + strings.Repeat("a", 9000), 413, "larger than 8 KiB"},
+		{"health", "GET", "/healthz", "", "", 200, "ok"},
 		{"method", "DELETE", "/api/v1/scans/" + store.NewID(), "", "", 405, "use GET"},
 	}
 	for _, tc := range tests {
@@ -493,4 +494,38 @@ func TestReuseRecentScan(t *testing.T) {
 	if res.StatusCode != http.StatusAccepted || v.ID == first.ID || v.ID == "" {
 		t.Errorf("rescan = %d %s; want a new scan", res.StatusCode, v.ID)
 	}
+}
+
+// TestSharedQueue runs two instances on one database: a scan submitted to
+// the one without workers is picked up by the other's polling workers, and
+// both serve its result.
+func TestSharedQueue(t *testing.T) {
+	site := scantest.NewSite(t, goodSite("max-age=63072000"), scantest.Config{Host: "shared.test"})
+	storetest.ForEach(t, func(t *testing.T, dsn string, db *store.DB) {
+		ctx := context.Background()
+		front, err := web.New(ctx, web.Config{Store: db, AllowPrivate: true, ScanOptions: site.Options, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts := httptest.NewServer(front.Handler())
+		defer ts.Close()
+		a := &app{t: t, srv: front, ts: ts, store: db, stop: func() {}}
+
+		db2, err := store.Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db2.Close()
+		cfg := siteConfig(db2, site)
+		cfg.PollInterval = 20 * time.Millisecond
+		b := startApp(t, cfg)
+
+		v := a.submitAPI("shared.test")
+		if done := a.wait(v.ID); done.State != "done" {
+			t.Fatalf("scan through the other instance: %+v", done)
+		}
+		if got := b.get(v.ID); got.State != "done" || got.Grade == "" {
+			t.Errorf("the worker instance sees %+v", got)
+		}
+	})
 }

@@ -101,6 +101,7 @@ func TestBrowser(t *testing.T) {
 	if err := d.Execute(ctx, `return document.querySelector('label[for=url]').textContent`, &label); err != nil || label != "Site address" {
 		t.Errorf("label of the field = %q, %v", label, err)
 	}
+	audit(ctx, t, d, "start page")
 	png, err := d.FullPageScreenshot(ctx, 1280, 0)
 	save("web-start.png", png, err)
 
@@ -173,6 +174,7 @@ func TestBrowser(t *testing.T) {
 	if err := d.Execute(ctx, `document.body.focus(); return document.querySelector('.skip').textContent`, &focused); err != nil || focused == "" {
 		t.Errorf("skip link: %q %v", focused, err)
 	}
+	audit(ctx, t, d, "result page")
 	png, err = d.FullPageScreenshot(ctx, 1280, 1900)
 	save("web-result.png", png, err)
 	if shots != "" {
@@ -181,6 +183,116 @@ func TestBrowser(t *testing.T) {
 	}
 }
 
+// audit runs a small accessibility audit of the current page: a language,
+// every image with alt text, every visible control labelled, headings that
+// never skip a level, every table with header cells.
+func audit(ctx context.Context, t *testing.T, d *webdriver.Driver, page string) {
+	t.Helper()
+	var problems []string
+	if err := d.Execute(ctx, `
+		const p = [];
+		if (!document.documentElement.lang) p.push('no lang');
+		document.querySelectorAll('img:not([alt])').forEach(e => p.push('img without alt: ' + e.src));
+		document.querySelectorAll('input:not([type=hidden]), button, select, textarea').forEach(e => {
+			const named = e.labels && e.labels.length || e.getAttribute('aria-label') || (e.tagName === 'BUTTON' && e.textContent.trim());
+			if (!named) p.push('unlabelled ' + e.tagName);
+		});
+		let last = 0;
+		document.querySelectorAll('h1, h2, h3, h4, h5, h6').forEach(h => {
+			const lvl = +h.tagName[1];
+			if (lvl > last + 1) p.push('heading level skips to ' + h.tagName + ': ' + h.textContent.trim());
+			last = lvl;
+		});
+		document.querySelectorAll('table').forEach(t => { if (!t.querySelector('th')) p.push('table without th'); });
+		return p;`, &problems); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("accessibility (%s): %s", page, p)
+	}
+}
+
 type scannerFunc func(ctx context.Context, target string) *scan.Result
 
 func (f scannerFunc) Scan(ctx context.Context, target string) *scan.Result { return f(ctx, target) }
+
+// TestBrowserWithoutJavaScript submits the form in Chromium with scripts
+// turned off: the POST redirects to the pending page, whose <noscript>
+// meta refresh reloads it until the result is there.
+func TestBrowserWithoutJavaScript(t *testing.T) {
+	if err := webdriver.Available(); err != nil {
+		if os.Getenv("HTTPSGUARD_TEST_STRICT") == "1" {
+			t.Fatalf("HTTPSGUARD_TEST_STRICT=1: %v", err)
+		}
+		t.Skip(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	site := scantest.NewSite(t, goodSite("max-age=63072000"), scantest.Config{Host: "nojs.test"})
+	db, err := store.Open(ctx, storetest.DSN(t, "sqlite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	cfg := siteConfig(db, site)
+	real, err := scan.New(cfg.ScanOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	cfg.Scanner = gatedScanner{real, release}
+	a := startApp(t, cfg)
+
+	d, err := webdriver.Start(ctx, t.TempDir(), "--blink-settings=scriptEnabled=false")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if err := d.Navigate(ctx, a.ts.URL+"/"); err != nil {
+		t.Fatal(err)
+	}
+	input, err := d.Find(ctx, "#url")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Type(ctx, input, "nojs.test"); err != nil {
+		t.Fatal(err)
+	}
+	button, err := d.Find(ctx, "#scan-form button[type=submit]")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Click(ctx, button); err != nil {
+		t.Fatal(err)
+	}
+	// The click starts a navigation that may not have finished yet.
+	err = d.WaitFor(ctx, func() (bool, error) {
+		el, err := d.Find(ctx, "#status")
+		if err != nil {
+			return false, err
+		}
+		txt, err := d.Text(ctx, el)
+		return strings.Contains(txt, "Scanning now") || strings.Contains(txt, "queue"), err
+	})
+	if err != nil {
+		t.Fatalf("no pending page after the POST: %v", err)
+	}
+	// Without scripts the seconds counter stays empty: nothing polls.
+	if el, err := d.Find(ctx, "#elapsed"); err == nil {
+		if txt, _ := d.Text(ctx, el); txt != "" {
+			t.Errorf("a script ran with scripts off: %q", txt)
+		}
+	}
+	close(release)
+	err = d.WaitFor(ctx, func() (bool, error) {
+		el, err := d.Find(ctx, "#summary-heading")
+		if err != nil {
+			return false, nil
+		}
+		txt, err := d.Text(ctx, el)
+		return txt == "nojs.test", err
+	})
+	if err != nil {
+		t.Fatalf("the pending page never turned into the result: %v", err)
+	}
+}

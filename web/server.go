@@ -38,13 +38,20 @@ type Scanner interface {
 
 // Defaults for Config fields left zero.
 const (
-	DefaultWorkers      = 4
-	DefaultMaxQueue     = 500
-	DefaultScanTimeout  = 60 * time.Second
-	DefaultRescanAfter  = 2 * time.Minute
+	// DefaultWorkers is how many scans run at once.
+	DefaultWorkers = 4
+	// DefaultMaxQueue is how many scans may wait.
+	DefaultMaxQueue = 500
+	// DefaultScanTimeout bounds one scan.
+	DefaultScanTimeout = 60 * time.Second
+	// DefaultRescanAfter is how long a finished scan is reused.
+	DefaultRescanAfter = 2 * time.Minute
+	// DefaultPollInterval is how often idle workers look at the queue.
 	DefaultPollInterval = 2 * time.Second
-	DefaultSubmitBurst  = 10
-	DefaultMaxClients   = 10000
+	// DefaultSubmitBurst is how many scans a client may start at once.
+	DefaultSubmitBurst = 10
+	// DefaultMaxClients bounds the rate limiter's memory.
+	DefaultMaxClients = 10000
 	// DefaultSubmitInterval is the sustained rate of scan submissions per
 	// client after the burst: one every six seconds, ten a minute.
 	DefaultSubmitInterval = 6 * time.Second

@@ -11,7 +11,8 @@
 //	    waits until the URL answers 200 with the upstream's body over a
 //	    TLS connection verified against ROOT.pem (so a proxy that answers
 //	    by itself, with an empty page, is caught before it is measured);
-//	    prints the protocol negotiated (HTTP/2.0 or HTTP/1.1)
+//	    prints the protocol negotiated (HTTP/2.0 or HTTP/1.1) and whether
+//	    the proxy keeps the connection ("keep-alive") or closes it ("close")
 //	proxybench startup -ca ROOT.pem -addr 127.0.0.1:PORT [-n 20] -- CMD ARGS...
 //	    starts CMD -n times and measures the time from the start of the
 //	    process to the first completed, verified TLS handshake on -addr,
@@ -198,7 +199,6 @@ func wait(ctx context.Context, args []string) error {
 			// The certificate names localhost; the connection goes to the
 			// URL's loopback address.
 			TLSClientConfig:   &tls.Config{RootCAs: pool, ServerName: "localhost"},
-			DisableKeepAlives: true,
 			ForceAttemptHTTP2: true,
 		},
 	}
@@ -222,7 +222,8 @@ func wait(ctx context.Context, args []string) error {
 }
 
 // fetch makes one request and checks that the upstream's body came back; it
-// returns the protocol the proxy negotiated, "HTTP/2.0" or "HTTP/1.1".
+// returns the protocol the proxy negotiated ("HTTP/2.0" or "HTTP/1.1") and
+// whether it keeps the connection open ("keep-alive") or not ("close").
 func fetch(client *http.Client, req *http.Request, want []byte) (string, error) {
 	resp, err := client.Do(req)
 	if err != nil {
@@ -236,7 +237,10 @@ func fetch(client *http.Client, req *http.Request, want []byte) (string, error) 
 	if resp.StatusCode != http.StatusOK || !bytes.Equal(got, want) {
 		return "", fmt.Errorf("status %d, %d-byte body: not the upstream's response", resp.StatusCode, len(got))
 	}
-	return resp.Proto, nil
+	if resp.Close {
+		return resp.Proto + " close", nil
+	}
+	return resp.Proto + " keep-alive", nil
 }
 
 func startup(ctx context.Context, args []string) error {

@@ -72,11 +72,12 @@ command -v go >/dev/null || die "go is needed"
 
 # ---------------------------------------------------------------- workspace
 tmp=$(mktemp -d /tmp/proxybench.XXXXXX)
-pids=()
 cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	# Only this shell's own background jobs that still run: no stray PIDs.
+	local p running
+	running=$(jobs -pr)
+	for p in $running; do kill "$p" 2>/dev/null || true; done
+	for p in $running; do wait "$p" 2>/dev/null || true; done
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -119,7 +120,6 @@ up_port=${ports[0]} startup_port=${ports[5]}
 declare -A port=([httpsguard]=${ports[1]} [caddy]=${ports[2]} [nginx]=${ports[3]} [local-ssl-proxy]=${ports[4]})
 
 "$pb" upstream -addr "127.0.0.1:$up_port" -size "$SIZE" &
-pids+=($!)
 
 # ---------------------------------------------------------------- proxies
 # proxy_cmd NAME PORT: sets cmd to the command line that runs the proxy in
@@ -149,7 +149,8 @@ proxy_cmd() {
 		cmd=(caddy run --adapter caddyfile --config "$dir/Caddyfile")
 		;;
 	nginx)
-		# One worker per core, HTTP/2, keep-alive to the upstream, the
+		# One worker per core, HTTP/2, keep-alive to the upstream (up to 256
+		# idle connections per worker, as httpsguard keeps 256), the
 		# X-Forwarded-* headers the others send, no access log (httpsguard runs
 		# with --quiet, Caddy logs no requests by default). keepalive_requests
 		# is raised from 1000 because Go and Caddy put no limit on requests per
@@ -171,7 +172,7 @@ proxy_cmd() {
 				keepalive_requests 1000000;
 				upstream app {
 					server 127.0.0.1:$up_port;
-					keepalive 64;
+					keepalive 256;
 					keepalive_requests 1000000;
 				}
 				server {
@@ -204,7 +205,6 @@ start_proxy() { # NAME
 	proxy_cmd "$1" "${port[$1]}"
 	"${cmd[@]}" >"$tmp/$1.log" 2>&1 &
 	proxy_pid=$!
-	pids+=("$proxy_pid")
 	proto=$("$pb" wait -url "https://127.0.0.1:${port[$1]}/" -ca "$ca_root" -size "$SIZE") || {
 		cat "$tmp/$1.log" >&2
 		die "$1 did not come up"
@@ -278,12 +278,13 @@ measure_h2() { # NAME ROUND
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
 log "load average before: $load_before"
-declare -A h2ok
+declare -A h2ok closes
 for name in $PROXIES; do
 	start_proxy "$name"
-	[ "$proto" = "HTTP/2.0" ] && h2ok[$name]=1 || h2ok[$name]=0
+	case $proto in HTTP/2.0*) h2ok[$name]=1 ;; *) h2ok[$name]=0 ;; esac
+	case $proto in *close) closes[$name]=1 ;; *) closes[$name]=0 ;; esac
 	stop_proxy
-	log "$name: responds with the upstream's body; HTTP/2: $([ "${h2ok[$name]}" = 1 ] && echo yes || echo no)"
+	log "$name: responds with the upstream's body ($proto)"
 done
 
 for round in $(seq "$ROUNDS"); do
@@ -318,6 +319,11 @@ stat() {
 	awk -F'\t' -v n="$1" -v l="$2" -v c="$3" '$1 == n && $2 == l {print $c}' "$results" | sort -g |
 		awk -v c="$3" '{v[NR] = $1} END {if (NR == 0) {print ""; exit} if (c == 6) print v[NR]; else print v[int((NR + 1) / 2)]}'
 }
+# spread NAME LOAD COLUMN: "min–max" over rounds, empty with one round.
+spread() {
+	awk -F'\t' -v n="$1" -v l="$2" -v c="$3" '$1 == n && $2 == l {print $c}' "$results" | sort -g |
+		awk '{v[NR] = $1} END {if (NR > 1) printf "%.0f–%.0f", v[1], v[NR]}'
+}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a == "" || b == "" || b + 0 == 0) print "–"; else printf "%.2f×", a / b}'; }
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
 verdict() { awk -v a="$1" -v b="$2" -v g="$3" 'BEGIN {if (a == "" || b == "" || b + 0 == 0) print "n/a"; else if (a / b >= g) print "met"; else print "**not met**"}'; }
@@ -337,19 +343,21 @@ report=$(
 			echo "**HTTP/2** — \`h2load -n $H2_REQUESTS -c $H2_CLIENTS -m $H2_STREAMS -t $H2_THREADS\`"
 		fi
 		echo
-		echo "| proxy | req/s | vs Caddy | vs nginx | p99 ms | vs Caddy | vs nginx | peak RSS MiB | vs Caddy | vs nginx | proxy CPU µs/req |"
-		echo "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+		echo "| proxy | req/s | rounds | vs Caddy | vs nginx | p99 ms | vs Caddy | vs nginx | peak RSS MiB | vs Caddy | vs nginx | proxy CPU µs/req |"
+		echo "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
 		crps=$(stat caddy $load 4) nrps=$(stat nginx $load 4)
 		cp99=$(stat caddy $load 5) np99=$(stat nginx $load 5)
 		crss=$(stat caddy $load 6) nrss=$(stat nginx $load 6)
 		for name in $PROXIES; do
 			rps=$(stat "$name" $load 4)
 			if [ -z "$rps" ]; then
-				echo "| $name | no HTTP/2 | | | | | | | | | |"
+				echo "| $name | no HTTP/2 | | | | | | | | | | |"
 				continue
 			fi
 			p99=$(stat "$name" $load 5) rss=$(stat "$name" $load 6) cpu=$(stat "$name" $load 7)
-			printf '| %s | %.0f | %s | %s | %s | %s | %s | %.1f | %s | %s | %s |\n' "$name" "$rps" \
+			note=""
+			[ $load = h1 ] && [ "${closes[$name]}" = 1 ] && note=" ¹"
+			printf '| %s%s | %.0f | %s | %s | %s | %s | %s | %s | %.1f | %s | %s | %s |\n' "$name" "$note" "$rps" "$(spread "$name" $load 4)" \
 				"$(ratio "$rps" "$crps")" "$(ratio "$rps" "$nrps")" "$p99" "$(ratio "$p99" "$cp99")" "$(ratio "$p99" "$np99")" \
 				"$(awk -v k="$rss" 'BEGIN {print k / 1024}')" "$(ratio "$rss" "$crss")" "$(ratio "$rss" "$nrss")" "$cpu"
 		done
@@ -375,6 +383,9 @@ report=$(
 	med=$(field median_ms "$startup_hg") max=$(field max_ms "$startup_hg")
 	echo "- start-up < 100 ms: median $med ms, max $max ms — $(awk -v m="$max" 'BEGIN {print (m < 100) ? "met" : "**not met**"}')"
 	echo
+	for name in $PROXIES; do
+		[ "${closes[$name]}" = 1 ] && echo "¹ $name answers \`Connection: close\`: every request opens a new TLS connection (wrk's latency does not include the handshake)."
+	done
 	echo "Caveat: the load generator, the proxy and the upstream share the same $(nproc) cores, so every number is lower than on a dedicated machine, and a proxy that needs less CPU per request leaves more to the others (see the CPU column, the proxy's user+system time per request). Peak RSS sums VmHWM over the proxy's processes (nginx: master and workers)."
 )
 mkdir -p bench/out

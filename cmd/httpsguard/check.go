@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -80,6 +81,7 @@ func checkFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int
 	fs.Var(&resolves, "resolve", "connect to `host:port:addr` instead of resolving host, like curl (repeatable; host * matches any name)")
 	userAgent := fs.String("user-agent", "", "User-Agent `string` to send (default: httpsguard's, or the Observatory's with --scoring observatory)")
 	verbose := fs.Bool("verbose", false, "text output: show every check, not only those that need attention")
+	debug := fs.Bool("debug", false, "log every request and TLS probe to standard error")
 
 	return func(ctx context.Context, args []string) int {
 		fail := func(format string, a ...any) int {
@@ -141,7 +143,7 @@ func checkFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int
 		sc, err := scan.New(scan.Options{
 			HTTPPort: *httpPort, HTTPSPort: *httpsPort, Timeout: *timeout, CAFiles: cas,
 			DenyPrivate: *denyPrivate, Resolve: resolve, Scoring: *scoring, UserAgent: *userAgent,
-			Concurrency: *concurrency,
+			Concurrency: *concurrency, Logger: debugLogger(*debug, st.err),
 		})
 		if err != nil {
 			return fail("%v", err)
@@ -225,6 +227,14 @@ func exitCodeFor(r *scan.Result, failUnder int) int {
 		}
 	}
 	return exitOK
+}
+
+// debugLogger returns a logger writing to w when on, else nil (no logs).
+func debugLogger(on bool, w io.Writer) *slog.Logger {
+	if !on {
+		return nil
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
 // formatFromExt picks the format from an output file's extension.

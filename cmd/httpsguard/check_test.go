@@ -163,9 +163,12 @@ func TestCheckInputFileStreamsEveryTarget(t *testing.T) {
 
 func TestCheckTextOutput(t *testing.T) {
 	site := checkSite(t, false)
-	code, out, _ := runCheck(t, append(resolveArgs(site), "--ca-file", site.CA.RootFile(), site.Host)...)
+	code, out, errOut := runCheck(t, append(resolveArgs(site), "--ca-file", site.CA.RootFile(), "--debug", site.Host)...)
 	if code != exitFindings {
 		t.Fatalf("exit %d", code)
+	}
+	if !strings.Contains(errOut, "msg=request") || !strings.Contains(errOut, "target="+site.Host) {
+		t.Errorf("--debug logged no requests:\n%s", errOut)
 	}
 	for _, want := range []string{site.Host, "HSTS header present", "Strict-Transport-Security"} {
 		if !strings.Contains(out, want) {

@@ -63,8 +63,8 @@ func webFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int {
 	listen := fs.String("listen", "127.0.0.1:8088", "`address` to listen on")
 	dsn := fs.String("db", "./httpsguard.db", "database: a SQLite file, or a postgres:// `DSN`")
 	allowPrivate := fs.Bool("allow-private", false, "allow checking sites on loopback, private, link-local and other non-public addresses")
-	workers := fs.Int("workers", web.DefaultWorkers, "scans run at once")
-	maxQueue := fs.Int("max-queue", web.DefaultMaxQueue, "scans that may wait; more are refused with 503")
+	workers := fs.Int("workers", web.DefaultWorkers, "`number` of scans run at once")
+	maxQueue := fs.Int("max-queue", web.DefaultMaxQueue, "`number` of scans that may wait; more are refused with 503")
 	scanTimeout := fs.Duration("scan-timeout", web.DefaultScanTimeout, "time limit for one scan")
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this PEM certificate chain `file` (with --tls-key)")
 	tlsKey := fs.String("tls-key", "", "PEM private key `file` for --tls-cert")
@@ -73,8 +73,8 @@ func webFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int {
 	var proxies, caFiles listFlag
 	fs.Var(&proxies, "trusted-proxy", "`CIDR` of a TLS-terminating reverse proxy whose X-Forwarded-For and X-Forwarded-Proto are believed (repeatable)")
 	fs.Var(&caFiles, "ca-file", "also trust the roots in this PEM `file` when scanning (repeatable)")
-	perMinute := fs.Float64("scans-per-minute", 60/web.DefaultSubmitInterval.Seconds(), "new scans each client may start per minute, after --scan-burst")
-	burst := fs.Int("scan-burst", web.DefaultSubmitBurst, "new scans a client may start at once")
+	perMinute := fs.Float64("scans-per-minute", 60/web.DefaultSubmitInterval.Seconds(), "`number` of new scans each client may start per minute, after --scan-burst")
+	burst := fs.Int("scan-burst", web.DefaultSubmitBurst, "`number` of new scans a client may start at once")
 	preload := fs.Bool("hsts-preload", false, "add preload to the site's own HSTS header (only for a domain ready for the preload list)")
 
 	return func(ctx context.Context, args []string) int {

@@ -49,8 +49,9 @@ type Driver struct {
 }
 
 // Start runs chromedriver on a free loopback port and opens a headless
-// Chromium session with a fresh profile in dataDir.
-func Start(ctx context.Context, dataDir string) (*Driver, error) {
+// Chromium session with a fresh profile in dataDir and any extra
+// command-line arguments (such as --blink-settings=scriptEnabled=false).
+func Start(ctx context.Context, dataDir string, extraArgs ...string) (*Driver, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("webdriver: picking a port: %w", err)
@@ -71,12 +72,12 @@ func Start(ctx context.Context, dataDir string) (*Driver, error) {
 		"browserName": "chrome",
 		"goog:chromeOptions": map[string]any{
 			"binary": ChromiumPath,
-			"args": []string{
+			"args": append([]string{
 				"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 				"--disable-background-networking", "--disable-component-update", "--disable-sync",
 				"--disable-dev-shm-usage", "--hide-scrollbars", "--force-device-scale-factor=1",
 				"--user-data-dir=" + dataDir, "--window-size=1280,900",
-			},
+			}, extraArgs...),
 		},
 	}}}
 	var created struct {
