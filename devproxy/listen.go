@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/httpsguard/httpsguard/internal/tlsdefaults"
 )
 
 // listenSpec is a parsed listen address.
@@ -131,6 +133,7 @@ func (s *Server) tlsConfig() *tls.Config {
 	return &tls.Config{
 		GetCertificate: s.certs.GetCertificate,
 		MinVersion:     tls.VersionTLS12,
+		CipherSuites:   tlsdefaults.CipherSuites(),
 		// HTTP/2 for browsers. WebSockets still use HTTP/1.1: the server
 		// does not announce extended CONNECT (RFC 8441; Go leaves it off
 		// unless GODEBUG=http2xconnect=1), so browsers open a separate

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/httpsguard/httpsguard/internal/tlsdefaults"
+
 	"github.com/httpsguard/httpsguard/scan"
 	"github.com/httpsguard/httpsguard/web"
 	"github.com/httpsguard/httpsguard/web/store"
@@ -108,7 +110,8 @@ func webFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int {
 			if err != nil {
 				return fail("loading the TLS certificate: %v", err)
 			}
-			tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+			tlsConfig = tlsdefaults.Server()
+			tlsConfig.Certificates = []tls.Certificate{cert}
 		}
 
 		log := slog.New(slog.NewTextHandler(st.err, &slog.HandlerOptions{Level: slog.LevelInfo}))
