@@ -97,13 +97,15 @@ func checkCOOP(o *observations) *Check {
 // unrelated origin (the Observatory's) by reflecting it, or "null", with
 // credentials allowed: any site may then read responses with the user's
 // cookies. The Observatory 1.4.8 means to catch this but reads the Origin
-// from the wrong object and never does, so httpsguard judges it itself.
+// from the wrong object and never does, so httpsguard judges it itself, on
+// the preflight of the page (not of /robots.txt, where the Observatory
+// sends its own after a certificate error).
 func judgeCORSReflection(c *Check, o *observations) {
-	if o.cors == nil {
+	if o.pageCORS == nil {
 		return
 	}
-	acao := strings.TrimSpace(o.cors.header.Get("Access-Control-Allow-Origin"))
-	acac := strings.ToLower(strings.TrimSpace(o.cors.header.Get("Access-Control-Allow-Credentials")))
+	acao := strings.TrimSpace(o.pageCORS.header.Get("Access-Control-Allow-Origin"))
+	acac := strings.ToLower(strings.TrimSpace(o.pageCORS.header.Get("Access-Control-Allow-Credentials")))
 	if acac != "true" || (acao != observatory.CORSOrigin && acao != "null") {
 		return
 	}

@@ -391,3 +391,10 @@ func cleanNetErr(err error) error {
 	}
 	return err
 }
+
+// verifiedNow reports whether the certificate chain of r, a TLS response,
+// verifies, verifying it on the spot; verifyPending reuses the cached
+// verdict.
+func (f *fetcher) verifiedNow(r *fetched) bool {
+	return f.verifyState(r.url.Hostname(), r.tls).ok
+}

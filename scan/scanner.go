@@ -108,9 +108,14 @@ type observations struct {
 	http  *chain
 	tls   *tlsProbe
 
-	robots, cors *fetched // the Observatory's follow-up requests
-	robotsErr    error
-	corsErr      error
+	// robots and cors are the Observatory's follow-up requests: GET
+	// /robots.txt, then the CORS preflight where it sends it
+	// (observatory.Input.CORSURL). pageCORS is the preflight of the
+	// analysed page itself, which HGS-HDR-007 judges; it is the same
+	// response as cors unless the Observatory preflighted /robots.txt.
+	robots, cors, pageCORS      *fetched
+	robotsErr, corsErr, pageErr error
+	corsElsewhere               bool // cors is not the page's preflight
 
 	notFound    *fetched // a random path that does not exist
 	notFoundErr error
@@ -178,18 +183,31 @@ func (s *Scanner) gather(ctx context.Context, f *fetcher, t target) *observation
 			f.markWarm(&cs)
 		},
 	})
-	// The Observatory's follow-ups (robots.txt, the CORS preflight) go to
-	// the analysed session: HTTPS when it completed, else HTTP. They start
-	// as soon as that is known, alongside the other probes.
-	followUps := func(c *chain) {
-		base := c.start
+	// The Observatory's follow-ups go to the analysed session: HTTPS when
+	// it completed, else HTTP. They start as soon as that is known,
+	// alongside the other probes. The Observatory sends its CORS
+	// preflight after robots.txt because its answer can change the
+	// preflight's URL (see observatory.Input.CORSURL); that happens only
+	// after a certificate error, so the page's own preflight, which is
+	// the Observatory's in every other case and the one HGS-HDR-007
+	// judges, goes out at once next to robots.txt, and a second preflight
+	// is sent only when the Observatory's goes elsewhere.
+	followUps := func(c *chain, https bool) {
+		page := c.final.url.String()
 		wg.Go(func() {
-			hdr := http.Header{"Accept": {observatory.RobotsAccept}}
-			o.robots, o.robotsErr = f.followAuto(ctx, http.MethodGet, joinPath(base, "/robots.txt"), hdr)
+			o.pageCORS, o.pageErr = f.preflight(ctx, page)
 		})
 		wg.Go(func() {
-			hdr := http.Header{"Access-Control-Request-Method": {"GET"}, "Origin": {observatory.CORSOrigin}}
-			o.cors, o.corsErr = f.followAuto(ctx, http.MethodOptions, c.final.url.String(), hdr)
+			// RobotsURL depends on the session's start URL only: no need to
+			// verify certificates before this request.
+			in := followUpInput(c, https, nil, func(*fetched) bool { return true })
+			hdr := http.Header{"Accept": {observatory.RobotsAccept}}
+			o.robots, o.robotsErr = f.followAuto(ctx, http.MethodGet, in.RobotsURL(), hdr)
+			in = followUpInput(c, https, o.robots, f.verifiedNow)
+			if u := in.CORSURL(); u != page {
+				o.corsElsewhere = true
+				o.cors, o.corsErr = f.preflight(ctx, u)
+			}
 		})
 	}
 	httpsDone := make(chan struct{})
@@ -198,7 +216,7 @@ func (s *Scanner) gather(ctx context.Context, f *fetcher, t target) *observation
 		o.https = f.follow(mainCtx, t.httpsURL(), newJar(), s.opts.MaxRedirects)
 		f.markWarm(nil) // no handshake happened (refused, or a plain-text answer)
 		if sessionOK(o.https) {
-			followUps(o.https)
+			followUps(o.https, true)
 		}
 		if o.wantWWWCheck() {
 			wg.Go(func() { o.wwwErr = f.checkWWW(ctx, t) })
@@ -208,7 +226,7 @@ func (s *Scanner) gather(ctx context.Context, f *fetcher, t target) *observation
 		o.http = f.follow(ctx, t.httpURL(), newJar(), s.opts.MaxRedirects)
 		<-httpsDone
 		if !sessionOK(o.https) && sessionOK(o.http) {
-			followUps(o.http)
+			followUps(o.http, false)
 		}
 	})
 	wg.Go(func() { o.tls = f.probeTLS(ctx, t, f.waitWarm(ctx)) })
@@ -228,6 +246,9 @@ func (s *Scanner) gather(ctx context.Context, f *fetcher, t target) *observation
 		})
 	}
 	wg.Wait()
+	if !o.corsElsewhere {
+		o.cors, o.corsErr = o.pageCORS, o.pageErr
+	}
 
 	if o.tls != nil && o.tls.state != nil {
 		o.tlsVerify = f.verifyState(t.host, o.tls.state)
@@ -317,12 +338,10 @@ func (f *fetcher) followAuto(ctx context.Context, method, start string, hdr http
 	}
 }
 
-func joinPath(base, path string) string {
-	u, err := resolveLocation(mustURL(base), path)
-	if err != nil {
-		return base
-	}
-	return u.String()
+// preflight sends the Observatory's CORS preflight to u.
+func (f *fetcher) preflight(ctx context.Context, u string) (*fetched, error) {
+	hdr := http.Header{"Access-Control-Request-Method": {"GET"}, "Origin": {observatory.CORSOrigin}}
+	return f.followAuto(ctx, http.MethodOptions, u, hdr)
 }
 
 func newJar() http.CookieJar {

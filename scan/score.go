@@ -9,19 +9,38 @@ import (
 // observatoryInput records the fetched sessions in the form the
 // Observatory's analysis expects (see observatory.Input).
 func (o *observations) observatoryInput() observatory.Input {
+	recorded := func(f *fetched) bool { return f.verified }
 	in := observatory.Input{Hostname: o.t.host}
-	in.HTTP = sessionOf(o.http, o.t.httpURL())
-	in.HTTPS = sessionOf(o.https, o.t.httpsURL())
+	in.HTTP = sessionOf(o.http, o.t.httpURL(), recorded)
+	in.HTTPS = sessionOf(o.https, o.t.httpsURL(), recorded)
 	verified := true
 	if a := in.Analysed(); a != nil {
 		verified = a.Verified
 	}
-	in.Robots = responseOf(o.robots, verified)
-	in.CORS = responseOf(o.cors, verified)
+	in.Robots = responseOf(o.robots, verified, recorded)
+	in.CORS = responseOf(o.cors, verified, recorded)
 	return in
 }
 
-func sessionOf(c *chain, start string) observatory.Session {
+// followUpInput is the part of the Input the follow-up requests depend on,
+// built while the scan runs: the analysed session c (the HTTPS one when
+// https is set, the other one failed) and the robots.txt response. verified
+// judges the chain of each TLS response.
+func followUpInput(c *chain, https bool, robots *fetched, verified func(*fetched) bool) observatory.Input {
+	var in observatory.Input
+	s := sessionOf(c, c.start, verified)
+	if https {
+		in.HTTPS = s
+	} else {
+		in.HTTP, in.HTTPS.Failed = s, true
+	}
+	in.Robots = responseOf(robots, s.Verified, verified)
+	return in
+}
+
+// sessionOf converts a page session; verified judges the chain of each TLS
+// response.
+func sessionOf(c *chain, start string, verified func(*fetched) bool) observatory.Session {
 	s := observatory.Session{Start: start, Verified: true}
 	if c == nil {
 		s.Failed = true
@@ -30,7 +49,7 @@ func sessionOf(c *chain, start string) observatory.Session {
 	s.Start = c.start
 	for _, h := range c.hops {
 		s.Chain = append(s.Chain, toObservatory(h))
-		if h.tls != nil && !h.verified {
+		if h.tls != nil && !verified(h) {
 			s.Verified = false
 		}
 	}
@@ -38,11 +57,11 @@ func sessionOf(c *chain, start string) observatory.Session {
 	return s
 }
 
-// responseOf converts a follow-up response; with verification on, a
-// response whose chain did not verify is a failed request, as it would be
-// for the Observatory's verifying client.
-func responseOf(f *fetched, verified bool) *observatory.Response {
-	if f == nil || (verified && f.tls != nil && !f.verified) {
+// responseOf converts a follow-up response; when the analysed session is
+// verified (sessionVerified), a response whose chain does not verify is a
+// failed request, as it would be for the Observatory's verifying client.
+func responseOf(f *fetched, sessionVerified bool, verified func(*fetched) bool) *observatory.Response {
+	if f == nil || (sessionVerified && f.tls != nil && !verified(f)) {
 		return nil
 	}
 	return toObservatory(f)
@@ -52,24 +71,11 @@ func toObservatory(f *fetched) *observatory.Response {
 	return &observatory.Response{URL: f.url.String(), Status: f.status, Header: f.header, Body: f.body}
 }
 
-// gradeTable is the Observatory's grade chart, used by both models so that
-// grades read the same.
-var gradeTable = []struct {
-	min   int
-	grade string
-}{
-	{100, "A+"}, {90, "A"}, {85, "A-"}, {80, "B+"}, {70, "B"}, {65, "B-"},
-	{60, "C+"}, {50, "C"}, {45, "C-"}, {40, "D+"}, {30, "D"}, {25, "D-"},
-}
-
-// Grade returns the letter grade for a 0–100 score.
+// Grade returns the letter grade for a 0–100 score: the Observatory's grade
+// chart, used by both scoring models so that grades read the same.
 func Grade(score int) string {
-	for _, g := range gradeTable {
-		if score >= g.min {
-			return g.grade
-		}
-	}
-	return "F"
+	_, g := observatory.Grade(score)
+	return g
 }
 
 // scoreHTTPSGuard scores 100 plus every check's ScoreImpact, floored at 0.
@@ -112,13 +118,7 @@ func scoreObservatory(res *Result, rep observatory.Report) {
 			byID[id] = t
 		}
 	}
-	uncurved := 100
-	for _, t := range rep.Tests {
-		if t.ScoreModifier < 0 {
-			uncurved += t.ScoreModifier
-		}
-	}
-	keepBonus := uncurved >= 90
+	keepBonus := observatory.ExtraCredit(rep.Tests)
 	for i := range res.Checks {
 		c := &res.Checks[i]
 		t, ok := byID[c.ID]

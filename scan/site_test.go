@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -380,6 +381,89 @@ func TestObservatoryScoring(t *testing.T) {
 	}
 	if res.Grade != scan.Grade(min(res.Score, 100)) {
 		t.Errorf("grade %s for %d", res.Grade, res.Score)
+	}
+}
+
+// TestCORSPreflightTargets checks where the CORS preflights go: the
+// Observatory's to /robots.txt only after a certificate error when
+// robots.txt answered 2xx (observatory.Input.CORSURL), and HGS-HDR-007's
+// reflection rule always to the page, which costs one extra request in that
+// case only.
+func TestCORSPreflightTargets(t *testing.T) {
+	const reflected = "https://http-observatory.security.mozilla.org"
+	robots := func(status int, hdr ...string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Del("Access-Control-Allow-Origin")
+			w.Header().Del("Access-Control-Allow-Credentials")
+			for i := 0; i+1 < len(hdr); i += 2 {
+				w.Header().Set(hdr[i], hdr[i+1])
+			}
+			w.Header().Set("Content-Type", "text/plain")
+			w.WriteHeader(status)
+			io.WriteString(w, "User-agent: *\n")
+		}
+	}
+	reflect := map[string]string{"Access-Control-Allow-Origin": reflected, "Access-Control-Allow-Credentials": "true"}
+	for _, tc := range []struct {
+		name      string
+		untrusted bool
+		app       app
+		// wantResult is the Observatory's result, which the check carries
+		// in this scoring model; wantReflected, httpsguard's verdict.
+		wantResult    string
+		wantReflected bool
+		wantOptions   []string // paths preflighted, sorted
+	}{
+		{name: "trusted: the page", app: app{routes: map[string]http.HandlerFunc{"/robots.txt": robots(200, "Access-Control-Allow-Origin", "*")}},
+			wantResult: "cross-origin-resource-sharing-not-implemented", wantOptions: []string{"/"}},
+		{name: "certificate error, robots.txt 2xx: robots.txt", untrusted: true, app: app{routes: map[string]http.HandlerFunc{"/robots.txt": robots(200, "Access-Control-Allow-Origin", "*")}},
+			wantResult: "cross-origin-resource-sharing-implemented-with-public-access", wantOptions: []string{"/", "/robots.txt"}},
+		{name: "certificate error, robots.txt 404: the page", untrusted: true, app: app{routes: map[string]http.HandlerFunc{"/robots.txt": robots(404, "Access-Control-Allow-Origin", "*")}},
+			wantResult: "cross-origin-resource-sharing-not-implemented", wantOptions: []string{"/"}},
+		{name: "reflection is judged on the page", untrusted: true, app: app{hdr: reflect, routes: map[string]http.HandlerFunc{"/robots.txt": robots(200)}},
+			wantResult: "cross-origin-resource-sharing-not-implemented", wantReflected: true, wantOptions: []string{"/", "/robots.txt"}},
+		{name: "reflection on robots.txt only is not the page's", untrusted: true, app: app{routes: map[string]http.HandlerFunc{"/robots.txt": robots(200, "Access-Control-Allow-Origin", reflected, "Access-Control-Allow-Credentials", "true")}},
+			wantResult: "cross-origin-resource-sharing-implemented-with-restricted-access", wantOptions: []string{"/", "/robots.txt"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var mu sync.Mutex
+			var options []string
+			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Method == http.MethodOptions && r.TLS != nil {
+					mu.Lock()
+					options = append(options, r.URL.Path)
+					mu.Unlock()
+				}
+				tc.app.ServeHTTP(w, r)
+			})
+			site := scantest.NewSite(t, h, scantest.Config{})
+			opts := site.Options
+			opts.Scoring = scan.ScoringObservatory
+			if tc.untrusted {
+				opts.RootCAs = x509.NewCertPool()
+			}
+			sc, err := scan.New(opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := sc.Scan(t.Context(), site.Host)
+			if res.Error != "" {
+				t.Fatalf("error: %s", res.Error)
+			}
+			c := check(t, res, "HGS-HDR-007")
+			if c.Result != tc.wantResult {
+				t.Errorf("HGS-HDR-007: %s (%s), want %s", c.Result, c.Message, tc.wantResult)
+			}
+			if reflected := c.Status == scan.StatusFail && strings.Contains(c.Message, "reflected"); reflected != tc.wantReflected {
+				t.Errorf("HGS-HDR-007: %s %q, want reflection judged %v", c.Status, c.Message, tc.wantReflected)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			slices.Sort(options)
+			if !slices.Equal(options, tc.wantOptions) {
+				t.Errorf("preflights to %q, want %q", options, tc.wantOptions)
+			}
+		})
 	}
 }
 

@@ -132,12 +132,3 @@ func isASCII(s string) bool {
 	}
 	return true
 }
-
-// mustURL parses a URL this package built itself.
-func mustURL(s string) *url.URL {
-	u, err := url.Parse(s)
-	if err != nil {
-		return &url.URL{Scheme: "https", Host: "invalid"}
-	}
-	return u
-}

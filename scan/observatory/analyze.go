@@ -18,6 +18,21 @@ func (e *UnexpectedStatusError) Error() string {
 	return fmt.Sprintf("observatory: site responded with an unexpected HTTP status code %d", e.Status)
 }
 
+// ExtraCredit reports whether the Observatory counts the bonuses (the
+// positive score modifiers) of tests: only when 100 plus the penalties (the
+// negative modifiers) is at least MinScoreForExtraCredit. Each test's
+// modifier is taken from its Result, so tests may come from a Report or be
+// built by hand.
+func ExtraCredit(tests []Test) bool {
+	uncurved := 100
+	for _, t := range tests {
+		if m := Modifier(t.Result); m < 0 {
+			uncurved += m
+		}
+	}
+	return uncurved >= MinScoreForExtraCredit
+}
+
 // Analyze runs the Observatory's ten tests on in, in its order, and scores
 // them as it does: 100 plus every modifier, bonuses kept only when the
 // score without them is at least MinScoreForExtraCredit.
@@ -49,7 +64,8 @@ func Analyze(in Input) Report {
 		st.corp(),
 	}
 	rep := Report{StatusCode: st.auto.Status}
-	withBonus, uncurved := 100, 100
+	extra := ExtraCredit(tests)
+	score := 100
 	for i := range tests {
 		t := &tests[i]
 		t.ScoreModifier = Modifier(t.Result)
@@ -57,14 +73,9 @@ func Analyze(in Input) Report {
 		if t.Pass {
 			rep.TestsPassed++
 		}
-		withBonus += t.ScoreModifier
-		if t.ScoreModifier < 0 {
-			uncurved += t.ScoreModifier
+		if t.ScoreModifier < 0 || extra {
+			score += t.ScoreModifier
 		}
-	}
-	score := uncurved
-	if uncurved >= MinScoreForExtraCredit {
-		score = withBonus
 	}
 	rep.Score, rep.Grade = Grade(score)
 	rep.TestsFailed = len(tests) - rep.TestsPassed

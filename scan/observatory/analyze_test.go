@@ -729,3 +729,28 @@ func TestNextURL(t *testing.T) {
 		t.Errorf("followed redirect number %d", MaxRedirects+1)
 	}
 }
+
+func TestExtraCredit(t *testing.T) {
+	tests := func(results ...string) []Test {
+		var ts []Test
+		for _, r := range results {
+			ts = append(ts, Test{Result: r})
+		}
+		return ts
+	}
+	for _, tc := range []struct {
+		name  string
+		tests []Test
+		want  bool
+	}{
+		{"no tests", nil, true},
+		{"bonuses only", tests(CSPImplementedWithNoUnsafeDefaultSrcNone, CORPImplementedWithSameOrigin), true},
+		{"penalties down to 90", tests(CSPImplementedWithNoUnsafe, HSTSImplementedMaxAgeLessThanSixMonths), true},
+		{"penalties below 90", tests(CORPImplementedWithSameOrigin, XContentTypeOptionsNotImplemented, HSTSImplementedMaxAgeLessThanSixMonths), false},
+		{"unknown results count 0", tests("no-such-result", ReferrerPolicyUnsafe), true},
+	} {
+		if got := ExtraCredit(tc.tests); got != tc.want {
+			t.Errorf("%s: ExtraCredit = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
