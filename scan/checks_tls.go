@@ -2,9 +2,11 @@ package scan
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 func checkTLS(o *observations) []*Check {
@@ -70,22 +72,28 @@ func checkTLS(o *observations) []*Check {
 		leaf := st.PeerCertificates[0]
 		days := daysLeft(leaf.NotAfter, o.now)
 		ev := fmt.Sprintf("not after %s (%d days left)", leaf.NotAfter.UTC().Format("2006-01-02 15:04 MST"), days)
+		warnAt, failAt := expiryThresholds(leaf)
+		left := leaf.NotAfter.Sub(o.now)
 		switch {
-		case o.now.After(leaf.NotAfter):
-			expiry.Result = "certificate-expired"
-			expiry.fail(40, fmt.Sprintf("The certificate expired %d days ago.", -days), ev)
-		case days < 7:
-			expiry.Result = "certificate-expires-within-7-days"
-			expiry.fail(30, fmt.Sprintf("The certificate expires in %d days.", days), ev)
-		case days < 30:
-			expiry.Result = "certificate-expires-within-30-days"
-			expiry.warn(5, fmt.Sprintf("The certificate expires in %d days.", days), ev)
 		case o.now.Before(leaf.NotBefore):
 			expiry.Result = "certificate-not-yet-valid"
 			expiry.fail(40, "The certificate is not valid yet.", "not before "+leaf.NotBefore.UTC().Format("2006-01-02 15:04 MST"))
+		case left < 0:
+			expiry.Result = "certificate-expired"
+			expiry.fail(40, fmt.Sprintf("The certificate expired %d days ago.", -days), ev)
+		case left < failAt:
+			expiry.Result = "certificate-expires-within-7-days"
+			expiry.fail(30, fmt.Sprintf("The certificate expires in %s.", humanLeft(left)), ev)
+		case left < warnAt:
+			expiry.Result = "certificate-expires-within-30-days"
+			expiry.warn(5, fmt.Sprintf("The certificate expires in %s.", humanLeft(left)), ev)
 		default:
 			expiry.Result = "certificate-valid"
-			expiry.pass(fmt.Sprintf("The certificate is valid for %d more days.", days), ev)
+			if warnAt < 30*24*time.Hour {
+				expiry.pass(fmt.Sprintf("The short-lived certificate (%s in all) has %s left; renewal is evidently automated.", humanLeft(leaf.NotAfter.Sub(leaf.NotBefore)), humanLeft(left)), ev)
+			} else {
+				expiry.pass(fmt.Sprintf("The certificate is valid for %d more days.", days), ev)
+			}
 		}
 		kt, bits := keyInfo(leaf)
 		kev := fmt.Sprintf("%s %d bits", kt, bits)
@@ -173,4 +181,33 @@ func trustName(by string) string {
 		return "the configured roots"
 	}
 	return "a root from the CA file " + by
+}
+
+// expiryThresholds returns how little validity left makes the expiry check
+// warn and fail. For ordinary certificates that is 30 and 7 days. A
+// certificate whose whole life is shorter than 30 days (Let's Encrypt's
+// six-day certificates, Caddy's and "httpsguard serve"'s local leaves) is
+// renewed by automation long before those marks, and would otherwise always
+// be reported: it is judged on the part of its life left instead, warning
+// under a quarter and failing under an eighth (an ACME client renews once a
+// third or half remains, so reaching those means renewal has stalled).
+func expiryThresholds(leaf *x509.Certificate) (warn, fail time.Duration) {
+	const day = 24 * time.Hour
+	warn, fail = 30*day, 7*day
+	if life := leaf.NotAfter.Sub(leaf.NotBefore); life > 0 && life < warn {
+		warn, fail = life/4, life/8
+	}
+	return warn, fail
+}
+
+// humanLeft renders a remaining validity in days, or hours under two days.
+func humanLeft(d time.Duration) string {
+	if d < 48*time.Hour {
+		h := int(d.Hours())
+		if h == 1 {
+			return "1 hour"
+		}
+		return fmt.Sprintf("%d hours", h)
+	}
+	return fmt.Sprintf("%d days", int(d.Hours()/24))
 }

@@ -208,8 +208,11 @@ func TestMisconfigurations(t *testing.T) {
 
 		{name: "expired certificate", h: app{}, cfg: scantest.Config{Leaf: localca.LeafOptions{NotBefore: time.Now().Add(-48 * time.Hour), Lifetime: 24 * time.Hour}}, id: "HGS-TLS-003", want: scan.StatusFail, evidence: "expired"},
 		{name: "expired certificate chain", h: app{}, cfg: scantest.Config{Leaf: localca.LeafOptions{NotBefore: time.Now().Add(-48 * time.Hour), Lifetime: 24 * time.Hour}}, id: "HGS-TLS-002", want: scan.StatusFail, evidence: "expired"},
-		{name: "expires in 3 days", h: app{}, cfg: scantest.Config{Leaf: localca.LeafOptions{Lifetime: 3*24*time.Hour + time.Hour}}, id: "HGS-TLS-003", want: scan.StatusFail},
-		{name: "expires in 20 days", h: app{}, cfg: scantest.Config{Leaf: localca.LeafOptions{Lifetime: 20*24*time.Hour + time.Hour}}, id: "HGS-TLS-003", want: scan.StatusWarn},
+		{name: "expires in 3 days", h: app{}, cfg: scantest.Config{Leaf: localca.LeafOptions{NotBefore: time.Now().Add(-87 * 24 * time.Hour), Lifetime: 90*24*time.Hour + time.Hour}}, id: "HGS-TLS-003", want: scan.StatusFail},
+		{name: "expires in 20 days", h: app{}, cfg: scantest.Config{Leaf: localca.LeafOptions{NotBefore: time.Now().Add(-70 * 24 * time.Hour), Lifetime: 90*24*time.Hour + time.Hour}}, id: "HGS-TLS-003", want: scan.StatusWarn},
+		{name: "fresh short-lived certificate", h: app{}, cfg: scantest.Config{Leaf: localca.LeafOptions{Lifetime: 7 * 24 * time.Hour}}, id: "HGS-TLS-003", want: scan.StatusPass, evidence: "days left"},
+		{name: "short-lived certificate, renewal late", h: app{}, cfg: scantest.Config{Leaf: localca.LeafOptions{NotBefore: time.Now().Add(-5*24*time.Hour - 12*time.Hour), Lifetime: 7 * 24 * time.Hour}}, id: "HGS-TLS-003", want: scan.StatusWarn},
+		{name: "short-lived certificate, renewal stalled", h: app{}, cfg: scantest.Config{Leaf: localca.LeafOptions{NotBefore: time.Now().Add(-6*24*time.Hour - 18*time.Hour), Lifetime: 7 * 24 * time.Hour}}, id: "HGS-TLS-003", want: scan.StatusFail},
 		{name: "name mismatch", h: app{}, cfg: scantest.Config{Leaf: localca.LeafOptions{Names: []string{"other.test"}}}, id: "HGS-TLS-002", want: scan.StatusFail, evidence: "other.test"},
 		{name: "rsa key", h: app{}, cfg: scantest.Config{Leaf: localca.LeafOptions{KeyType: localca.KeyRSA2048}}, id: "HGS-TLS-007", want: scan.StatusPass, evidence: "RSA 2048"},
 		{name: "tls 1.0 accepted", h: app{}, cfg: scantest.Config{ConfigureTLS: func(c *tls.Config) { c.MinVersion = tls.VersionTLS10; c.CipherSuites = nil }}, id: "HGS-TLS-004", want: scan.StatusFail, evidence: "TLS 1.0"},
