@@ -164,7 +164,6 @@ func TestRestartFinishesInterruptedScans(t *testing.T) {
 		blocked := make(chan struct{}) // never closed: the scan hangs until cancelled
 		started := make(chan struct{}, 1)
 		cfg.Scanner = startedScanner{gatedScanner{nil, blocked}, started}
-		cfg.Logger = slog.New(slog.NewTextHandler(tlogWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		a := startApp(t, cfg)
 		graceful := a.submitAPI("restart.test")
 		<-started
@@ -530,7 +529,3 @@ func TestSharedQueue(t *testing.T) {
 		}
 	})
 }
-
-type tlogWriter struct{ t *testing.T }
-
-func (w tlogWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }

@@ -19,6 +19,10 @@ import (
 // still running past its timeout plus this belongs to a dead process.
 const leaseGrace = 30 * time.Second
 
+// storeTimeout bounds a claim, release or finish, which shutdown does not
+// interrupt (see runNext).
+const storeTimeout = 10 * time.Second
+
 // Run recovers scans interrupted by an earlier process, then runs the
 // worker pool until ctx is cancelled. Scans still running then are put back
 // in the queue for the next start. Run returns nil after a cancellation.
@@ -86,7 +90,10 @@ func (s *Server) worker(ctx context.Context) {
 	for {
 		for ctx.Err() == nil {
 			ran, err := s.runNext(ctx)
-			if err != nil && ctx.Err() == nil {
+			if err != nil {
+				// Not a shutdown artefact: runNext's store calls are not
+				// cancelled by ctx, so this is a real failure, such as a
+				// scan that could not be released at shutdown.
 				s.log.Error("running a scan", "err", err)
 				break
 			}
@@ -104,27 +111,46 @@ func (s *Server) worker(ctx context.Context) {
 }
 
 // runNext claims the oldest queued scan and runs it. ran is false when the
-// queue was empty.
+// queue was empty or the server is stopping.
+//
+// Cancelling ctx stops the scan, never a store call: a statement cut short
+// on the client may still commit on the server (pgx only drops the
+// connection; the database runs what it received), and a claim lost that
+// way would leave a scan running that no worker holds, to come back only
+// when its lease runs out, counted as an interruption. So the claim runs to
+// the end, and a scan claimed as the server stops is given back at once.
 func (s *Server) runNext(ctx context.Context) (ran bool, err error) {
+	if ctx.Err() != nil {
+		return false, nil
+	}
+	claimCtx, cancelClaim := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 	now := s.cfg.now()
-	sc, ok, err := s.store.Claim(ctx, now, now.Add(s.cfg.ScanTimeout+leaseGrace))
+	sc, ok, err := s.store.Claim(claimCtx, now, now.Add(s.cfg.ScanTimeout+leaseGrace))
+	cancelClaim()
 	if err != nil || !ok {
 		return false, err
 	}
 	log := s.log.With("scan", sc.ID, "url", sc.URL, "attempt", sc.Attempts)
-	log.Info("scan started")
 
-	scanCtx, cancel := context.WithTimeout(ctx, s.cfg.ScanTimeout)
-	res, panicked := s.scanSafely(scanCtx, sc.URL)
-	cancel()
+	var (
+		res      *scan.Result
+		panicked string
+	)
+	if ctx.Err() == nil {
+		log.Info("scan started")
+		scanCtx, cancel := context.WithTimeout(ctx, s.cfg.ScanTimeout)
+		res, panicked = s.scanSafely(scanCtx, sc.URL)
+		cancel()
+	}
 
 	// Put away the outcome even when the server is stopping: the context
 	// that cancelled the scan must not also lose its result.
-	saveCtx, cancelSave := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	saveCtx, cancelSave := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 	defer cancelSave()
 	if ctx.Err() != nil {
-		// The server is stopping: the scan was cut short through no fault
-		// of the target. Give it back to the queue for the next start.
+		// The server is stopping: the scan was cut short (or never
+		// started) through no fault of the target. Give it back to the
+		// queue for the next start.
 		if err := s.store.Release(saveCtx, sc.ID, sc.Attempts); err != nil {
 			return true, fmt.Errorf("releasing scan %s at shutdown: %w", sc.ID, err)
 		}

@@ -202,6 +202,12 @@ func (s *DB) QueueLength(ctx context.Context) (int, error) {
 // leaseUntil, and returns it. ok is false when the queue is empty. On
 // PostgreSQL, concurrent claims from several instances never get the same
 // scan (FOR UPDATE SKIP LOCKED).
+//
+// The claim commits when the database runs it, whether or not the caller
+// still waits: cancelling ctx while a claim is in flight can take a scan
+// the caller never hears of, which then stays running until its lease runs
+// out. A caller that stops cleanly lets its claim finish and releases the
+// scan instead.
 func (s *DB) Claim(ctx context.Context, now, leaseUntil time.Time) (sc Scan, ok bool, err error) {
 	row := s.db.QueryRowContext(ctx, s.d.q(`UPDATE scans
 		SET state = 'running', started_at = ?, lease_until = ?, attempts = attempts + 1
