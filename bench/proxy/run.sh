@@ -18,10 +18,12 @@
 # Also measured: start-up of "httpsguard serve" (and, for context, of the
 # peers) to the first completed TLS handshake, with an existing CA.
 #
+# Every step has a time limit (wrk and h2load runs, readiness, each start-up
+# run), so a proxy that hangs ends the run with an error instead of stalling.
 # Everything listens on 127.0.0.1 and every request goes to 127.0.0.1.
 # Installs what is missing (apt-get: caddy nginx wrk nghttp2-client; npm:
 # local-ssl-proxy into a temporary directory). Writes the Markdown table to
-# stdout and to bench/out/proxy.md. Takes about four minutes with the defaults.
+# stdout and to bench/out/proxy.md. Takes three to four minutes with the defaults.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root_dir=$PWD
@@ -243,9 +245,9 @@ results=$tmp/results.tsv # name load round rps p99_ms rss_kib cpu_us_per_req
 
 measure_h1() { # NAME ROUND
 	local url="https://127.0.0.1:${port[$1]}/" out=$tmp/wrk.txt t0 t1 rps p99 errs
-	wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "$url" >/dev/null
+	timeout 120 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "$url" >/dev/null
 	t0=$(cpu_ticks "$proxy_pid")
-	wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$url" >"$out"
+	timeout 300 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$url" >"$out"
 	t1=$(cpu_ticks "$proxy_pid")
 	rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")
 	p99=$(awk '$1 == "99%" {v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
@@ -261,9 +263,9 @@ measure_h1() { # NAME ROUND
 
 measure_h2() { # NAME ROUND
 	local url="https://127.0.0.1:${port[$1]}/" out=$tmp/h2load.txt lf=$tmp/h2load.log t0 t1 rps p99 done_n
-	h2load -n $((H2_REQUESTS / 10)) -c "$H2_CLIENTS" -m "$H2_STREAMS" -t "$H2_THREADS" "$url" >/dev/null
+	timeout 60 h2load -n $((H2_REQUESTS / 10)) -c "$H2_CLIENTS" -m "$H2_STREAMS" -t "$H2_THREADS" "$url" >/dev/null
 	t0=$(cpu_ticks "$proxy_pid")
-	h2load -n "$H2_REQUESTS" -c "$H2_CLIENTS" -m "$H2_STREAMS" -t "$H2_THREADS" --log-file="$lf" "$url" >"$out"
+	timeout 300 h2load -n "$H2_REQUESTS" -c "$H2_CLIENTS" -m "$H2_STREAMS" -t "$H2_THREADS" --log-file="$lf" "$url" >"$out"
 	t1=$(cpu_ticks "$proxy_pid")
 	rps=$(awk '/^finished in/ {gsub(/,/, ""); print $4}' "$out")
 	done_n=$(awk '/^requests:/ {print $8}' "$out")
