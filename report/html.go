@@ -152,11 +152,11 @@ type htmlResult struct {
 	When       string
 	WhenISO    string
 	Duration   string
-	Counts     counts
+	Counts     scan.Counts
 	Chips      []htmlChip
 	FixFirst   []scan.Check
 	MoreToFix  int
-	Groups     []group
+	Groups     []htmlGroup
 	Chains     []htmlChain
 	TLS        *htmlTLS
 }
@@ -198,8 +198,11 @@ type htmlCert struct {
 
 type htmlRef struct{ Href, Text string }
 
+// htmlGroup is the checks of one category, as the report shows them.
+type htmlGroup struct{ scan.Group }
+
 // Phrase summarises the group's statuses for its heading.
-func (g group) Phrase() string { return g.Counts.phrase() }
+func (g htmlGroup) Phrase() string { return phrase(g.Counts) }
 
 // ringCircumference is the length of the score ring's circle (r = 52).
 var ringCircumference = 2 * math.Pi * 52
@@ -217,8 +220,10 @@ func newHTMLResult(r *scan.Result, anchor string) *htmlResult {
 		GradeClass: gradeClass(r.Grade),
 		Scoring:    r.Scoring,
 		When:       when(r.StartedAt),
-		Counts:     countChecks(r.Checks),
-		Groups:     groupChecks(r.Checks),
+		Counts:     r.Counts(),
+	}
+	for _, g := range scan.GroupChecks(r.Checks) {
+		v.Groups = append(v.Groups, htmlGroup{g})
 	}
 	if v.URL == v.Name {
 		v.URL = "" // a bare host that never resolved to a URL: the heading says it
@@ -270,7 +275,7 @@ func newHTMLResult(r *scan.Result, anchor string) *htmlResult {
 		}
 		v.Chips = append(v.Chips, htmlChip{Class: chip.class, Text: fmt.Sprintf("%d %s", chip.n, word)})
 	}
-	todo := fixFirst(r.Checks)
+	todo := scan.FixFirst(r.Checks)
 	v.FixFirst = todo[:min(len(todo), maxFixFirst)]
 	v.MoreToFix = len(todo) - len(v.FixFirst)
 

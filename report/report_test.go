@@ -198,38 +198,24 @@ func TestEmptyResults(t *testing.T) {
 	}
 }
 
-func TestFixFirstOrder(t *testing.T) {
-	checks := []scan.Check{
-		{ID: "w-small", Status: scan.StatusWarn, ScoreImpact: -1},
-		{ID: "f-small", Status: scan.StatusFail, ScoreImpact: -5},
-		{ID: "pass", Status: scan.StatusPass},
-		{ID: "w-big", Status: scan.StatusWarn, ScoreImpact: -10},
-		{ID: "f-big", Status: scan.StatusFail, ScoreImpact: -25},
-		{ID: "f-small-2", Status: scan.StatusFail, ScoreImpact: -5},
-		{ID: "error", Status: scan.StatusError},
+// A report labels the statuses scan defines as scan does, and capitalises
+// any other like a heading.
+func TestStatusLabel(t *testing.T) {
+	tests := []struct {
+		status scan.Status
+		want   string
+	}{
+		{scan.StatusPass, "Pass"},
+		{scan.StatusWarn, "Warning"},
+		{scan.StatusSkip, "Skipped"},
+		{"pending", "Pending"},
+		{"élan", "Élan"},
+		{"", "Other"},
 	}
-	var got []string
-	for _, c := range fixFirst(checks) {
-		got = append(got, c.ID)
-	}
-	want := "f-big f-small f-small-2 w-big w-small"
-	if strings.Join(got, " ") != want {
-		t.Errorf("fixFirst order = %v, want %s", got, want)
-	}
-}
-
-func TestGroupChecksOrder(t *testing.T) {
-	checks := []scan.Check{
-		{ID: "1", Category: "leaks"}, {ID: "2", Category: "future"}, {ID: "3", Category: "tls"},
-		{ID: "4", Category: ""}, {ID: "5", Category: "TLS"},
-	}
-	var got []string
-	for _, g := range groupChecks(checks) {
-		got = append(got, g.Title+":"+g.Checks[0].ID)
-	}
-	want := "TLS and certificate:3 Framework leaks:1 Future:2 Other:4"
-	if strings.Join(got, " ") != want {
-		t.Errorf("groups = %v, want %s", got, want)
+	for _, tt := range tests {
+		if got := statusLabel(tt.status); got != tt.want {
+			t.Errorf("statusLabel(%q) = %q, want %q", tt.status, got, tt.want)
+		}
 	}
 }
 

@@ -85,7 +85,7 @@ func writeText(w io.Writer, r *scan.Result, opts Options) error {
 	r = sanitized(r)
 	t := &textPrinter{w: w, p: termcolor.Painter{On: opts.Color}, opts: opts}
 	t.header(r)
-	for _, g := range groupChecks(r.Checks) {
+	for _, g := range scan.GroupChecks(r.Checks) {
 		t.group(g)
 	}
 	t.chain(r.HTTPRedirects, true)
@@ -122,14 +122,14 @@ func (t *textPrinter) header(r *scan.Result) {
 		meta = append(meta, duration(r.DurationMS))
 	}
 	t.printf("  %s\n", strings.Join(meta, t.sym(" · ")))
-	t.printf("  %s\n", countChecks(r.Checks).phrase())
+	t.printf("  %s\n", phrase(r.Counts()))
 	if r.Error != "" {
 		t.printf("  %s %s\n", t.paint("error:", termcolor.Red), oneLine(r.Error))
 	}
 }
 
-func (t *textPrinter) group(g group) {
-	t.printf("\n%s  %s\n", t.paint(oneLine(g.Title), termcolor.Bold), t.paint("("+g.Counts.phrase()+")", termcolor.Dim))
+func (t *textPrinter) group(g scan.Group) {
+	t.printf("\n%s  %s\n", t.paint(oneLine(g.Title), termcolor.Bold), t.paint("("+phrase(g.Counts)+")", termcolor.Dim))
 	for _, c := range g.Checks {
 		t.check(c)
 	}
@@ -347,14 +347,14 @@ func acceptedVersions(versions map[string]bool) string {
 }
 
 func (t *textPrinter) fixList(r *scan.Result) {
-	todo := fixFirst(r.Checks)
+	todo := scan.FixFirst(r.Checks)
 	if len(r.Checks) == 0 {
 		return
 	}
 	t.printf("\n%s\n", t.paint("What to fix first", termcolor.Bold))
 	if len(todo) == 0 {
 		msg := "Nothing: no check failed or warned."
-		if n := countChecks(r.Checks).Error; n > 0 {
+		if n := r.Counts().Error; n > 0 {
 			msg += fmt.Sprintf(" %d could not complete; see above.", n)
 		}
 		t.printf("  %s\n", msg)
@@ -402,7 +402,7 @@ func writeTextSummary(w io.Writer, results []*scan.Result, opts Options) error {
 				"-", "-", "-", name, t.paint("("+truncate(oneLine(r.Error), 120)+")", termcolor.Dim))
 			continue
 		}
-		c := countChecks(r.Checks)
+		c := r.Counts()
 		grade := r.Grade
 		if grade == "" {
 			grade = "?"

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"reflect"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,53 +17,9 @@ import (
 // to act on today, few enough to read.
 const maxFixFirst = 5
 
-// categoryTitles names the categories scan uses, in report order.
-var categoryTitles = []struct{ id, title string }{
-	{"tls", "TLS and certificate"},
-	{"redirects", "Redirects"},
-	{"hsts", "HSTS"},
-	{"cookies", "Cookies"},
-	{"headers", "Headers"},
-	{"content", "Content"},
-	{"leaks", "Framework leaks"},
-}
-
-// group is the checks of one category, in report order.
-type group struct {
-	ID     string // category as scan names it
-	Title  string
-	Checks []scan.Check
-	Counts counts
-}
-
-// counts is how many checks reached each status.
-type counts struct {
-	Pass, Info, Warn, Fail, Error, Skip int
-}
-
-func (c *counts) add(s scan.Status) {
-	switch s {
-	case scan.StatusPass:
-		c.Pass++
-	case scan.StatusInfo:
-		c.Info++
-	case scan.StatusWarn:
-		c.Warn++
-	case scan.StatusFail:
-		c.Fail++
-	case scan.StatusError:
-		c.Error++
-	case scan.StatusSkip:
-		c.Skip++
-	}
-}
-
-// Total is the number of checks counted.
-func (c counts) Total() int { return c.Pass + c.Info + c.Warn + c.Fail + c.Error + c.Skip }
-
 // phrase summarises c as "2 failed, 3 warnings, 20 passed", leaving out the
 // statuses no check reached.
-func (c counts) phrase() string {
+func phrase(c scan.Counts) string {
 	var parts []string
 	add := func(n int, one, many string) {
 		if n == 1 {
@@ -85,85 +40,18 @@ func (c counts) phrase() string {
 	return strings.Join(parts, ", ")
 }
 
-// groupChecks returns checks grouped by category: the known categories in
-// report order, then any others in order of first appearance.
-func groupChecks(checks []scan.Check) []group {
-	var groups []group
-	index := map[string]int{}
-	for _, ct := range categoryTitles {
-		index[ct.id] = len(groups)
-		groups = append(groups, group{ID: ct.id, Title: ct.title})
+// statusLabel is a status as a person reads it. A status scan does not
+// define is capitalised like a heading ("Other" when empty), where the web
+// pages show it as it is.
+func statusLabel(s scan.Status) string {
+	if s.Known() {
+		return s.Label()
 	}
-	for _, c := range checks {
-		cat := strings.ToLower(strings.TrimSpace(c.Category))
-		i, ok := index[cat]
-		if !ok {
-			i = len(groups)
-			index[cat] = i
-			groups = append(groups, group{ID: cat, Title: categoryTitle(cat)})
-		}
-		groups[i].Checks = append(groups[i].Checks, c)
-		groups[i].Counts.add(c.Status)
-	}
-	return slices.DeleteFunc(groups, func(g group) bool { return len(g.Checks) == 0 })
-}
-
-func categoryTitle(cat string) string {
-	if cat == "" {
+	if s == "" {
 		return "Other"
 	}
-	r, n := utf8.DecodeRuneInString(cat)
-	return string(unicode.ToUpper(r)) + cat[n:]
-}
-
-// fixFirst ranks what to change: failures by how much they cost, then
-// warnings by how much they cost, each in report order on a tie. It returns
-// every such check; callers show the first maxFixFirst.
-func fixFirst(checks []scan.Check) []scan.Check {
-	var out []scan.Check
-	for _, c := range checks {
-		if c.Status == scan.StatusFail || c.Status == scan.StatusWarn {
-			out = append(out, c)
-		}
-	}
-	rank := func(s scan.Status) int {
-		if s == scan.StatusFail {
-			return 0
-		}
-		return 1
-	}
-	slices.SortStableFunc(out, func(a, b scan.Check) int {
-		return cmp.Or(cmp.Compare(rank(a.Status), rank(b.Status)), cmp.Compare(a.ScoreImpact, b.ScoreImpact))
-	})
-	return out
-}
-
-// countChecks counts the statuses of checks.
-func countChecks(checks []scan.Check) counts {
-	var c counts
-	for _, ch := range checks {
-		c.add(ch.Status)
-	}
-	return c
-}
-
-// statusLabel is a status as a person reads it.
-func statusLabel(s scan.Status) string {
-	switch s {
-	case scan.StatusPass:
-		return "Pass"
-	case scan.StatusInfo:
-		return "Info"
-	case scan.StatusWarn:
-		return "Warning"
-	case scan.StatusFail:
-		return "Fail"
-	case scan.StatusError:
-		return "Error"
-	case scan.StatusSkip:
-		return "Skipped"
-	}
-	return categoryTitle(string(s))
+	r, n := utf8.DecodeRuneInString(string(s))
+	return string(unicode.ToUpper(r)) + string(s)[n:]
 }
 
 // gradeClass reduces a grade to its letter family, "a" to "f", or "none"

@@ -1,6 +1,13 @@
 package scan
 
-import "time"
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
 
 // SchemaVersion is the version of the Result document. It changes only when
 // a field is removed or changes meaning; new fields may appear in any version.
@@ -18,6 +25,72 @@ const (
 	StatusError Status = "error" // the check could not be completed; Error says why
 	StatusSkip  Status = "skip"  // not applicable (for example no cookies were set)
 )
+
+// Label is the status as a person reads it: "Pass", "Info", "Warning",
+// "Fail", "Error" or "Skipped". Renderers show it next to any colour, so a
+// verdict never depends on colour alone. A status this version does not
+// define (a result from a newer httpsguard) is returned as it is.
+func (s Status) Label() string {
+	switch s {
+	case StatusPass:
+		return "Pass"
+	case StatusInfo:
+		return "Info"
+	case StatusWarn:
+		return "Warning"
+	case StatusFail:
+		return "Fail"
+	case StatusError:
+		return "Error"
+	case StatusSkip:
+		return "Skipped"
+	}
+	return string(s)
+}
+
+// Known reports whether s is one of the statuses this version defines.
+func (s Status) Known() bool {
+	switch s {
+	case StatusPass, StatusInfo, StatusWarn, StatusFail, StatusError, StatusSkip:
+		return true
+	}
+	return false
+}
+
+// Counts is how many checks reached each status.
+type Counts struct {
+	Pass, Info, Warn, Fail, Error, Skip int
+}
+
+// CountChecks tallies checks by status. A check with a status this version
+// does not define is not counted.
+func CountChecks(checks []Check) Counts {
+	var c Counts
+	for _, ch := range checks {
+		c.add(ch.Status)
+	}
+	return c
+}
+
+func (c *Counts) add(s Status) {
+	switch s {
+	case StatusPass:
+		c.Pass++
+	case StatusInfo:
+		c.Info++
+	case StatusWarn:
+		c.Warn++
+	case StatusFail:
+		c.Fail++
+	case StatusError:
+		c.Error++
+	case StatusSkip:
+		c.Skip++
+	}
+}
+
+// Total is the number of checks counted.
+func (c Counts) Total() int { return c.Pass + c.Info + c.Warn + c.Fail + c.Error + c.Skip }
 
 // Result is everything one scan of one target found. It is data first: every
 // output format, the web pages and the JSON API render this one value.
@@ -49,6 +122,105 @@ type Result struct {
 	// Error is set when the target could not be scanned at all (bad target,
 	// refused address); Checks may then be empty.
 	Error string `json:"error,omitempty"`
+}
+
+// Counts tallies the result's checks by status.
+func (r *Result) Counts() Counts { return CountChecks(r.Checks) }
+
+// FixFirst ranks what to change first: the failed checks, the costliest
+// (most negative ScoreImpact) first, then the warnings in the same way, each
+// in report order on a tie. Every other status is left out. It returns a
+// new slice and leaves checks as they are; callers show as many as fit.
+func FixFirst(checks []Check) []Check {
+	var out []Check
+	for _, c := range checks {
+		if c.Status == StatusFail || c.Status == StatusWarn {
+			out = append(out, c)
+		}
+	}
+	rank := func(s Status) int {
+		if s == StatusFail {
+			return 0
+		}
+		return 1
+	}
+	slices.SortStableFunc(out, func(a, b Check) int {
+		return cmp.Or(cmp.Compare(rank(a.Status), rank(b.Status)), cmp.Compare(a.ScoreImpact, b.ScoreImpact))
+	})
+	return out
+}
+
+// categories are the categories scan defines, in report order, with the
+// headings reports give them.
+var categories = []struct{ id, title string }{
+	{CategoryTLS, "TLS and certificate"},
+	{CategoryRedirects, "Redirects"},
+	{CategoryHSTS, "HSTS"},
+	{CategoryCookies, "Cookies"},
+	{CategoryHeaders, "Headers"},
+	{CategoryContent, "Content"},
+	{CategoryLeaks, "Framework leaks"},
+}
+
+// Categories returns the check categories this version defines, in report
+// order.
+func Categories() []string {
+	ids := make([]string, len(categories))
+	for i, c := range categories {
+		ids[i] = c.id
+	}
+	return ids
+}
+
+// CategoryTitle is the heading of a category: "TLS and certificate" for
+// "tls" and so on. A category this version does not define is headed by
+// its name with the first letter upper-cased, and the empty one "Other".
+func CategoryTitle(category string) string {
+	for _, c := range categories {
+		if c.id == category {
+			return c.title
+		}
+	}
+	if category == "" {
+		return "Other"
+	}
+	r, n := utf8.DecodeRuneInString(category)
+	return string(unicode.ToUpper(r)) + category[n:]
+}
+
+// Group is the checks of one category.
+type Group struct {
+	// Category is the checks' category, trimmed and lower-cased.
+	Category string
+	Title    string // as CategoryTitle gives it
+	Checks   []Check
+	Counts   Counts
+}
+
+// GroupChecks groups checks by category, keeping report order within each
+// group: the categories scan defines come first, in report order, then any
+// others in order of first appearance. Categories compare without case or
+// surrounding space, so a result edited by hand or written by another
+// version still groups sensibly. Empty groups are left out.
+func GroupChecks(checks []Check) []Group {
+	groups := make([]Group, 0, len(categories))
+	index := make(map[string]int, len(categories))
+	for _, c := range categories {
+		index[c.id] = len(groups)
+		groups = append(groups, Group{Category: c.id, Title: c.title})
+	}
+	for _, c := range checks {
+		cat := strings.ToLower(strings.TrimSpace(c.Category))
+		i, ok := index[cat]
+		if !ok {
+			i = len(groups)
+			index[cat] = i
+			groups = append(groups, Group{Category: cat, Title: CategoryTitle(cat)})
+		}
+		groups[i].Checks = append(groups[i].Checks, c)
+		groups[i].Counts.add(c.Status)
+	}
+	return slices.DeleteFunc(groups, func(g Group) bool { return len(g.Checks) == 0 })
 }
 
 // Tool identifies the program that produced a Result.

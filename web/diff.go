@@ -84,28 +84,3 @@ func diffResults(prev, cur *scan.Result) *Diff {
 	})
 	return d
 }
-
-// fixFirst ranks what to change, as the text and HTML reports do:
-// failures by how much they cost, then warnings by how much they cost, in
-// report order on a tie; at most n.
-func fixFirst(checks []scan.Check, n int) []scan.Check {
-	var out []scan.Check
-	for _, c := range checks {
-		if c.Status == scan.StatusFail || c.Status == scan.StatusWarn {
-			out = append(out, c)
-		}
-	}
-	rank := func(s scan.Status) int {
-		if s == scan.StatusFail {
-			return 0
-		}
-		return 1
-	}
-	slices.SortStableFunc(out, func(a, b scan.Check) int {
-		return cmp.Or(cmp.Compare(rank(a.Status), rank(b.Status)), cmp.Compare(a.ScoreImpact, b.ScoreImpact))
-	})
-	if len(out) > n {
-		out = out[:n]
-	}
-	return out
-}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +14,10 @@ import (
 	"github.com/httpsguard/httpsguard/scan"
 	"github.com/httpsguard/httpsguard/web/store"
 )
+
+// maxFixFirst is how many findings the "fix these first" list shows, as
+// many as the reports show.
+const maxFixFirst = 5
 
 // page is what every page template gets.
 type page struct {
@@ -38,7 +43,7 @@ type scanData struct {
 	Result   *scan.Result
 	Groups   []checkGroup
 	FixFirst []scan.Check
-	Counts   counts
+	Counts   scan.Counts
 	Diff     *Diff
 	Previous store.Scan
 	// Regressed names the checks that got worse since Previous, so the
@@ -60,72 +65,28 @@ type errorData struct {
 	Message string
 }
 
-// checkGroup is the checks of one category.
+// checkGroup is the checks of one category, with the ID its heading's
+// anchor uses.
 type checkGroup struct {
-	ID, Title string
-	Checks    []scan.Check
-	Counts    counts
+	scan.Group
+	ID string
 }
 
-// counts is how many checks reached each status.
-type counts struct{ Pass, Info, Warn, Fail, Error, Skip int }
-
-func (c *counts) add(s scan.Status) {
-	switch s {
-	case scan.StatusPass:
-		c.Pass++
-	case scan.StatusInfo:
-		c.Info++
-	case scan.StatusWarn:
-		c.Warn++
-	case scan.StatusFail:
-		c.Fail++
-	case scan.StatusError:
-		c.Error++
-	case scan.StatusSkip:
-		c.Skip++
-	}
-}
-
-// categories are the check categories in report order, as the reports name
-// them.
-var categories = []struct{ id, title string }{
-	{"tls", "TLS and certificate"},
-	{"redirects", "Redirects"},
-	{"hsts", "HSTS"},
-	{"cookies", "Cookies"},
-	{"headers", "Headers"},
-	{"content", "Content"},
-	{"leaks", "Framework leaks"},
-}
-
+// groupChecks groups checks as the reports do. A category scan does not
+// define could be any text, so its anchor is numbered instead of named.
 func groupChecks(checks []scan.Check) []checkGroup {
-	var groups []checkGroup
-	index := map[string]int{}
-	for _, c := range categories {
-		index[c.id] = len(groups)
-		groups = append(groups, checkGroup{ID: c.id, Title: c.title})
-	}
-	for _, c := range checks {
-		cat := strings.ToLower(strings.TrimSpace(c.Category))
-		i, ok := index[cat]
-		if !ok {
-			i = len(groups)
-			index[cat] = i
-			title := "Other"
-			if cat != "" {
-				title = strings.ToUpper(cat[:1]) + cat[1:]
-			}
-			groups = append(groups, checkGroup{ID: "other-" + strconv.Itoa(i), Title: title})
+	known := scan.Categories()
+	var out []checkGroup
+	others := 0
+	for _, g := range scan.GroupChecks(checks) {
+		id := g.Category
+		if !slices.Contains(known, id) {
+			// Numbered after the known categories, as they always were, so
+			// links to a section keep working.
+			id = "other-" + strconv.Itoa(len(known)+others)
+			others++
 		}
-		groups[i].Checks = append(groups[i].Checks, c)
-		groups[i].Counts.add(c.Status)
-	}
-	out := groups[:0]
-	for _, g := range groups {
-		if len(g.Checks) > 0 {
-			out = append(out, g)
-		}
+		out = append(out, checkGroup{Group: g, ID: id})
 	}
 	return out
 }
@@ -261,10 +222,9 @@ func (s *Server) resultPage(w http.ResponseWriter, r *http.Request) {
 		}
 		d.Result = res
 		d.Groups = groupChecks(res.Checks)
-		d.FixFirst = fixFirst(res.Checks, 5)
-		for _, c := range res.Checks {
-			d.Counts.add(c.Status)
-		}
+		d.FixFirst = scan.FixFirst(res.Checks)
+		d.FixFirst = d.FixFirst[:min(len(d.FixFirst), maxFixFirst)]
+		d.Counts = res.Counts()
 	}
 	if sc.State == store.Done {
 		d.Title = sc.Site + ": " + sc.Grade

@@ -98,7 +98,7 @@ type templates struct {
 
 var funcs = template.FuncMap{
 	"asset":       assetURL,
-	"statusLabel": statusLabel,
+	"statusLabel": scan.Status.Label,
 	"gradeClass":  gradeClass,
 	"when":        when,
 	"duration":    humanDuration,
@@ -137,25 +137,6 @@ func parseTemplates() (*templates, error) {
 		t.pages[page] = c
 	}
 	return t, nil
-}
-
-// statusLabel is a status in words, so it never depends on colour alone.
-func statusLabel(s scan.Status) string {
-	switch s {
-	case scan.StatusPass:
-		return "Pass"
-	case scan.StatusInfo:
-		return "Info"
-	case scan.StatusWarn:
-		return "Warning"
-	case scan.StatusFail:
-		return "Fail"
-	case scan.StatusError:
-		return "Error"
-	case scan.StatusSkip:
-		return "Skipped"
-	}
-	return string(s)
 }
 
 // gradeClass is the CSS class colouring a grade.

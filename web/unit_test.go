@@ -150,23 +150,6 @@ func TestDiff(t *testing.T) {
 	}
 }
 
-func TestFixFirst(t *testing.T) {
-	checks := []scan.Check{
-		{ID: "w1", Status: scan.StatusWarn, ScoreImpact: -5},
-		{ID: "f1", Status: scan.StatusFail, ScoreImpact: -10},
-		{ID: "p", Status: scan.StatusPass},
-		{ID: "f2", Status: scan.StatusFail, ScoreImpact: -30},
-		{ID: "w2", Status: scan.StatusWarn, ScoreImpact: -10},
-	}
-	var got []string
-	for _, c := range fixFirst(checks, 3) {
-		got = append(got, c.ID)
-	}
-	if strings.Join(got, ",") != "f2,f1,w2" {
-		t.Errorf("fixFirst = %v", got)
-	}
-}
-
 func TestClientKey(t *testing.T) {
 	s := &Server{cfg: Config{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}}
 	tests := []struct {
@@ -276,4 +259,34 @@ func FuzzClientKey(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A category scan does not define could be any text, so its section anchor
+// is numbered after the known categories, in order of first appearance.
+func TestGroupCheckAnchors(t *testing.T) {
+	tests := []struct {
+		name   string
+		checks []scan.Check
+		want   string
+	}{
+		{"none", nil, ""},
+		{"known categories keep their names", []scan.Check{
+			{ID: "1", Category: "leaks"}, {ID: "2", Category: " TLS "},
+		}, "tls leaks"},
+		{"others are numbered", []scan.Check{
+			{ID: "1", Category: "zeta"}, {ID: "2", Category: "hsts"}, {ID: "3", Category: ""},
+			{ID: "4", Category: "a b\"c"}, {ID: "5", Category: "Zeta"},
+		}, "hsts other-7 other-8 other-9"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, g := range groupChecks(tt.checks) {
+				got = append(got, g.ID)
+			}
+			if g := strings.Join(got, " "); g != tt.want {
+				t.Errorf("anchors = %q, want %q", g, tt.want)
+			}
+		})
+	}
 }
