@@ -35,6 +35,11 @@ func TestIsPublicAddr(t *testing.T) {
 		{"::ffff:127.0.0.1", false}, // IPv4-mapped loopback
 		{"::ffff:8.8.8.8", true},
 		{"255.255.255.255", false},
+		{"64:ff9b::7f00:1", false},    // NAT64 to 127.0.0.1
+		{"64:ff9b::a9fe:a9fe", false}, // NAT64 to the metadata service
+		{"64:ff9b::808:808", true},    // NAT64 to 8.8.8.8
+		{"2002:c0a8:101::1", false},   // 6to4 carrying 192.168.1.1
+		{"2002:808:808::1", true},     // 6to4 carrying 8.8.8.8
 	}
 	for _, tt := range tests {
 		if got := IsPublicAddr(netip.MustParseAddr(tt.addr)); got != tt.public {
