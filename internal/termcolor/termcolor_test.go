@@ -2,6 +2,7 @@ package termcolor
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"testing"
 )
@@ -17,7 +18,7 @@ func TestEnabled(t *testing.T) {
 	defer devnull.Close()
 	for _, tc := range []struct {
 		name string
-		w    any
+		w    io.Writer
 		env  map[string]string
 	}{
 		{"buffer", &bytes.Buffer{}, nil},
@@ -25,8 +26,7 @@ func TestEnabled(t *testing.T) {
 		{"NO_COLOR", os.Stdout, map[string]string{"NO_COLOR": "1"}},
 		{"TERM=dumb", os.Stdout, map[string]string{"TERM": "dumb"}},
 	} {
-		w := tc.w.(interface{ Write([]byte) (int, error) })
-		if Enabled(w, env(tc.env)) {
+		if Enabled(tc.w, env(tc.env)) {
 			t.Errorf("%s: colour enabled", tc.name)
 		}
 	}
