@@ -84,7 +84,7 @@ func ExampleNonce() {
 	}))
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
-	nonce := w.Body.String()[len(`<script nonce="`) : len(`<script nonce="`)+24]
+	nonce, _, _ := strings.Cut(strings.TrimPrefix(w.Body.String(), `<script nonce="`), `"`)
 	fmt.Println(w.Header().Get("Content-Security-Policy") ==
 		"script-src 'nonce-"+nonce+"' 'strict-dynamic'; object-src 'none'; base-uri 'none'")
 	// Output: true

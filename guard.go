@@ -310,8 +310,13 @@ func isSet(h http.Header, set uint8, known bool, bit uint8, name string) bool {
 func newNonceCSP(parts []string) (nonce string, header []string) {
 	var raw [16]byte
 	_, _ = rand.Read(raw[:]) // crypto/rand.Read never fails (Go 1.24+).
-	var enc [24]byte
-	base64.StdEncoding.Encode(enc[:], raw[:])
+	// URL-safe base64 without padding is a valid CSP nonce (base64-value
+	// allows "-" and "_"), and unlike "+", "/" and "=" it needs no escaping
+	// where templates put it: html/template writes "+" in an attribute as
+	// "&#43;", which would make the page's nonce differ from the header's
+	// for anything that compares them as text.
+	var enc [22]byte
+	base64.RawURLEncoding.Encode(enc[:], raw[:])
 
 	n := len(enc) * (len(parts) - 1)
 	for _, p := range parts {

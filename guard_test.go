@@ -1,6 +1,7 @@
 package httpsguard
 
 import (
+	"encoding/base64"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -395,8 +396,8 @@ func TestNonce(t *testing.T) {
 		csps = append(csps, resp.Header.Get(hdrCSP))
 	}
 	for i, n := range seen {
-		if len(n) != 24 {
-			t.Fatalf("nonce %q: want 24 base64 characters (128 bits)", n)
+		if raw, err := base64.RawURLEncoding.DecodeString(n); err != nil || len(raw) != 16 {
+			t.Fatalf("nonce %q: want 128 bits in URL-safe base64 (%v)", n, err)
 		}
 		want := "script-src 'nonce-" + n + "' 'strict-dynamic'; style-src 'nonce-" + n + "'"
 		if csps[i] != want {
