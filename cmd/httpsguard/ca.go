@@ -222,7 +222,7 @@ func caTrust(ctx context.Context, st *stdio, paint termcolor.Painter, ca *localc
 		return exitError
 	}
 	for _, v := range ca.EnvVars(bundle) {
-		fmt.Fprintf(st.out, "  export %s=%s\n", v.Name, caShellQuote(v.Value))
+		fmt.Fprintf(st.out, "  export %s=%s\n", v.Name, shellQuote(v.Value))
 		note := "for " + v.For
 		if v.Replaces {
 			note += "; it REPLACES the default roots, so it points at a bundle with the system roots plus this one"
@@ -254,7 +254,7 @@ func caBundle(st *stdio, ca *localca.CA, out string) int {
 		return exitError
 	}
 	fmt.Fprintln(st.out, out)
-	fmt.Fprintf(st.err, "Wrote the system roots plus the local CA root to %s.\nUse it for variables that replace the roots, e.g. export SSL_CERT_FILE=%s\n", out, caShellQuote(out))
+	fmt.Fprintf(st.err, "Wrote the system roots plus the local CA root to %s.\nUse it for variables that replace the roots, e.g. export SSL_CERT_FILE=%s\n", out, shellQuote(out))
 	return exitOK
 }
 
@@ -265,7 +265,7 @@ func caEnv(st *stdio, ca *localca.CA) int {
 		return exitError
 	}
 	for _, v := range ca.EnvVars(bundle) {
-		fmt.Fprintf(st.out, "export %s=%s  # %s\n", v.Name, caShellQuote(v.Value), v.For)
+		fmt.Fprintf(st.out, "export %s=%s  # %s\n", v.Name, shellQuote(v.Value), v.For)
 	}
 	return exitOK
 }
@@ -278,7 +278,7 @@ func keyModeWarning(path string) string {
 		return ""
 	}
 	if fi.Mode().Perm()&0o077 != 0 {
-		return fmt.Sprintf("%s has mode %04o: other users can read the CA key; run: chmod 600 %s", path, fi.Mode().Perm(), caShellQuote(path))
+		return fmt.Sprintf("%s has mode %04o: other users can read the CA key; run: chmod 600 %s", path, fi.Mode().Perm(), shellQuote(path))
 	}
 	return ""
 }
@@ -292,20 +292,4 @@ func colonHex(b []byte) string {
 		fmt.Fprintf(&sb, "%02X", c)
 	}
 	return sb.String()
-}
-
-// caShellQuote quotes s for POSIX shells when it holds anything but safe
-// characters (the macOS CA directory has a space in it).
-func caShellQuote(s string) string {
-	safe := s != ""
-	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("/._-+:=@%,", c)) {
-			safe = false
-			break
-		}
-	}
-	if safe {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

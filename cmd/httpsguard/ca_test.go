@@ -194,8 +194,8 @@ func TestCAShellQuote(t *testing.T) {
 		"it's": `'it'\''s'`,
 		"":     "''",
 	} {
-		if got := caShellQuote(in); got != want {
-			t.Errorf("caShellQuote(%q) = %s, want %s", in, got, want)
+		if got := shellQuote(in); got != want {
+			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
 		}
 	}
 }

@@ -185,24 +185,8 @@ func writePolicyText(w io.Writer, p httpsguard.Policy, findings []httpsguard.Fin
 func writePolicyEnv(w io.Writer, p httpsguard.Policy) error {
 	var b strings.Builder
 	for _, s := range p.Settings() {
-		b.WriteString(s.Env + "=" + envQuote(s.Value) + "\n")
+		b.WriteString(s.Env + "=" + shellQuote(s.Value) + "\n")
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-// envQuote returns v unchanged when it is safe in a POSIX shell
-// assignment, and single-quoted otherwise.
-func envQuote(v string) string {
-	safe := true
-	for _, c := range v {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-_.,:/=+@%", c)) {
-			safe = false
-			break
-		}
-	}
-	if safe {
-		return v
-	}
-	return "'" + strings.ReplaceAll(v, "'", `'\''`) + "'"
 }
