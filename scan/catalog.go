@@ -76,7 +76,7 @@ var catalog = []CheckInfo{
 		Fix:         "Send Strict-Transport-Security: max-age=63072000; includeSubDomains on every HTTPS response.",
 		Refs:        []string{mdnGuides + "TLS#http_strict_transport_security_implementation"}},
 	{ID: "HGS-HSTS-002", Title: "HSTS syntax", Category: CategoryHSTS,
-		Description: "The header parses with hstspreload's rules: one header, a numeric max-age, no repeated or unknown directives. Fails when max-age is missing or unparseable; warns on other syntax issues.",
+		Description: "The header parses with hstspreload's rules: one header, a numeric max-age, no repeated or unknown directives. Fails when max-age is missing or unparseable, or when max-age or includeSubDomains is repeated (browsers then ignore the header); warns on other syntax issues, among them a quoted max-age or spaces around its equals sign, which browsers accept and hstspreload does not.",
 		Fix:         "Send a single header of the form max-age=SECONDS; includeSubDomains; preload."},
 	{ID: "HGS-HSTS-003", Title: "HSTS max-age at least six months", Category: CategoryHSTS,
 		Description: "max-age is at least 15768000 seconds (the Observatory's threshold).",

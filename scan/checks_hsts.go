@@ -48,8 +48,24 @@ func checkHSTS(o *observations, ob obFunc) []*Check {
 		is.Errors = append(is.Errors, Issue{Code: "response.multiple_headers", Summary: "Multiple HSTS headers",
 			Message: fmt.Sprintf("Multiple HSTS headers (number of HSTS headers: %d).", len(vals))})
 	}
+	// hstspreload only warns about a repeated max-age or includeSubDomains,
+	// but RFC 6797 §6.1 allows each directive once, and browsers (Chrome,
+	// Firefox) ignore a header that repeats one.
+	repeated := hasCode(is.Warnings, "header.parse.repeated.max_age") || hasCode(is.Warnings, "header.parse.repeated.include_sub_domains")
+	// A quoted max-age, or one with spaces around "=", is valid for
+	// browsers though hstspreload rejects it (HGS-HSTS-006 still says so):
+	// only a syntax warning here, and the max-age counts.
+	lenient := false
+	if !h.HasMaxAge && len(vals) == 1 && len(is.Errors) > 0 {
+		if secs, ok := browserMaxAge(vals[0]); ok {
+			h.MaxAge, h.HasMaxAge, lenient = secs, true, true
+		}
+	}
 	switch {
-	case len(is.Errors) > 0 || !h.HasMaxAge:
+	case lenient && !repeated:
+		syntax.Result = "hsts-header-syntax-warnings"
+		syntax.warn(2, "The HSTS header's max-age is valid for browsers but not for the preload list: "+is.Errors[0].Message, is.Codes()...)
+	case len(is.Errors) > 0 || !h.HasMaxAge || repeated:
 		msgs := is.Codes()
 		if !h.HasMaxAge && len(is.Errors) == 0 {
 			msgs = append(msgs, "header.preloadable.max_age.missing")

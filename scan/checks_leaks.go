@@ -20,15 +20,20 @@ var debugSignatures = []struct {
 	needles   []string
 	re        *regexp.Regexp
 }{
-	{"Django (DEBUG = True)", []string{"debug = true"}, regexp.MustCompile(`You're seeing this error because you have <code>DEBUG = True</code>`)},
+	// Django 3.0 and later write "You’re" with a typographic apostrophe.
+	{"Django (DEBUG = True)", []string{"debug = true"}, regexp.MustCompile(`You(?:'|\x{2019}|&#39;|&#x27;|&rsquo;)re seeing this error because you have <code>DEBUG = True</code>`)},
 	{"Rails", []string{"action controller: exception caught", "rails.root"}, regexp.MustCompile(`(?s)Action Controller: Exception caught|<h1>Routing Error</h1>.*Rails\.root`)},
 	{"Laravel (Ignition)", []string{"ignite", "ignition"}, regexp.MustCompile(`(?i)window\.ignite|ignition-(?:config|error)|Facade\\Ignition|laravel-ignition`)},
 	{"Whoops", []string{"whoops"}, regexp.MustCompile(`Whoops! There was an error|class="Whoops container"|filp/whoops`)},
-	{"Symfony debug", []string{"sf-dump", "symfony"}, regexp.MustCompile(`(?i)sf-dump|Symfony\\Component\\ErrorHandler|Symfony Exception`)},
-	{"Werkzeug debugger", []string{"werkzeug", "debugger"}, regexp.MustCompile(`Werkzeug Debugger|The debugger caught an exception in your WSGI application|__debugger__=yes`)},
+	// "Symfony Exception" is the heading of the exception page; in prose
+	// it is only a phrase.
+	{"Symfony debug", []string{"sf-dump", "symfony"}, regexp.MustCompile(`(?i:sf-dump|Symfony\\Component\\ErrorHandler)|Symfony Exception</h1>`)},
+	// Werkzeug's pages carry the name in the <title>; prose naming the
+	// debugger is not a debug page.
+	{"Werkzeug debugger", []string{"werkzeug", "debugger"}, regexp.MustCompile(`// Werkzeug Debugger</title>|The debugger caught an exception in your WSGI application|__debugger__=yes`)},
 	{"Express/Node stack trace", []string{"&nbsp;at ", "\n    at ", "\n  at "}, regexp.MustCompile(`(?:Error|Exception)[^\n<]*(?:<br>|\n)\s*(?:&nbsp;|\s)*at (?:[^\s<]+ \()?(?:/|[A-Za-z]:\\|node:)[^)<\s]*:\d+:\d+`)},
 	{"PHP error", []string{" on line"}, regexp.MustCompile(`(?:<b>)?(?:Fatal error|Parse error|Warning)(?:</b>)?: .* in (?:<b>)?/[^ <]+\.php(?:</b>)? on line`)},
-	{"ASP.NET detailed error", []string{"stack trace:", "server error in"}, regexp.MustCompile(`\[(?:[A-Za-z]+Exception)[^\]]*\][\s\S]*Stack Trace:|Server Error in '/' Application`)},
+	{"ASP.NET detailed error", []string{"stack trace:", "server error in"}, regexp.MustCompile(`\[(?:[A-Za-z]+Exception)[^\]]*\][\s\S]*Stack Trace:|Server Error in '/[^'<]*' Application`)},
 }
 
 // detectDebug returns the framework whose debug page body is, or "".

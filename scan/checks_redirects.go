@@ -34,7 +34,9 @@ func checkRedirects(o *observations, ob obFunc) []*Check {
 				downs = append(downs, fmt.Sprintf("%s → %s", c.hops[i-1].url, c.hops[i].url))
 			}
 		}
-		if c.err != nil && !c.failed && len(c.hops) > 0 && strings.HasPrefix(c.next, "http://") && c.hops[len(c.hops)-1].url.Scheme == "https" {
+		// The redirect to http:// counts even when following it failed
+		// (nothing listens on plain HTTP): the browser was sent there.
+		if c.err != nil && len(c.hops) > 0 && strings.HasPrefix(c.next, "http://") && c.hops[len(c.hops)-1].url.Scheme == "https" {
 			downs = append(downs, fmt.Sprintf("%s → %s", c.hops[len(c.hops)-1].url, c.next))
 		}
 	}

@@ -24,6 +24,10 @@ func FuzzParseHSTS(f *testing.F) {
 			t.Fatalf("%q judged preloadable: %+v", s, h)
 		}
 		_ = is.Codes()
+		// Where hstspreload's syntax finds a max-age, browsers find the same.
+		if secs, ok := browserMaxAge(s); h.HasMaxAge && len(is.Errors) == 0 && !hasCode(is.Warnings, "header.parse.repeated.max_age") && (!ok || secs != h.MaxAge) {
+			t.Fatalf("browserMaxAge(%q) = %d, %v; ParseHSTS found %d", s, secs, ok, h.MaxAge)
+		}
 	})
 }
 

@@ -160,6 +160,37 @@ func parseMaxAge(d string, is *Issues) (uint64, bool) {
 	return n, true
 }
 
+// browserMaxAge reads max-age as browsers do (RFC 6797 §6.1: whitespace
+// around "=", a token or quoted-string value), for a header whose max-age
+// hstspreload's stricter syntax rejects. It fails when max-age is absent,
+// repeated, or not a run of digits.
+func browserMaxAge(value string) (uint64, bool) {
+	var secs uint64
+	found := false
+	for _, d := range strings.Split(value, ";") {
+		name, v, hasValue := strings.Cut(d, "=")
+		if !strings.EqualFold(strings.TrimSpace(name), "max-age") {
+			continue
+		}
+		if found || !hasValue {
+			return 0, false
+		}
+		v = strings.TrimSpace(v)
+		if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+			v = v[1 : len(v)-1]
+		}
+		if v == "" || strings.Trim(v, "0123456789") != "" {
+			return 0, false
+		}
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return 0, false
+		}
+		secs, found = n, true
+	}
+	return secs, found
+}
+
 // PreloadableHeader judges a parsed header against the preload list's
 // header requirements: includeSubDomains, preload, and max-age of at least
 // one year.

@@ -330,6 +330,19 @@ func TestDetectDebug(t *testing.T) {
 		"<pre>NotFoundError: Not Found<br> &nbsp; &nbsp;at /srv/app/node_modules/express/lib/router/index.js:1:2<br> &nbsp; &nbsp;at next (/srv/app/node_modules/express/lib/router/index.js:280:10)</pre>": "Express/Node stack trace",
 		"<b>Fatal error</b>: Uncaught Error in <b>/var/www/index.php</b> on line <b>3</b>":                                                                                                                  "PHP error",
 		"<h1>Not Found</h1><p>The requested resource was not found on this server.</p>":                                                                                                                     "",
+		// Django 3.0 and later write a typographic apostrophe.
+		"<p>\n      You\u2019re seeing this error because you have <code>DEBUG = True</code> in\n      your Django settings file.</p>":                    "Django (DEBUG = True)",
+		"<title>Page not found at /x</title><p>You&#39;re seeing this error because you have <code>DEBUG = True</code> in your Django settings file.</p>": "Django (DEBUG = True)",
+		// Pages that merely talk about a framework's debug mode.
+		"<p>Never deploy with DEBUG = True in settings.py.</p>":                        "",
+		"<p>The Werkzeug Debugger lets you run code in any stack frame.</p>":           "",
+		"<title>Werkzeug Debugger tips</title><p>Keep it off in production.</p>":       "",
+		"<p>How to log a Symfony exception from a listener.</p>":                       "",
+		"<h1 class=\"logo\"><svg></svg> Symfony Exception</h1>":                        "Symfony debug",
+		"<h1>Server Error in '/' Application.<hr width=100% size=1 color=silver></h1>": "ASP.NET detailed error",
+		// An application in a virtual directory names its path.
+		"<h1>Server Error in '/shop' Application.<hr width=100% size=1 color=silver></h1>": "ASP.NET detailed error",
+		"<title>Console // Werkzeug Debugger</title>":                                      "Werkzeug debugger",
 		"": "",
 	}
 	for body, want := range tests {

@@ -166,6 +166,20 @@ func TestMisconfigurations(t *testing.T) {
 		}}, id: "HGS-RED-004", want: scan.StatusFail, evidence: "loop"},
 		{name: "no hsts", h: app{hdr: map[string]string{"Strict-Transport-Security": ""}}, id: "HGS-HSTS-001", want: scan.StatusFail},
 		{name: "hsts bad syntax", h: app{hdr: map[string]string{"Strict-Transport-Security": "max-age=abc"}}, id: "HGS-HSTS-002", want: scan.StatusFail, evidence: "non_digit"},
+		// RFC 6797 §6.1: every directive appears once, and a header that
+		// breaks the syntax is ignored (Chrome and Firefox reject repeated
+		// max-age and includeSubDomains).
+		{name: "hsts repeated max-age", h: app{hdr: map[string]string{"Strict-Transport-Security": "max-age=63072000; includeSubDomains; max-age=0"}}, id: "HGS-HSTS-002", want: scan.StatusFail, evidence: "header.parse.repeated.max_age"},
+		{name: "hsts repeated includeSubDomains", h: app{hdr: map[string]string{"Strict-Transport-Security": "max-age=63072000; includeSubDomains; includesubdomains"}}, id: "HGS-HSTS-002", want: scan.StatusFail, evidence: "header.parse.repeated.include_sub_domains"},
+		{name: "hsts repeated preload", h: app{hdr: map[string]string{"Strict-Transport-Security": "max-age=63072000; includeSubDomains; preload; preload"}}, id: "HGS-HSTS-002", want: scan.StatusWarn, evidence: "header.parse.repeated.preload"},
+		// RFC 6797 §6.1 allows a quoted max-age and whitespace around "=";
+		// browsers honour such a header, hstspreload does not.
+		{name: "hsts quoted max-age", h: app{hdr: map[string]string{"Strict-Transport-Security": `max-age="63072000"; includeSubDomains`}}, id: "HGS-HSTS-002", want: scan.StatusWarn, evidence: "header.parse.max_age.non_digit_characters"},
+		{name: "hsts quoted max-age counts", h: app{hdr: map[string]string{"Strict-Transport-Security": `max-age="63072000"; includeSubDomains`}}, id: "HGS-HSTS-003", want: scan.StatusPass, evidence: "max-age=63072000"},
+		{name: "hsts spaced max-age counts", h: app{hdr: map[string]string{"Strict-Transport-Security": "Max-Age = 63072000 ; includeSubDomains"}}, id: "HGS-HSTS-003", want: scan.StatusPass},
+		{name: "hsts quoted max-age not preloadable", h: app{hdr: map[string]string{"Strict-Transport-Security": `max-age="63072000"; includeSubDomains; preload`}}, id: "HGS-HSTS-006", want: scan.StatusInfo, evidence: "header.parse.max_age.non_digit_characters"},
+		{name: "hsts max-age without value", h: app{hdr: map[string]string{"Strict-Transport-Security": "max-age; includeSubDomains"}}, id: "HGS-HSTS-002", want: scan.StatusFail},
+		{name: "hsts quoted max-age not digits", h: app{hdr: map[string]string{"Strict-Transport-Security": `max-age="1y"`}}, id: "HGS-HSTS-003", want: scan.StatusFail},
 		{name: "hsts short", h: app{hdr: map[string]string{"Strict-Transport-Security": "max-age=86400; includeSubDomains; preload"}}, id: "HGS-HSTS-003", want: scan.StatusFail},
 		{name: "hsts below a year", h: app{hdr: map[string]string{"Strict-Transport-Security": "max-age=20000000; includeSubDomains; preload"}}, id: "HGS-HSTS-006", want: scan.StatusInfo, evidence: "header.preloadable.max_age.below_1_year"},
 		{name: "hsts www first", h: app{redirectTo: "https://www.app.test/"}, id: "HGS-HSTS-006", want: scan.StatusInfo, evidence: "redirects.http.www_first"},
@@ -197,6 +211,8 @@ func TestMisconfigurations(t *testing.T) {
 		{name: "meta hsts", h: page(`<html><head><meta http-equiv="Strict-Transport-Security" content="max-age=1"></head></html>`), id: "HGS-CNT-003", want: scan.StatusWarn},
 		{name: "django debug", h: app{routes: map[string]http.HandlerFunc{}, body: ""}.withNotFound("<p>You're seeing this error because you have <code>DEBUG = True</code> in your Django settings file.</p>"), id: "HGS-LEAK-001", want: scan.StatusFail, evidence: "Django"},
 		{name: "werkzeug debugger", h: app{}.withNotFound("<title>NotFound // Werkzeug Debugger</title>"), id: "HGS-LEAK-001", want: scan.StatusFail, evidence: "Werkzeug"},
+		{name: "django 3 debug", h: app{}.withNotFound("<p>\n      You\u2019re seeing this error because you have <code>DEBUG = True</code> in\n      your Django settings file.</p>"), id: "HGS-LEAK-001", want: scan.StatusFail, evidence: "Django"},
+		{name: "page naming the werkzeug debugger", h: page(`<html><p>The Werkzeug Debugger must never run in production; neither must DEBUG = True.</p></html>`), id: "HGS-LEAK-001", want: scan.StatusPass},
 		{name: "django admin over http", h: djangoAdmin(true), id: "HGS-LEAK-002", want: scan.StatusFail},
 		{name: "django admin https only", h: djangoAdmin(false), id: "HGS-LEAK-002", want: scan.StatusInfo, evidence: "/admin/login/"},
 		{name: "login over http", h: app{httpServes: true, routes: map[string]http.HandlerFunc{"/login": loginPage("/login")}}, id: "HGS-LEAK-003", want: scan.StatusFail},
@@ -250,6 +266,28 @@ func TestMisconfigurations(t *testing.T) {
 }
 
 // assertTraceable checks that the score is 100 plus the checks' impacts.
+// TestDowngradeToClosedHTTPPort: an HTTPS page that redirects to http://
+// downgrades the visitor even when nothing answers there; the failed
+// request must not hide the redirect. (The Observatory cannot finish this
+// scan, so its result codes are absent and assertTraceable does not apply.)
+func TestDowngradeToClosedHTTPPort(t *testing.T) {
+	t.Parallel()
+	h := app{routes: map[string]http.HandlerFunc{"/": func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://app.test/plain", http.StatusFound)
+	}}}
+	res := scanApp(t, h, scantest.Config{NoHTTP: true})
+	if res.Error != "" {
+		t.Fatalf("scan error: %s", res.Error)
+	}
+	c := check(t, res, "HGS-RED-003")
+	if c.Status != scan.StatusFail || c.Result != "redirect-downgrade" {
+		t.Fatalf("HGS-RED-003: status %s (%s), want fail (redirect-downgrade): %s %v", c.Status, c.Result, c.Message, c.Evidence)
+	}
+	if all := strings.Join(c.Evidence, " "); !strings.Contains(all, "http://app.test/plain") {
+		t.Errorf("HGS-RED-003: evidence %q does not name the target", all)
+	}
+}
+
 func assertTraceable(t *testing.T, res *scan.Result) {
 	t.Helper()
 	sum := 100
