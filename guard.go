@@ -177,11 +177,15 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	putWriter(rw)
 }
 
-// IsSecure reports whether r reached the site over HTTPS: it arrived over
-// TLS, or a trusted proxy's header says the client used HTTPS. Handlers that
-// build absolute URLs can use it instead of r.TLS.
+// IsSecure reports whether r reached the site over HTTPS: a trusted proxy's
+// header says the client used HTTPS or, when no such header says anything,
+// it arrived over TLS. Handlers that build absolute URLs can use it instead
+// of r.TLS.
 func (g *Guard) IsSecure(r *http.Request) bool {
-	return r.TLS != nil || g.proxy.secure(r)
+	if secure, known := g.proxy.scheme(r); known {
+		return secure
+	}
+	return r.TLS != nil
 }
 
 func (g *Guard) isExempt(path string) bool {

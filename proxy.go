@@ -88,17 +88,20 @@ func (t *proxyTrust) peerTrusted(remoteAddr string) bool {
 	return false
 }
 
-// secure reports whether the proxy headers of r, when they may be believed,
-// say the client used HTTPS. Absent, malformed or contradictory headers mean
-// no: the guard fails closed.
-func (t *proxyTrust) secure(r *http.Request) bool {
+// scheme reports what the proxy headers of r, when they may be believed,
+// say about the client's scheme: known is false when they say nothing
+// usable (absent, empty or malformed), and the connection itself decides.
+// When they do speak they decide, even over a TLS connection: a proxy that
+// re-encrypts to the app says "http" for a client on plain HTTP, and
+// Django's SECURE_PROXY_SSL_HEADER likewise overrides the connection.
+func (t *proxyTrust) scheme(r *http.Request) (secure, known bool) {
 	if t.header == "" || !t.peerTrusted(r.RemoteAddr) {
-		return false
+		return false, false
 	}
 	if !t.forwardedOnly {
 		if vals, ok := r.Header[t.header]; ok {
 			last, ok := lastListElement(vals)
-			return ok && strings.EqualFold(last, t.value)
+			return ok && strings.EqualFold(last, t.value), ok
 		}
 	}
 	// RFC 7239 names the scheme itself, whatever value the configured
@@ -108,7 +111,7 @@ func (t *proxyTrust) secure(r *http.Request) bool {
 		want = t.value
 	}
 	proto, ok := forwardedProto(r.Header["Forwarded"])
-	return ok && strings.EqualFold(proto, want)
+	return ok && strings.EqualFold(proto, want), ok
 }
 
 // lastListElement returns the last non-empty element of an RFC 9110

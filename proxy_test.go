@@ -2,6 +2,8 @@ package httpsguard
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net"
 	"net/http"
@@ -31,6 +33,12 @@ func frontProxy(t *testing.T, app *httptest.Server, useTLS bool, rewrite func(*h
 			rewrite(pr)
 		},
 		Transport: &http.Transport{DialContext: dialer.DialContext},
+	}
+	if app.TLS != nil {
+		// The proxy re-encrypts to the app, trusting only the app's certificate.
+		pool := x509.NewCertPool()
+		pool.AddCert(app.Certificate())
+		rp.Transport.(*http.Transport).TLSClientConfig = &tls.Config{RootCAs: pool}
 	}
 	var srv *httptest.Server
 	if useTLS {
@@ -130,6 +138,66 @@ func TestTrustedProxiesOverRealProxies(t *testing.T) {
 				t.Errorf("HSTS present = %v, want %v", got, tc.wantHSTS)
 			}
 			if loc := resp.Header.Get("Location"); tc.wantHTTPS && loc != "https://shop.example/account?tab=2" {
+				t.Errorf("Location = %q", loc)
+			}
+		})
+	}
+}
+
+// TestTrustedProxyHeaderOverTLSHop puts the app on TLS behind a proxy that
+// re-encrypts (a load balancer or service mesh talking HTTPS to the app).
+// r.TLS then describes only the proxy's hop: what the trusted proxy says
+// about the client decides, as in Django, where a present
+// SECURE_PROXY_SSL_HEADER settles the scheme whatever the connection.
+func TestTrustedProxyHeaderOverTLSHop(t *testing.T) {
+	canBindProxyAddr(t)
+	xfp := Policy{SSLRedirect: true, HSTSSeconds: 60, ProxySSLHeader: "X-Forwarded-Proto", ProxySSLValue: "https", TrustedProxies: []string{proxyAddr + "/32"}}
+	forwardedOnly := xfp
+	forwardedOnly.ProxySSLHeader = "Forwarded"
+	setXFP := func(pr *httputil.ProxyRequest) { pr.SetXForwarded() }
+	setForwarded := func(pr *httputil.ProxyRequest) {
+		proto := "http"
+		if pr.In.TLS != nil {
+			proto = "https"
+		}
+		pr.Out.Header.Set("Forwarded", "proto="+proto)
+	}
+	noHeader := func(*httputil.ProxyRequest) {}
+	malformed := func(pr *httputil.ProxyRequest) { pr.Out.Header.Set("Forwarded", "proto") }
+
+	cases := []struct {
+		name     string
+		policy   Policy
+		viaProxy bool
+		proxyTLS bool
+		rewrite  func(*httputil.ProxyRequest)
+		header   http.Header
+		status   int
+		wantHSTS bool
+	}{
+		{name: "plain proxy says http over a TLS hop", policy: xfp, viaProxy: true, rewrite: setXFP, status: 301},
+		{name: "plain proxy says proto=http in Forwarded over a TLS hop", policy: forwardedOnly, viaProxy: true, rewrite: setForwarded, status: 301},
+		{name: "TLS proxy says https over a TLS hop", policy: xfp, viaProxy: true, proxyTLS: true, rewrite: setXFP, status: 200, wantHSTS: true},
+		{name: "proxy says nothing: the TLS hop decides", policy: xfp, viaProxy: true, rewrite: noHeader, status: 200, wantHSTS: true},
+		{name: "malformed Forwarded: the TLS hop decides", policy: forwardedOnly, viaProxy: true, rewrite: malformed, status: 200, wantHSTS: true},
+		{name: "untrusted direct TLS client claiming http is ignored", policy: xfp,
+			header: http.Header{"X-Forwarded-Proto": {"http"}}, status: 200, wantHSTS: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			app, appClient := serve(t, tc.policy, okHandler, true)
+			srv, c := app, appClient
+			if tc.viaProxy {
+				srv, c = frontProxy(t, app, tc.proxyTLS, tc.rewrite)
+			}
+			resp := send(t, srv, c, request{path: "/account?tab=2", host: "shop.example", header: tc.header})
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status = %d, want %d", resp.StatusCode, tc.status)
+			}
+			if got := resp.Header.Get(hdrHSTS) != ""; got != tc.wantHSTS {
+				t.Errorf("HSTS present = %v, want %v", got, tc.wantHSTS)
+			}
+			if loc := resp.Header.Get("Location"); tc.status == 301 && loc != "https://shop.example/account?tab=2" {
 				t.Errorf("Location = %q", loc)
 			}
 		})
@@ -355,8 +423,8 @@ func FuzzProxyHeader(f *testing.F) {
 		r := httptest.NewRequest(http.MethodGet, "/", nil)
 		r.Header["X-Forwarded-Proto"] = lines
 		tr := proxyTrust{header: "X-Forwarded-Proto", value: "https"}
-		if tr.secure(r) != strings.EqualFold(got, "https") {
-			t.Fatalf("%q: secure = %v for last element %q", lines, tr.secure(r), got)
+		if secure, known := tr.scheme(r); !known || secure != strings.EqualFold(got, "https") {
+			t.Fatalf("%q: secure, known = %v, %v for last element %q", lines, secure, known, got)
 		}
 	})
 }
