@@ -235,7 +235,7 @@ func newHTMLResult(r *scan.Result, anchor string) *htmlResult {
 		v.WhenISO = r.StartedAt.UTC().Format(time.RFC3339)
 	}
 	if r.DurationMS > 0 {
-		v.Duration = duration(r.DurationMS)
+		v.Duration = FormatDuration(r.DurationMS)
 	}
 	if v.GradeText == "" {
 		v.GradeText = "?"

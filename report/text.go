@@ -119,7 +119,7 @@ func (t *textPrinter) header(r *scan.Result) {
 		meta = append(meta, s)
 	}
 	if r.DurationMS > 0 {
-		meta = append(meta, duration(r.DurationMS))
+		meta = append(meta, FormatDuration(r.DurationMS))
 	}
 	t.printf("  %s\n", strings.Join(meta, t.sym(" · ")))
 	t.printf("  %s\n", phrase(r.Counts()))

@@ -92,8 +92,10 @@ func when(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04:05 UTC")
 }
 
-// duration formats milliseconds as "850 ms" or "1.2 s".
-func duration(ms int64) string {
+// FormatDuration formats a scan's duration in milliseconds
+// (Result.DurationMS) as people read it: "850 ms" or "1.2 s". The web pages
+// use it too, so every rendering of a result says the same.
+func FormatDuration(ms int64) string {
 	if ms < 1000 {
 		return fmt.Sprintf("%d ms", ms)
 	}

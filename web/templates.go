@@ -17,6 +17,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/httpsguard/httpsguard/report"
 	"github.com/httpsguard/httpsguard/scan"
 )
 
@@ -101,7 +102,7 @@ var funcs = template.FuncMap{
 	"statusLabel": scan.Status.Label,
 	"gradeClass":  gradeClass,
 	"when":        when,
-	"duration":    humanDuration,
+	"duration":    report.FormatDuration,
 	"impact":      impact,
 	"sitePath":    sitePath,
 	"shortID":     func(id string) string { return truncate(id, 8) },
@@ -159,13 +160,6 @@ func when(t time.Time) string {
 		return ""
 	}
 	return t.UTC().Format("2 Jan 2006, 15:04 UTC")
-}
-
-func humanDuration(ms int64) string {
-	if ms < 1000 {
-		return strconv.FormatInt(ms, 10) + " ms"
-	}
-	return strconv.FormatFloat(float64(ms)/1000, 'f', 1, 64) + " s"
 }
 
 // impact shows a score effect with a real minus sign.
