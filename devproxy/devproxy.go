@@ -464,6 +464,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	cancelBase()
 	if s.proxy != nil {
 		s.proxy.transport.CloseIdleConnections()
+		s.proxy.direct.closeIdle()
 	}
 	for ; n > 0; n-- {
 		if err := <-errc; serveErr == nil && !errors.Is(err, http.ErrServerClosed) {
