@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/httpsguard/httpsguard/internal/csp"
 )
 
 // Severity says how much a Finding matters.
@@ -84,6 +86,7 @@ var catalogue = []CheckInfo{
 	{"HG123", SeverityError, "ProxySSLHeader", "the proxy header or its value is invalid", ""},
 	{"HG124", SeverityError, "TrustedProxies", "a trusted proxy is not an address or CIDR", ""},
 	{"HG125", SeverityInfo, "TrustedProxies", "TrustedProxies is set without a proxy header", ""},
+	{"HG126", SeverityWarning, "UseXForwardedHost", "X-Forwarded-Host is believed from any client", ""},
 	{"HG131", SeverityWarning, "ContentTypeNosniff", "X-Content-Type-Options: nosniff is off", "security.W006"},
 	{"HG132", SeverityWarning, "FrameOptions", "X-Frame-Options is off", "security.W002"},
 	{"HG133", SeverityWarning, "FrameOptions", "X-Frame-Options is not DENY", "security.W019"},
@@ -97,6 +100,9 @@ var catalogue = []CheckInfo{
 	{"HG141", SeverityWarning, "ContentSecurityPolicy", "the {nonce} placeholder is not in a 'nonce-{nonce}' source", ""},
 	{"HG142", SeverityError, "ContentSecurityPolicy", "a header value contains a control character", ""},
 	{"HG143", SeverityInfo, "PermissionsPolicy", "no Permissions-Policy", ""},
+	{"HG144", SeverityWarning, "ContentSecurityPolicyReportOnly", "the report-only CSP has no report-uri or report-to", ""},
+	{"HG145", SeverityWarning, "ContentSecurityPolicyReportOnly", "the {nonce} placeholder is not in a 'nonce-{nonce}' source of the report-only CSP", ""},
+	{"HG146", SeverityInfo, "ContentSecurityPolicyReportOnly", "the report-only CSP is the enforced one", ""},
 	{"HG151", SeverityWarning, "SecureCookies", "cookies are not made Secure", "security.W012, security.W016"},
 	{"HG152", SeverityInfo, "SecureCookies", "only the named cookies are made Secure", ""},
 	{"HG153", SeverityWarning, "HTTPOnlyCookies", "no cookie is made HttpOnly", "security.W015"},
@@ -216,9 +222,13 @@ func (p Policy) Check() []Finding {
 			break
 		}
 	}
-	if !proxyHeader && len(p.TrustedProxies) > 0 {
-		add("HG125", "TrustedProxies is set but ProxySSLHeader is not, so it has no effect.",
+	if !proxyHeader && !p.UseXForwardedHost && len(p.TrustedProxies) > 0 {
+		add("HG125", "TrustedProxies is set but neither ProxySSLHeader nor UseXForwardedHost is, so it has no effect.",
 			`Set ProxySSLHeader, such as "X-Forwarded-Proto: https".`)
+	}
+	if p.UseXForwardedHost && len(p.TrustedProxies) == 0 {
+		add("HG126", "UseXForwardedHost is on without TrustedProxies, so X-Forwarded-Host is believed from every peer: a client that reaches the app directly chooses the host of redirects and of the links the app builds with Guard.Host.",
+			"Set TrustedProxies to the addresses of the proxies that set X-Forwarded-Host (HTTPSGUARD_TRUSTED_PROXIES=10.0.0.0/8), and have them overwrite any X-Forwarded-Host the client sent.")
 	}
 
 	// Headers.
@@ -250,23 +260,41 @@ func (p Policy) Check() []Finding {
 		add("HG137", "Cross-Origin-Opener-Policy is off: pages this site opens, or that open it, share its browsing context group.",
 			`Set CrossOriginOpenerPolicy to "same-origin".`)
 	}
-	csp := strings.TrimSpace(p.ContentSecurityPolicy)
+	enforced := strings.TrimSpace(p.ContentSecurityPolicy)
+	reportOnly := strings.TrimSpace(p.ContentSecurityPolicyReportOnly)
 	switch {
-	case csp == "":
+	case enforced == "" && reportOnly != "":
+		add("HG139", "No Content-Security-Policy is enforced, only a report-only one: an injected script still runs with the page's full authority.",
+			"Once the report-only policy's reports are clean, move it to ContentSecurityPolicy (HTTPSGUARD_CSP).")
+	case enforced == "":
 		add("HG139", "No Content-Security-Policy: an injected script runs with the page's full authority.",
-			`Set a strict CSP with a nonce: "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic'; object-src 'none'; base-uri 'none'", and put Nonce(r.Context()) in each <script nonce>.`)
+			`Set a strict CSP with a nonce: "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic'; object-src 'none'; base-uri 'none'", and put Nonce(r.Context()) in each <script nonce>. To trial it first, set it as ContentSecurityPolicyReportOnly.`)
 	default:
-		if allowsInlineScript(csp) {
+		if allowsInlineScript(enforced) {
 			add("HG140", "The Content-Security-Policy allows 'unsafe-inline' scripts without a nonce or hash, which defeats its protection against XSS.",
 				`Replace 'unsafe-inline' with 'nonce-{nonce}' and add the nonce to each inline script.`)
 		}
-		if strings.Contains(csp, NoncePlaceholder) && strings.Count(csp, NoncePlaceholder) != strings.Count(csp, "'nonce-"+NoncePlaceholder+"'") {
+		if misplacedNonce(enforced) {
 			add("HG141", `The Content-Security-Policy uses {nonce} outside a 'nonce-{nonce}' source, so browsers ignore it.`,
 				`Write the source as 'nonce-{nonce}', quotes included.`)
 		}
 	}
+	if reportOnly != "" {
+		if reportsNowhere(reportOnly) {
+			add("HG144", "The Content-Security-Policy-Report-Only policy has no report-uri or report-to directive: browsers block nothing and report its violations only to the console, so the trial teaches nothing.",
+				`Add "report-uri /csp-reports" (every browser), and "report-to csp" with a Reporting-Endpoints: csp="/csp-reports" header set by the application, then collect the reports.`)
+		}
+		if misplacedNonce(reportOnly) {
+			add("HG145", `The Content-Security-Policy-Report-Only policy uses {nonce} outside a 'nonce-{nonce}' source, so browsers ignore it and report every nonced script.`,
+				`Write the source as 'nonce-{nonce}', quotes included.`)
+		}
+		if enforced != "" && sameCSP(enforced, reportOnly) {
+			add("HG146", "The report-only policy is the enforced one: it trials nothing, and every violation is reported twice.",
+				"Put the stricter policy being trialled in ContentSecurityPolicyReportOnly, or remove it.")
+		}
+	}
 	var badHeaders []string
-	for _, f := range []string{"ContentSecurityPolicy", "PermissionsPolicy"} {
+	for _, f := range []string{"ContentSecurityPolicy", "ContentSecurityPolicyReportOnly", "PermissionsPolicy"} {
 		if len(invalid[f]) > 0 {
 			badHeaders = append(badHeaders, errText(f))
 		}
@@ -334,6 +362,41 @@ func matchesEveryPath(re *regexp.Regexp) bool {
 		}
 	}
 	return true
+}
+
+// misplacedNonce reports whether a CSP has a "{nonce}" placeholder that is
+// not the whole of a 'nonce-{nonce}' source expression.
+func misplacedNonce(v string) bool {
+	return strings.Contains(v, NoncePlaceholder) && strings.Count(v, NoncePlaceholder) != strings.Count(v, "'nonce-"+NoncePlaceholder+"'")
+}
+
+// reportsNowhere reports whether one of the policies in a CSP header value
+// has neither a report-uri nor a report-to directive with a value, as
+// browsers parse it (a repeated directive counts once).
+func reportsNowhere(v string) bool {
+	policies := csp.ParseHeader(v)
+	if len(policies) == 0 {
+		return true
+	}
+	for _, pol := range policies {
+		reports := false
+		for _, name := range []string{"report-uri", "report-to"} {
+			if d, ok := pol.Get(name); ok && len(d.Value) > 0 {
+				reports = true
+			}
+		}
+		if !reports {
+			return true
+		}
+	}
+	return false
+}
+
+// sameCSP reports whether two CSP header values are the same policies as a
+// browser reads them: directive names in any case, any spacing.
+func sameCSP(a, b string) bool {
+	pa, pb := csp.ParseHeader(a), csp.ParseHeader(b)
+	return slices.EqualFunc(pa, pb, func(x, y csp.Policy) bool { return x.String() == y.String() })
 }
 
 // allowsInlineScript reports whether the CSP's script policy (script-src,

@@ -22,6 +22,50 @@ func production() Policy {
 	}
 }
 
+// TestCheckNoFalseAlarms lists policies that must not raise a finding that
+// is about them: each one is the right way to use a field.
+func TestCheckNoFalseAlarms(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		mutate func(p *Policy)
+		not    []string
+	}{
+		{"report-only with report-uri", func(p *Policy) {
+			p.ContentSecurityPolicyReportOnly = "default-src 'none'; script-src 'nonce-{nonce}'; report-uri /csp"
+		}, nil},
+		{"report-only with report-to", func(p *Policy) {
+			p.ContentSecurityPolicyReportOnly = "Default-Src 'none'; REPORT-TO csp-endpoint"
+		}, nil},
+		{"report-only alone", func(p *Policy) {
+			p.ContentSecurityPolicy, p.ContentSecurityPolicyReportOnly = "", "default-src 'self'; report-uri https://r.example/csp"
+		}, []string{"HG140", "HG141", "HG144", "HG145", "HG146"}},
+		{"report-only allowing inline scripts is a trial, not a weakness", func(p *Policy) {
+			p.ContentSecurityPolicyReportOnly = "script-src 'unsafe-inline'; report-uri /csp"
+		}, nil},
+		{"forwarded host from trusted proxies", func(p *Policy) { p.UseXForwardedHost = true }, nil},
+		{"forwarded host alone gives TrustedProxies its use", func(p *Policy) {
+			p.UseXForwardedHost, p.ProxySSLHeader, p.ProxySSLValue = true, "", ""
+		}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := production()
+			tc.mutate(&p)
+			findings := p.Check()
+			if tc.not == nil {
+				if len(findings) != 0 {
+					t.Errorf("findings: %v", findings)
+				}
+				return
+			}
+			for _, f := range findings {
+				if slices.Contains(tc.not, f.ID) {
+					t.Errorf("unexpected %v", f)
+				}
+			}
+		})
+	}
+}
+
 func TestCheckProductionIsClean(t *testing.T) {
 	if f := production().Check(); len(f) != 0 {
 		t.Errorf("findings for the production policy: %v", f)
@@ -84,6 +128,10 @@ func TestCheckFindings(t *testing.T) {
 		{"HG123", func(p *Policy) { p.ProxySSLHeader = "X-Forwarded-Proto:" }},
 		{"HG124", func(p *Policy) { p.TrustedProxies = []string{"10.0.0.300"} }},
 		{"HG125", func(p *Policy) { p.ProxySSLHeader, p.ProxySSLValue = "", "" }},
+		{"HG126", func(p *Policy) { p.UseXForwardedHost, p.TrustedProxies = true, nil }},
+		{"HG126", func(p *Policy) {
+			p.UseXForwardedHost, p.ProxySSLHeader, p.ProxySSLValue, p.TrustedProxies = true, "", "", nil
+		}},
 		{"HG131", func(p *Policy) { p.ContentTypeNosniff = false }},
 		{"HG132", func(p *Policy) { p.FrameOptions = "" }},
 		{"HG133", func(p *Policy) { p.FrameOptions = "sameorigin" }},
@@ -99,6 +147,20 @@ func TestCheckFindings(t *testing.T) {
 		{"HG142", func(p *Policy) { p.ContentSecurityPolicy = "default-src 'self'\r\nX-Evil: 1" }},
 		{"HG142", func(p *Policy) { p.PermissionsPolicy = "camera=()\n" }},
 		{"HG143", func(p *Policy) { p.PermissionsPolicy = "" }},
+		{"HG142", func(p *Policy) { p.ContentSecurityPolicyReportOnly = "default-src 'self'; report-uri /r\nX-Evil: 1" }},
+		{"HG144", func(p *Policy) { p.ContentSecurityPolicyReportOnly = "default-src 'self'" }},
+		{"HG144", func(p *Policy) { p.ContentSecurityPolicyReportOnly = "default-src 'self'; report-uri" }},
+		{"HG144", func(p *Policy) {
+			p.ContentSecurityPolicyReportOnly = "default-src 'self'; report-uri /r, script-src 'none'"
+		}},
+		{"HG144", func(p *Policy) { p.ContentSecurityPolicyReportOnly = "reporturi /r" }},
+		{"HG145", func(p *Policy) { p.ContentSecurityPolicyReportOnly = "script-src nonce-{nonce}; report-uri /r" }},
+		{"HG146", func(p *Policy) {
+			p.ContentSecurityPolicyReportOnly = strings.ToUpper(p.ContentSecurityPolicy[:11]) + "  " + p.ContentSecurityPolicy[11:]
+		}},
+		{"HG139", func(p *Policy) {
+			p.ContentSecurityPolicy, p.ContentSecurityPolicyReportOnly = "", "default-src 'self'; report-to csp"
+		}},
 		{"HG151", func(p *Policy) { p.SecureCookies = nil }},
 		{"HG152", func(p *Policy) { p.SecureCookies = []string{"sessionid", "csrftoken"} }},
 		{"HG153", func(p *Policy) { p.HTTPOnlyCookies = nil }},

@@ -40,6 +40,7 @@ func TestPolicyFromLookupValues(t *testing.T) {
 		"HTTPSGUARD_REDIRECT_EXEMPT":            `^health$, ^api/hooks/`,
 		"HTTPSGUARD_PROXY_SSL_HEADER":           "X-Forwarded-Proto: https",
 		"HTTPSGUARD_TRUSTED_PROXIES":            "10.0.0.0/8, 127.0.0.1,unix",
+		"HTTPSGUARD_USE_X_FORWARDED_HOST":       "on",
 		"HTTPSGUARD_HSTS_SECONDS":               "63072000",
 		"HTTPSGUARD_HSTS_INCLUDE_SUBDOMAINS":    "1",
 		"HTTPSGUARD_HSTS_PRELOAD":               "yes",
@@ -48,6 +49,7 @@ func TestPolicyFromLookupValues(t *testing.T) {
 		"HTTPSGUARD_REFERRER_POLICY":            "no-referrer, strict-origin-when-cross-origin",
 		"HTTPSGUARD_CROSS_ORIGIN_OPENER_POLICY": "OFF",
 		"HTTPSGUARD_CSP":                        "default-src 'self'; script-src 'nonce-{nonce}'",
+		"HTTPSGUARD_CSP_REPORT_ONLY":            "default-src 'none'; script-src 'nonce-{nonce}'; report-uri /csp",
 		"HTTPSGUARD_PERMISSIONS_POLICY":         "camera=(), geolocation=()",
 		"HTTPSGUARD_SECURE_COOKIES":             "*",
 		"HTTPSGUARD_HTTPONLY_COOKIES":           "sessionid,",
@@ -62,10 +64,13 @@ func TestPolicyFromLookupValues(t *testing.T) {
 	want := Policy{
 		SSLRedirect: true, SSLHost: "secure.example.com", RedirectExempt: []string{"^health$", "^api/hooks/"},
 		ProxySSLHeader: "X-Forwarded-Proto", ProxySSLValue: "https", TrustedProxies: []string{"10.0.0.0/8", "127.0.0.1", "unix"},
-		HSTSSeconds: 63072000, HSTSIncludeSubdomains: true, HSTSPreload: true,
-		ReferrerPolicy:        "no-referrer, strict-origin-when-cross-origin",
-		ContentSecurityPolicy: "default-src 'self'; script-src 'nonce-{nonce}'", PermissionsPolicy: "camera=(), geolocation=()",
-		SecureCookies: []string{"*"}, HTTPOnlyCookies: []string{"sessionid"}, CookieSameSite: "Lax",
+		UseXForwardedHost: true,
+		HSTSSeconds:       63072000, HSTSIncludeSubdomains: true, HSTSPreload: true,
+		ReferrerPolicy:                  "no-referrer, strict-origin-when-cross-origin",
+		ContentSecurityPolicy:           "default-src 'self'; script-src 'nonce-{nonce}'",
+		ContentSecurityPolicyReportOnly: "default-src 'none'; script-src 'nonce-{nonce}'; report-uri /csp",
+		PermissionsPolicy:               "camera=(), geolocation=()",
+		SecureCookies:                   []string{"*"}, HTTPOnlyCookies: []string{"sessionid"}, CookieSameSite: "Lax",
 		AllowedHosts: []string{"example.com", ".example.com"},
 	}
 	if !reflect.DeepEqual(p, want) {
@@ -102,6 +107,8 @@ func TestPolicyFromLookupErrors(t *testing.T) {
 		{map[string]string{"HTTPSGUARD_SSL_HOST": "https://example.com/"}, []string{`HTTPSGUARD_SSL_HOST="https://example.com/"`}},
 		{map[string]string{"HTTPSGUARD_COOKIE_SAMESITE": "loose"}, []string{`HTTPSGUARD_COOKIE_SAMESITE="loose"`}},
 		{map[string]string{"HTTPSGUARD_ALLOWED_HOSTS": "*.example.com"}, []string{`HTTPSGUARD_ALLOWED_HOSTS="*.example.com"`}},
+		{map[string]string{"HTTPSGUARD_USE_X_FORWARDED_HOST": "maybe"}, []string{`HTTPSGUARD_USE_X_FORWARDED_HOST="maybe"`}},
+		{map[string]string{"HTTPSGUARD_CSP_REPORT_ONLY": "default-src 'none';\x00report-uri /csp"}, []string{`HTTPSGUARD_CSP_REPORT_ONLY="default-src 'none';\x00report-uri /csp"`}},
 		{map[string]string{"HTTPSGUARD_HSTS_SECONDS": "x", "HTTPSGUARD_HSTS_PRELOAD": "maybe"},
 			[]string{`HTTPSGUARD_HSTS_SECONDS="x"`, `HTTPSGUARD_HSTS_PRELOAD="maybe"`}},
 	} {

@@ -134,3 +134,53 @@ func ExamplePolicy_Check() {
 	// HG153 warning security.W015
 	// HG161 warning security.W020
 }
+
+func ExampleGuard_Host() {
+	// Behind a load balancer on 10.0.0.0/8 that sends the app its internal
+	// name as Host and the client's in X-Forwarded-Host.
+	guard, err := httpsguard.New(httpsguard.Policy{
+		SSLRedirect:       true,
+		TrustedProxies:    []string{"10.0.0.0/8"},
+		UseXForwardedHost: true,
+		AllowedHosts:      []string{"example.com"},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	h := guard.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	for _, peer := range []string{"10.0.0.5:41234", "203.0.113.9:5555"} {
+		r := httptest.NewRequest(http.MethodGet, "http://app.internal:8000/login", nil)
+		r.RemoteAddr = peer
+		r.Header.Set("X-Forwarded-Host", "example.com")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		fmt.Printf("%s: %s, %d %q\n", peer, guard.Host(r), w.Code, w.Header().Get("Location"))
+	}
+	// Output:
+	// 10.0.0.5:41234: example.com, 301 "https://example.com/login"
+	// 203.0.113.9:5555: app.internal:8000, 400 ""
+}
+
+func ExamplePolicy_reportOnly() {
+	// Enforce the current policy and trial a stricter one: browsers report
+	// what the stricter one would block to /csp-reports, and block nothing
+	// more. Both get the same nonce.
+	guard, err := httpsguard.New(httpsguard.Policy{
+		ContentSecurityPolicy:           "script-src 'self' 'nonce-{nonce}'",
+		ContentSecurityPolicyReportOnly: "script-src 'nonce-{nonce}' 'strict-dynamic'; object-src 'none'; base-uri 'none'; report-uri /csp-reports",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	var nonce string
+	h := guard.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		nonce = httpsguard.Nonce(r.Context())
+	}))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
+	fmt.Println(strings.ReplaceAll(w.Header().Get("Content-Security-Policy"), nonce, "N"))
+	fmt.Println(strings.ReplaceAll(w.Header().Get("Content-Security-Policy-Report-Only"), nonce, "N"))
+	// Output:
+	// script-src 'self' 'nonce-N'
+	// script-src 'nonce-N' 'strict-dynamic'; object-src 'none'; base-uri 'none'; report-uri /csp-reports
+}

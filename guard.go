@@ -15,17 +15,23 @@ import (
 type Guard struct {
 	policy Policy
 
-	hosts    *hostMatcher // nil when AllowedHosts is empty
-	proxy    proxyTrust
-	redirect bool
-	sslHost  string
-	exempt   []*regexp.Regexp
+	hosts         *hostMatcher // nil when AllowedHosts is empty
+	proxy         proxyTrust
+	forwardedHost bool // UseXForwardedHost
+	redirect      bool
+	sslHost       string
+	exempt        []*regexp.Regexp
 
 	hsts    []string // nil when off
 	headers []fixedHeader
-	// csp is the Content-Security-Policy split around "{nonce}"; len 1
-	// without a placeholder (then it is also in headers), 0 when off.
-	csp     []string
+	// csp and cspRO are the Content-Security-Policy and its Report-Only
+	// twin split around "{nonce}": len 1 without a placeholder (then the
+	// header is also in headers), 0 when off.
+	csp   []string
+	cspRO []string
+	// nonce is set when either CSP has a placeholder, so each request
+	// needs a fresh nonce.
+	nonce   bool
 	cookies cookieRules
 }
 
@@ -34,7 +40,7 @@ type Guard struct {
 // handler appending to it gets a copy.
 type fixedHeader struct {
 	name string // canonical
-	bit  uint8  // headerBit(name)
+	bit  uint16 // headerBit(name)
 	vals []string
 }
 
@@ -47,11 +53,14 @@ const (
 	hdrReferrerPolicy    = "Referrer-Policy"
 	hdrCOOP              = "Cross-Origin-Opener-Policy"
 	hdrCSP               = "Content-Security-Policy"
+	hdrCSPReportOnly     = "Content-Security-Policy-Report-Only"
 	hdrPermissionsPolicy = "Permissions-Policy"
+	hdrForwardedHost     = "X-Forwarded-Host"
 )
 
-// NoncePlaceholder is replaced, in Policy.ContentSecurityPolicy, by the
-// request's nonce: write "script-src 'nonce-{nonce}'".
+// NoncePlaceholder is replaced, in Policy.ContentSecurityPolicy and
+// Policy.ContentSecurityPolicyReportOnly, by the request's nonce: write
+// "script-src 'nonce-{nonce}'".
 const NoncePlaceholder = "{nonce}"
 
 // New validates p and compiles it into a Guard. Every invalid value is an
@@ -73,6 +82,7 @@ func New(p Policy) (*Guard, error) {
 		g.proxy.restricted = true
 		g.proxy.prefixes, g.proxy.unix, _ = compileTrustedProxies(p.TrustedProxies)
 	}
+	g.forwardedHost = p.UseXForwardedHost
 	for _, e := range p.RedirectExempt {
 		g.exempt = append(g.exempt, regexp.MustCompile(e)) // validated
 	}
@@ -103,6 +113,13 @@ func New(p Policy) (*Guard, error) {
 			g.headers = append(g.headers, fixedHeader{hdrCSP, headerBit(hdrCSP), one(v)})
 		}
 	}
+	if v := strings.TrimSpace(p.ContentSecurityPolicyReportOnly); v != "" {
+		g.cspRO = strings.Split(v, NoncePlaceholder)
+		if len(g.cspRO) == 1 {
+			g.headers = append(g.headers, fixedHeader{hdrCSPReportOnly, headerBit(hdrCSPReportOnly), one(v)})
+		}
+	}
+	g.nonce = len(g.csp) > 1 || len(g.cspRO) > 1
 	if !p.Development {
 		g.cookies = cookieRulesFor(p)
 	}
@@ -127,7 +144,10 @@ func (g *Guard) Policy() Policy { return g.policy.clone() }
 
 // Handler returns next wrapped in the policy: requests for a Host outside
 // AllowedHosts get 400, insecure requests are redirected to HTTPS, and every
-// response gets the policy's headers and cookie attributes.
+// response gets the policy's headers and cookie attributes. With
+// UseXForwardedHost, the host a trusted proxy forwards stands for Host in
+// both checks; r.Host itself is passed on unchanged, and handlers read the
+// client's host with Guard.Host.
 //
 // The headers are added when the response header is written, so next can
 // still set its own, which win. Set-Cookie values are rewritten in place in
@@ -150,21 +170,33 @@ type handler struct {
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g := h.g
-	if g.hosts != nil && !g.hosts.match(r.Host) {
-		rw := getWriter(w, g, g.IsSecure(r))
-		http.Error(rw, "400 Bad Request: the Host header names a host this server does not serve", http.StatusBadRequest)
-		putWriter(rw)
+	host, forwarded := r.Host, false
+	if g.forwardedHost {
+		host, forwarded = g.host(r)
+		if _, ok := splitHost(host); forwarded && !ok {
+			// net/http vets Host, but nothing has vetted this header, and
+			// the application may put it into links.
+			g.badRequest(w, r, "400 Bad Request: invalid X-Forwarded-Host header")
+			return
+		}
+	}
+	if g.hosts != nil && !g.hosts.match(host) {
+		msg := "400 Bad Request: the Host header names a host this server does not serve"
+		if forwarded {
+			msg = "400 Bad Request: the X-Forwarded-Host header names a host this server does not serve"
+		}
+		g.badRequest(w, r, msg)
 		return
 	}
 	secure := g.IsSecure(r)
 	if g.redirect && !secure && !g.isExempt(r.URL.Path) {
-		g.redirectToHTTPS(w, r)
+		g.redirectToHTTPS(w, r, host)
 		return
 	}
 	rw := getWriter(w, g, secure)
-	if len(g.csp) > 1 {
-		nonce, csp := newNonceCSP(g.csp)
-		rw.csp = csp
+	if g.nonce {
+		nonce, csp, cspRO := newNonceCSP(g.csp, g.cspRO)
+		rw.csp, rw.cspRO = csp, cspRO
 		r = r.WithContext(&nonceContext{Context: r.Context(), nonce: nonce})
 	}
 	h.next.ServeHTTP(rw, r)
@@ -175,6 +207,46 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.finish(rw)
 	}
 	putWriter(rw)
+}
+
+// badRequest answers 400 with msg, and with the policy's headers.
+func (g *Guard) badRequest(w http.ResponseWriter, r *http.Request, msg string) {
+	rw := getWriter(w, g, g.IsSecure(r))
+	http.Error(rw, msg, http.StatusBadRequest)
+	putWriter(rw)
+}
+
+// Host returns the host, with its port if any, that the client of r asked
+// for, as the Guard sees it: with UseXForwardedHost, the X-Forwarded-Host a
+// trusted proxy set (its last element), otherwise r.Host. Handlers that
+// build absolute URLs use it with IsSecure instead of r.Host, which still
+// holds the name the proxy used. Inside a handler the Guard wraps, a host
+// from X-Forwarded-Host is a valid host[:port] (the Guard answers 400 to
+// anything else, as it does to a bad Host when it redirects), and with
+// AllowedHosts set, either kind is an allowed host.
+func (g *Guard) Host(r *http.Request) string {
+	host, _ := g.host(r)
+	return host
+}
+
+// host returns the client's host and whether it came from X-Forwarded-Host.
+// The header counts only with UseXForwardedHost, from a peer allowed to
+// speak for the client (the same TrustedProxies test as the scheme header),
+// and when it holds a non-empty element. Its last element is the one the
+// nearest proxy wrote: a proxy that appends (Apache's mod_proxy) leaves
+// whatever the client sent before it, and a proxy that sets the header
+// leaves only its own. Django 3.2 takes the whole value, so a list fails
+// its host validation; taking the last element serves proxies that append
+// without ever believing the client's part.
+func (g *Guard) host(r *http.Request) (host string, forwarded bool) {
+	if g.forwardedHost && g.proxy.peerTrusted(r.RemoteAddr) {
+		if vals, ok := r.Header[hdrForwardedHost]; ok {
+			if last, ok := lastListElement(vals); ok {
+				return last, true
+			}
+		}
+	}
+	return r.Host, false
 }
 
 // IsSecure reports whether r reached the site over HTTPS: a trusted proxy's
@@ -201,21 +273,20 @@ func (g *Guard) isExempt(path string) bool {
 	return false
 }
 
-// redirectToHTTPS sends r to the same URL over HTTPS. GET and HEAD get 301,
-// as Django does; other methods get 308, which keeps the method and body
-// where a 301 lets browsers turn a POST into a GET.
-func (g *Guard) redirectToHTTPS(w http.ResponseWriter, r *http.Request) {
-	host := g.sslHost
-	if host == "" {
-		host = r.Host
-		if _, ok := splitHost(host); !ok {
-			// Never echo a Host that could carry a path, userinfo or
-			// header injection into Location.
-			rw := getWriter(w, g, false)
-			http.Error(rw, "400 Bad Request: invalid Host header", http.StatusBadRequest)
-			putWriter(rw)
-			return
-		}
+// redirectToHTTPS sends r to the same URL over HTTPS, on SSLHost or else
+// on host, the client's. GET and HEAD get 301, as Django does; other methods
+// get 308, which keeps the method and body where a 301 lets browsers turn a
+// POST into a GET.
+func (g *Guard) redirectToHTTPS(w http.ResponseWriter, r *http.Request, host string) {
+	if g.sslHost != "" {
+		host = g.sslHost
+	} else if _, ok := splitHost(host); !ok {
+		// Never echo a Host that could carry a path, userinfo or header
+		// injection into Location.
+		rw := getWriter(w, g, false)
+		http.Error(rw, "400 Bad Request: invalid Host header", http.StatusBadRequest)
+		putWriter(rw)
+		return
 	}
 	code := http.StatusPermanentRedirect
 	if r.Method == http.MethodGet || r.Method == http.MethodHead {
@@ -246,6 +317,9 @@ func (g *Guard) finish(rw *responseWriter) {
 	if rw.csp != nil && !isSet(h, set, known, bitCSP, hdrCSP) {
 		h[hdrCSP] = rw.csp
 	}
+	if rw.cspRO != nil && !isSet(h, set, known, bitCSPReportOnly, hdrCSPReportOnly) {
+		h[hdrCSPReportOnly] = rw.cspRO
+	}
 	if g.cookies.enabled() && (!known || set&bitSetCookie != 0) {
 		g.cookies.rewrite(h)
 	}
@@ -253,17 +327,18 @@ func (g *Guard) finish(rw *responseWriter) {
 
 // Bits for the headers finish looks for.
 const (
-	bitHSTS uint8 = 1 << iota
+	bitHSTS uint16 = 1 << iota
 	bitNosniff
 	bitFrameOptions
 	bitReferrerPolicy
 	bitCOOP
 	bitCSP
+	bitCSPReportOnly
 	bitPermissionsPolicy
 	bitSetCookie
 )
 
-func headerBit(name string) uint8 {
+func headerBit(name string) uint16 {
 	switch name {
 	case hdrHSTS:
 		return bitHSTS
@@ -277,6 +352,8 @@ func headerBit(name string) uint8 {
 		return bitCOOP
 	case hdrCSP:
 		return bitCSP
+	case hdrCSPReportOnly:
+		return bitCSPReportOnly
 	case hdrPermissionsPolicy:
 		return bitPermissionsPolicy
 	case "Set-Cookie":
@@ -289,7 +366,7 @@ func headerBit(name string) uint8 {
 // even to nil. A response has few headers, and one pass over them costs less
 // than a map lookup per guard header; for a large header map, known is
 // false and isSet looks each one up instead.
-func setHeaders(h http.Header) (set uint8, known bool) {
+func setHeaders(h http.Header) (set uint16, known bool) {
 	if len(h) > 8 {
 		return 0, false
 	}
@@ -300,7 +377,7 @@ func setHeaders(h http.Header) (set uint8, known bool) {
 }
 
 // isSet reports whether the handler set the header name (with bit bit).
-func isSet(h http.Header, set uint8, known bool, bit uint8, name string) bool {
+func isSet(h http.Header, set uint16, known bool, bit uint16, name string) bool {
 	if known {
 		return set&bit != 0
 	}
@@ -308,10 +385,13 @@ func isSet(h http.Header, set uint8, known bool, bit uint8, name string) bool {
 	return ok
 }
 
-// newNonceCSP returns a fresh nonce and the CSP with every placeholder
-// replaced by it. The nonce is a substring of the CSP value, so the two cost
-// one allocation (plus the slice holding the header value).
-func newNonceCSP(parts []string) (nonce string, header []string) {
+// newNonceCSP returns a fresh nonce and the values of the
+// Content-Security-Policy and its Report-Only twin with every placeholder
+// replaced by it, nil for a header without placeholder (its fixed value is
+// in Guard.headers). Both values are substrings of one string, and the nonce
+// is a substring of them, so the three cost one allocation, plus one for the
+// slice that holds the header values.
+func newNonceCSP(csp, cspRO []string) (nonce string, cspVals, cspROVals []string) {
 	var raw [16]byte
 	_, _ = rand.Read(raw[:]) // crypto/rand.Read never fails (Go 1.24+).
 	// URL-safe base64 without padding is a valid CSP nonce (base64-value
@@ -322,19 +402,55 @@ func newNonceCSP(parts []string) (nonce string, header []string) {
 	var enc [22]byte
 	base64.RawURLEncoding.Encode(enc[:], raw[:])
 
-	n := len(enc) * (len(parts) - 1)
-	for _, p := range parts {
-		n += len(p)
+	parts := [2][]string{csp, cspRO}
+	n, headers := 0, 0
+	for _, ps := range parts {
+		if len(ps) < 2 {
+			continue
+		}
+		headers++
+		n += len(enc) * (len(ps) - 1)
+		for _, p := range ps {
+			n += len(p)
+		}
 	}
 	var b strings.Builder
 	b.Grow(n)
-	b.WriteString(parts[0])
-	for _, p := range parts[1:] {
-		b.Write(enc[:])
-		b.WriteString(p)
+	var ends [2]int
+	nonceAt := -1
+	for i, ps := range parts {
+		if len(ps) < 2 {
+			continue
+		}
+		if nonceAt < 0 {
+			nonceAt = b.Len() + len(ps[0])
+		}
+		b.WriteString(ps[0])
+		for _, p := range ps[1:] {
+			b.Write(enc[:])
+			b.WriteString(p)
+		}
+		ends[i] = b.Len()
 	}
 	v := b.String()
-	return v[len(parts[0]) : len(parts[0])+len(enc)], []string{v}
+	vals := make([]string, 0, headers)
+	start := 0
+	for i, ps := range parts {
+		if len(ps) < 2 {
+			continue
+		}
+		vals = append(vals, v[start:ends[i]])
+		start = ends[i]
+		// A capacity of one, so a handler appending to one header's
+		// values gets a copy instead of overwriting the other's.
+		one := vals[len(vals)-1 : len(vals) : len(vals)]
+		if i == 0 {
+			cspVals = one
+		} else {
+			cspROVals = one
+		}
+	}
+	return v[nonceAt : nonceAt+len(enc)], cspVals, cspROVals
 }
 
 // nonceContext carries the request's CSP nonce. It is its own type, rather
@@ -355,8 +471,9 @@ func (c *nonceContext) Value(key any) any {
 
 // Nonce returns the Content-Security-Policy nonce of the request whose
 // context is ctx, for use in <script nonce="..."> and <style nonce="...">.
-// It is "" when the Guard's policy has no "{nonce}" placeholder or the
-// request did not pass through a Guard. Every request gets a new 128-bit
+// The enforced and the report-only policy share it. It is "" when neither
+// of the Guard's policies has a "{nonce}" placeholder or the request did not
+// pass through a Guard. Every request gets a new 128-bit
 // nonce.
 func Nonce(ctx context.Context) string {
 	s, _ := ctx.Value(nonceKey{}).(string)

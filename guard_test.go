@@ -268,6 +268,41 @@ func TestGuardOverRealServers(t *testing.T) {
 			status: 200, ran: true, headers: map[string]string{hdrCSP: "default-src 'self'", hdrPermissionsPolicy: "camera=()"},
 		},
 		{
+			name: "report-only CSP alone", policy: Policy{ContentSecurityPolicyReportOnly: "default-src 'self'; report-uri /csp"},
+			status: 200, ran: true, headers: map[string]string{hdrCSPReportOnly: "default-src 'self'; report-uri /csp", hdrCSP: absent},
+		},
+		{
+			name: "enforced and report-only CSP together", policy: Policy{ContentSecurityPolicy: "default-src 'self'", ContentSecurityPolicyReportOnly: " default-src 'none'; report-to csp "},
+			status: 200, ran: true, headers: map[string]string{hdrCSP: "default-src 'self'", hdrCSPReportOnly: "default-src 'none'; report-to csp"},
+		},
+		{
+			name: "report-only CSP set by the handler wins", policy: Policy{ContentSecurityPolicy: "default-src 'self'", ContentSecurityPolicyReportOnly: "default-src 'none'; report-uri /csp"},
+			handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set(hdrCSPReportOnly, "img-src 'none'; report-uri /img")
+			}),
+			status: 200, ran: true, headers: map[string]string{hdrCSP: "default-src 'self'", hdrCSPReportOnly: "img-src 'none'; report-uri /img"},
+		},
+		{
+			name: "a nil report-only header suppresses the guard's", policy: Policy{ContentSecurityPolicy: "default-src 'self'", ContentSecurityPolicyReportOnly: "default-src 'none'; report-uri /csp"},
+			handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header()[hdrCSPReportOnly] = nil
+			}),
+			status: 200, ran: true, headers: map[string]string{hdrCSP: "default-src 'self'", hdrCSPReportOnly: absent},
+		},
+		{
+			name: "report-only CSP on the redirect", policy: Policy{SSLRedirect: true, ContentSecurityPolicyReportOnly: "default-src 'none'; report-uri /csp"}, tls: []bool{false},
+			status: 301, headers: map[string]string{hdrCSPReportOnly: "default-src 'none'; report-uri /csp"},
+		},
+		{
+			name: "report-only CSP on a handler with a large header map", policy: Policy{ContentSecurityPolicyReportOnly: "default-src 'none'; report-uri /csp"},
+			handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				for i := range 10 {
+					w.Header().Set("X-Filler-"+strconv.Itoa(i), "x")
+				}
+			}),
+			status: 200, ran: true, headers: map[string]string{hdrCSPReportOnly: "default-src 'none'; report-uri /csp"},
+		},
+		{
 			name: "Development: no redirect, no HSTS, headers kept", policy: Policy{Development: true, SSLRedirect: true, HSTSSeconds: 3600, FrameOptions: "DENY", SecureCookies: []string{"*"}},
 			handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				http.SetCookie(w, &http.Cookie{Name: "sessionid", Value: "x"})
@@ -413,6 +448,100 @@ func TestNonce(t *testing.T) {
 	}
 }
 
+// TestNonceReportOnly checks that both CSP headers carry the nonce the
+// handler reads, whichever of them has the placeholder: one nonce attribute
+// in the page has to satisfy both policies.
+func TestNonceReportOnly(t *testing.T) {
+	const (
+		enforce = "script-src 'nonce-{nonce}'; object-src 'none'"
+		trial   = "script-src 'nonce-{nonce}' 'strict-dynamic'; style-src 'nonce-{nonce}'; report-uri /csp"
+	)
+	fill := func(v, nonce string) string { return strings.ReplaceAll(v, NoncePlaceholder, nonce) }
+	for _, tc := range []struct {
+		name       string
+		policy     Policy
+		csp, cspRO string // with {nonce} for the expected nonce, or absent
+		wantNonce  bool
+	}{
+		{"both carry a nonce", Policy{ContentSecurityPolicy: enforce, ContentSecurityPolicyReportOnly: trial}, enforce, trial, true},
+		{"only the report-only one", Policy{ContentSecurityPolicy: "default-src 'self'", ContentSecurityPolicyReportOnly: trial}, "default-src 'self'", trial, true},
+		{"only the enforced one", Policy{ContentSecurityPolicy: enforce, ContentSecurityPolicyReportOnly: "default-src 'none'; report-uri /csp"}, enforce, "default-src 'none'; report-uri /csp", true},
+		{"report-only without enforced", Policy{ContentSecurityPolicyReportOnly: trial}, absent, trial, true},
+		{"no placeholder, no nonce", Policy{ContentSecurityPolicy: "default-src 'self'", ContentSecurityPolicyReportOnly: "default-src 'none'; report-uri /csp"}, "default-src 'self'", "default-src 'none'; report-uri /csp", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var nonces []string
+			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				nonces = append(nonces, Nonce(r.Context()))
+			})
+			srv, c := serve(t, tc.policy, h, true)
+			for i := range 2 {
+				resp := send(t, srv, c, request{})
+				n := nonces[i]
+				if tc.wantNonce != (n != "") {
+					t.Fatalf("nonce %q, want one: %v", n, tc.wantNonce)
+				}
+				if i > 0 && n != "" && n == nonces[0] {
+					t.Errorf("nonce repeated: %q", n)
+				}
+				for name, want := range map[string]string{hdrCSP: tc.csp, hdrCSPReportOnly: tc.cspRO} {
+					got, ok := resp.Header[name]
+					switch {
+					case want == absent && ok:
+						t.Errorf("%s = %q, want absent", name, got)
+					case want != absent && (len(got) != 1 || got[0] != fill(want, n)):
+						t.Errorf("%s = %q, want %q", name, got, fill(want, n))
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestNewNonceCSP checks the values built for one request: the nonce in
+// every placeholder, and header value slices that cannot reach each other.
+func TestNewNonceCSP(t *testing.T) {
+	split := func(v string) []string {
+		if v == "" {
+			return nil
+		}
+		return strings.Split(v, NoncePlaceholder)
+	}
+	for _, tc := range []struct{ csp, cspRO string }{
+		{"a {nonce} b {nonce}", "c {nonce}"},
+		{"{nonce}", ""},
+		{"", "{nonce}x"},
+		{"static", "{nonce}{nonce}"},
+		{"x{nonce}", "static"},
+	} {
+		nonce, csp, cspRO := newNonceCSP(split(tc.csp), split(tc.cspRO))
+		if len(nonce) != 22 {
+			t.Fatalf("%q, %q: nonce %q", tc.csp, tc.cspRO, nonce)
+		}
+		for _, c := range []struct {
+			in  string
+			got []string
+		}{{tc.csp, csp}, {tc.cspRO, cspRO}} {
+			if !strings.Contains(c.in, NoncePlaceholder) {
+				if c.got != nil {
+					t.Errorf("%q: got %q, want nil (a fixed header)", c.in, c.got)
+				}
+				continue
+			}
+			if want := strings.ReplaceAll(c.in, NoncePlaceholder, nonce); len(c.got) != 1 || cap(c.got) != 1 || c.got[0] != want {
+				t.Errorf("%q: got %q (cap %d), want [%q] with capacity 1", c.in, c.got, cap(c.got), want)
+			}
+		}
+		if csp != nil && cspRO != nil {
+			before := cspRO[0]
+			_ = append(csp, "appended") // a handler adding a value must not reach the other header
+			if cspRO[0] != before {
+				t.Errorf("appending to the CSP changed the report-only value to %q", cspRO[0])
+			}
+		}
+	}
+}
+
 func TestNewRejectsInvalidValues(t *testing.T) {
 	cases := []struct {
 		name  string
@@ -425,6 +554,7 @@ func TestNewRejectsInvalidValues(t *testing.T) {
 		{"malformed CIDR", Policy{TrustedProxies: []string{"10.0.0.0/33"}}, "TrustedProxies", "10.0.0.0/33"},
 		{"not an address", Policy{TrustedProxies: []string{"proxy.internal"}}, "TrustedProxies", "proxy.internal"},
 		{"CR/LF in CSP", Policy{ContentSecurityPolicy: "default-src 'self'\r\nSet-Cookie: a=b"}, "ContentSecurityPolicy", "default-src 'self'\r\nSet-Cookie: a=b"},
+		{"CR in report-only CSP", Policy{ContentSecurityPolicyReportOnly: "default-src 'self'\rX: y"}, "ContentSecurityPolicyReportOnly", "default-src 'self'\rX: y"},
 		{"LF in Permissions-Policy", Policy{PermissionsPolicy: "camera=()\n"}, "PermissionsPolicy", "camera=()\n"},
 		{"unknown frame option", Policy{FrameOptions: "ALLOW-FROM https://x"}, "FrameOptions", "ALLOW-FROM https://x"},
 		{"unknown referrer policy", Policy{ReferrerPolicy: "same-origin, nope"}, "ReferrerPolicy", "same-origin, nope"},

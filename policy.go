@@ -41,7 +41,21 @@ type Policy struct {
 	// any other peer is ignored, so a direct client cannot claim to be
 	// secure. When empty every peer is believed, as Django does, which is
 	// only safe when no client can reach the server without the proxy.
+	// TrustedProxies also decides who may set X-Forwarded-Host; see
+	// UseXForwardedHost.
 	TrustedProxies []string
+	// UseXForwardedHost makes the host a trusted proxy (see TrustedProxies)
+	// names in X-Forwarded-Host, rather than the Host it sent, the host the
+	// client asked for: the one AllowedHosts checks and the HTTPS redirect
+	// goes to, and the one Guard.Host returns (USE_X_FORWARDED_HOST). It is
+	// for proxies that rewrite Host to the application's internal name.
+	// From a list, the last element counts: the one the nearest proxy
+	// appended. A value that is not a host[:port] gets 400, as a bad Host
+	// does. Without the header, or from a peer outside TrustedProxies, Host
+	// is used. The proxy must set or append the header on every request;
+	// one that passes a client's header through unchanged lets the client
+	// choose the host.
+	UseXForwardedHost bool
 
 	// HSTSSeconds is the Strict-Transport-Security max-age; 0 sends no header
 	// (SECURE_HSTS_SECONDS). The header goes only on secure responses, and
@@ -69,6 +83,15 @@ type Policy struct {
 	// none. Every "{nonce}" in it is replaced by a fresh per-request nonce
 	// that handlers read with Nonce.
 	ContentSecurityPolicy string
+	// ContentSecurityPolicyReportOnly is the
+	// Content-Security-Policy-Report-Only value, or "" for none: a policy
+	// browsers do not enforce but report violations of, to the endpoint
+	// named by its report-uri or report-to directive, so a stricter policy
+	// can be trialled before it moves to ContentSecurityPolicy
+	// (django-csp's CSP_REPORT_ONLY). Both headers may be sent together.
+	// Its "{nonce}" placeholders get the same per-request nonce as
+	// ContentSecurityPolicy's, so one nonce attribute serves both.
+	ContentSecurityPolicyReportOnly string
 	// PermissionsPolicy is the Permissions-Policy value, or "" for none.
 	PermissionsPolicy string
 

@@ -117,6 +117,9 @@ func (p Policy) validate() []*FieldError {
 	if !validHeaderValue(p.ContentSecurityPolicy) {
 		bad("ContentSecurityPolicy", p.ContentSecurityPolicy, "contains a control character such as CR or LF")
 	}
+	if !validHeaderValue(p.ContentSecurityPolicyReportOnly) {
+		bad("ContentSecurityPolicyReportOnly", p.ContentSecurityPolicyReportOnly, "contains a control character such as CR or LF")
+	}
 	if !validHeaderValue(p.PermissionsPolicy) {
 		bad("PermissionsPolicy", p.PermissionsPolicy, "contains a control character such as CR or LF")
 	}

@@ -21,6 +21,7 @@ type responseWriter struct {
 	g      *Guard
 	secure bool
 	csp    []string // the per-request CSP when it carries a nonce
+	cspRO  []string // the same for Content-Security-Policy-Report-Only
 
 	wroteHeader bool
 	hijacked    bool

@@ -22,8 +22,9 @@ func init() {
 does in your application, prints the effective policy (each Policy field, the
 variable that sets it, and its value) and runs the deployment check: Django's
 "manage.py check --deploy" and more, such as a proxy header believed from any
-client, an HSTS max-age below one year, or a redirect exemption that matches
-every path. Each finding has a stable ID (HG101...), a severity and a fix.
+client, an HSTS max-age below one year, a redirect exemption that matches
+every path, or a report-only CSP that reports nowhere. Each finding has a
+stable ID (HG101...), a severity and a fix.
 
 Unset or empty variables take Django's defaults where Django has one
 (nosniff on, X-Frame-Options DENY, Referrer-Policy and
@@ -46,6 +47,10 @@ Examples:
   # Write the complete effective policy as a .env file (shell quoting, which
   # sh, systemd's EnvironmentFile and Compose's env_file all read).
   httpsguard policy --format env > prod.env
+
+  # Review a stricter CSP to trial in report-only mode before enforcing it.
+  HTTPSGUARD_CSP_REPORT_ONLY="default-src 'none'; script-src 'nonce-{nonce}'; report-uri /csp" \
+    httpsguard policy
 
   # Accept a finding on purpose (here: not submitting to the preload list).
   httpsguard policy --ignore HG114`,

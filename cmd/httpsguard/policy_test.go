@@ -68,11 +68,27 @@ func TestPolicyCommand(t *testing.T) {
 			errOut: []string{`HTTPSGUARD_HSTS_SECONDS="1y"`}, noStdout: true},
 		{name: "invalid semantic value", env: policyEnvWith(policyProductionEnv, "HTTPSGUARD_SSL_HOST", "https://example.com"), code: exitError,
 			errOut: []string{`HTTPSGUARD_SSL_HOST="https://example.com"`, "without scheme"}, noStdout: true},
+		{name: "forwarded host without trusted proxies warns",
+			env: policyEnvWith(policyProductionEnv, "HTTPSGUARD_USE_X_FORWARDED_HOST", "true", "HTTPSGUARD_TRUSTED_PROXIES", ""), code: exitFindings,
+			out: []string{"UseXForwardedHost", "HTTPSGUARD_USE_X_FORWARDED_HOST", "HG121", "HG126"}},
+		{name: "forwarded host behind trusted proxies is clean",
+			env: policyEnvWith(policyProductionEnv, "HTTPSGUARD_USE_X_FORWARDED_HOST", "yes"), code: exitOK,
+			out: []string{"Nothing to fix"}},
+		{name: "report-only CSP is shown and reviewed",
+			env: policyEnvWith(policyProductionEnv, "HTTPSGUARD_CSP_REPORT_ONLY", "default-src 'none'"), code: exitFindings,
+			out: []string{"ContentSecurityPolicyReportOnly", "HTTPSGUARD_CSP_REPORT_ONLY", "default-src 'none'", "HG144", "report-uri"}},
+		{name: "report-only CSP with a reporting directive is clean",
+			env: policyEnvWith(policyProductionEnv, "HTTPSGUARD_CSP_REPORT_ONLY", "default-src 'none'; script-src 'nonce-{nonce}'; report-uri /csp"), code: exitOK,
+			out: []string{"Nothing to fix"}},
+		{name: "report-only CSP with a control character is refused",
+			env: policyEnvWith(policyProductionEnv, "HTTPSGUARD_CSP_REPORT_ONLY", "default-src 'none'\nX: y"), code: exitError,
+			errOut: []string{`HTTPSGUARD_CSP_REPORT_ONLY="default-src 'none'\nX: y"`, "control character"}, noStdout: true},
 		{name: "bad format", env: policyProductionEnv, args: []string{"--format", "yaml"}, code: exitError, errOut: []string{"yaml"}},
 		{name: "stray argument", env: policyProductionEnv, args: []string{"prod.env"}, code: exitError, errOut: []string{"prod.env"}},
 		{name: "env format", env: policyProductionEnv, args: []string{"--format=env"}, code: exitOK,
 			out: []string{"HTTPSGUARD_SSL_REDIRECT=true\n", "HTTPSGUARD_FRAME_OPTIONS=DENY\n", "HTTPSGUARD_DEVELOPMENT=false",
-				"HTTPSGUARD_PROXY_SSL_HEADER='X-Forwarded-Proto: https'\n", `HTTPSGUARD_CSP='default-src '\''self'\''; `, "HTTPSGUARD_SECURE_COOKIES='*'\n"}},
+				"HTTPSGUARD_PROXY_SSL_HEADER='X-Forwarded-Proto: https'\n", `HTTPSGUARD_CSP='default-src '\''self'\''; `, "HTTPSGUARD_SECURE_COOKIES='*'\n",
+				"HTTPSGUARD_USE_X_FORWARDED_HOST=false\n", "HTTPSGUARD_CSP_REPORT_ONLY=''\n"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -122,7 +138,7 @@ func TestPolicyCommandJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	if len(rep.Policy) != 19 || rep.Policy[5].Env != "HTTPSGUARD_HSTS_SECONDS" || rep.Policy[5].Value != "600" {
+	if len(rep.Policy) != 21 || rep.Policy[6].Env != "HTTPSGUARD_HSTS_SECONDS" || rep.Policy[6].Value != "600" {
 		t.Errorf("policy: %+v", rep.Policy)
 	}
 	ids := map[string]string{}
