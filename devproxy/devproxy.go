@@ -194,6 +194,12 @@ func New(cfg Config) (*Server, error) {
 		p.HSTSSeconds = 0
 		policy = &p
 	}
+	if policy != nil && policy.UseXForwardedHost {
+		// serve is the proxy the browser talks to: it removes any
+		// X-Forwarded-Host a client sends, so the Guard sees the browser's
+		// own Host, which is what the setting would give behind a proxy.
+		log.Info("USE_X_FORWARDED_HOST has no effect under httpsguard serve: it is the proxy, and the policy sees the browser's own Host")
+	}
 	if err := s.buildHandlers(core, policy); err != nil {
 		if s.static != nil {
 			s.static.close()

@@ -3,6 +3,7 @@ package devproxy
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"slices"
@@ -147,9 +148,19 @@ func TestPolicyApplied(t *testing.T) {
 			t.Errorf("Host outside AllowedHosts: %d, want 400", resp.StatusCode)
 		}
 	}
+	// Nor by naming an allowed host in X-Forwarded-Host: serve removes it
+	// before the policy runs, and says the setting has no effect.
+	fwd := &httpsguard.Policy{AllowedHosts: []string{"localhost"}, UseXForwardedHost: true, TrustedProxies: []string{"127.0.0.1/32", "::1/128"}}
+	ts := start(t, Config{Upstream: up, Policy: fwd})
+	if resp, _ := ts.get(t, ts.h1, ts.url("127.0.0.1", "/"), "X-Forwarded-Host", "localhost"); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("Host 127.0.0.1 with X-Forwarded-Host: localhost: %d, want 400", resp.StatusCode)
+	}
+	if len(ts.logs.matching(slog.LevelInfo, "USE_X_FORWARDED_HOST has no effect")) != 1 {
+		t.Errorf("no note that USE_X_FORWARDED_HOST has no effect:\n%s", ts.logs.dump())
+	}
 	// A client cannot defeat the policy by claiming a proxy told it so.
 	spoof := &httpsguard.Policy{ProxySSLHeader: "X-Forwarded-Proto", ProxySSLValue: "https", SSLRedirect: true, TrustedProxies: []string{"127.0.0.1/32", "::1/128"}}
-	ts := start(t, Config{Upstream: up, Policy: spoof, HTTPPassthrough: true})
+	ts = start(t, Config{Upstream: up, Policy: spoof, HTTPPassthrough: true})
 	resp, _ := ts.get(t, ts.h1, "http://"+ts.HTTPAddrs()[0].String()+"/", "X-Forwarded-Proto", "https")
 	if resp.StatusCode != http.StatusFound {
 		t.Errorf("spoofed X-Forwarded-Proto over plain HTTP: %d, want the redirect to HTTPS", resp.StatusCode)
