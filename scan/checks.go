@@ -28,6 +28,18 @@ func (c *Check) set(st Status, impact int, msg string, ev []string) *Check {
 	return c
 }
 
+// fallbackResult gives the check a result code of its own when it carries
+// none: the checks that take their code from an Observatory test keep a
+// code when the Observatory could not run (it refuses a site whose
+// sessions both failed, for example an HTTPS page redirecting to a closed
+// http:// port), so every verdict stays machine-readable.
+func (c *Check) fallbackResult(code string) *Check {
+	if c.Result == "" {
+		c.Result = code
+	}
+	return c
+}
+
 func (c *Check) pass(msg string, ev ...string) *Check { return c.set(StatusPass, 0, msg, ev) }
 func (c *Check) info(msg string, ev ...string) *Check { return c.set(StatusInfo, 0, msg, ev) }
 func (c *Check) skip(msg string, ev ...string) *Check { return c.set(StatusSkip, 0, msg, ev) }

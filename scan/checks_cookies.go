@@ -105,11 +105,11 @@ func checkCookies(o *observations, ob obFunc) []*Check {
 	}
 	switch {
 	case len(insecureSession) > 0:
-		secure.fail(20, "Session or CSRF cookies are set without Secure: "+strings.Join(insecureSession, ", ")+".", append(insecureSession, insecureOther...)...)
+		secure.fail(20, "Session or CSRF cookies are set without Secure: "+strings.Join(insecureSession, ", ")+".", append(insecureSession, insecureOther...)...).fallbackResult("cookies-session-without-secure-flag")
 	case len(insecureOther) > 0:
-		secure.warn(5, "Cookies are set without Secure: "+strings.Join(insecureOther, ", ")+".", insecureOther...)
+		secure.warn(5, "Cookies are set without Secure: "+strings.Join(insecureOther, ", ")+".", insecureOther...).fallbackResult("cookies-without-secure-flag")
 	default:
-		secure.pass(fmt.Sprintf("All %d cookies set over HTTPS carry Secure.", len(cookies)), names(cookies)...)
+		secure.pass(fmt.Sprintf("All %d cookies set over HTTPS carry Secure.", len(cookies)), names(cookies)...).fallbackResult("cookies-secure")
 	}
 	switch {
 	case len(sessions) == 0:

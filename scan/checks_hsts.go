@@ -2,6 +2,8 @@ package scan
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 )
 
 func checkHSTS(o *observations, ob obFunc) []*Check {
@@ -31,18 +33,46 @@ func checkHSTS(o *observations, ob obFunc) []*Check {
 		}
 		return all
 	}
-	// The header that counts is on the final HTTPS response, as the
-	// Observatory and browsers read it.
+	// The header that counts is on the final response, as the Observatory
+	// reads it, as long as that response came over HTTPS. Browsers honour
+	// Strict-Transport-Security only on a response received over a secure
+	// transport (RFC 6797 §8.1), redirects included, and ignore it over
+	// plain HTTP (§8.1, §7.2). So when the chain was downgraded to
+	// http://, the HTTPS responses before it are judged (lastHTTPS),
+	// whatever the plain-HTTP page says, and the verdict names the
+	// downgrade. (In this case the
+	// Observatory reads the http:// page's header; --scoring observatory
+	// keeps its result.)
 	resp := o.https.final
+	down := endsDowngraded(o.https)
+	var downEv []string
+	if down != "" {
+		resp = lastHTTPS(o.https)
+		downEv = []string{"the HTTPS chain is downgraded: " + down}
+		if f := o.https.final; f.url.Scheme == "http" && len(f.header.Values("Strict-Transport-Security")) > 0 {
+			downEv = append(downEv, "ignored, sent over plain HTTP by "+f.url.String()+": "+f.header.Get("Strict-Transport-Security"))
+		}
+	}
 	vals := resp.header.Values("Strict-Transport-Security")
 	if len(vals) == 0 {
-		present.fail(20, "The HTTPS response has no Strict-Transport-Security header.", resp.url.String())
+		msg := "The HTTPS response has no Strict-Transport-Security header."
+		if down != "" {
+			present.Result = "hsts-not-implemented"
+			msg = "No HTTPS response carries Strict-Transport-Security: the chain is downgraded to http://, where browsers ignore the header."
+		}
+		present.fail(20, msg, append([]string{resp.url.String()}, downEv...)...).fallbackResult("hsts-not-implemented")
 		for _, c := range []*Check{syntax, maxAge, subs, pre} {
 			c.skip("No HSTS header.")
 		}
 		return all
 	}
-	present.pass("Strict-Transport-Security is set.", vals...)
+	if down != "" {
+		present.Result = "hsts-implemented-before-downgrade"
+		present.pass("Strict-Transport-Security is set on "+resp.url.String()+", an HTTPS response before the chain is downgraded to http:// (HGS-RED-003); browsers record it there.",
+			append(slices.Clone(vals), downEv...)...)
+	} else {
+		present.pass("Strict-Transport-Security is set.", vals...).fallbackResult("hsts-implemented")
+	}
 	h, is := ParseHSTS(vals[0])
 	if len(vals) > 1 {
 		is.Errors = append(is.Errors, Issue{Code: "response.multiple_headers", Summary: "Multiple HSTS headers",
@@ -104,4 +134,52 @@ func checkHSTS(o *observations, ob obFunc) []*Check {
 		pre.info("The preload directive is not set.")
 	}
 	return all
+}
+
+// endsDowngraded describes the first hop of c that goes from https:// to
+// http:// ("from → to") when the chain ends on plain HTTP or stops at a
+// redirect to http:// that could not be followed; it returns "" when the
+// chain ends on HTTPS (a downgrade in the middle leaves the final response
+// an HTTPS one, and HGS-RED-003 reports the hop).
+func endsDowngraded(c *chain) string {
+	n := len(c.hops)
+	if n == 0 {
+		return ""
+	}
+	stoppedAtHTTP := c.err != nil && len(c.next) >= 7 && strings.EqualFold(c.next[:7], "http://")
+	if c.hops[n-1].url.Scheme == "https" && !stoppedAtHTTP {
+		return ""
+	}
+	for i := 1; i < n; i++ {
+		if c.hops[i-1].url.Scheme == "https" && c.hops[i].url.Scheme == "http" {
+			return fmt.Sprintf("%s → %s", c.hops[i-1].url, c.hops[i].url)
+		}
+	}
+	if stoppedAtHTTP {
+		return fmt.Sprintf("%s → %s", c.hops[n-1].url, c.next)
+	}
+	return ""
+}
+
+// lastHTTPS returns the HTTPS response of c whose HSTS header browsers keep:
+// the last one that carries the header (a later HTTPS response without it
+// does not undo it), else the last HTTPS response. c starts with one.
+func lastHTTPS(c *chain) *fetched {
+	var last *fetched
+	for i := len(c.hops) - 1; i >= 0; i-- {
+		h := c.hops[i]
+		if h.url.Scheme != "https" {
+			continue
+		}
+		if len(h.header.Values("Strict-Transport-Security")) > 0 {
+			return h
+		}
+		if last == nil {
+			last = h
+		}
+	}
+	if last == nil {
+		return c.hops[0]
+	}
+	return last
 }

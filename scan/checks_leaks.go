@@ -23,8 +23,17 @@ var debugSignatures = []struct {
 	// Django 3.0 and later write "You’re" with a typographic apostrophe.
 	{"Django (DEBUG = True)", []string{"debug = true"}, regexp.MustCompile(`You(?:'|\x{2019}|&#39;|&#x27;|&rsquo;)re seeing this error because you have <code>DEBUG = True</code>`)},
 	{"Rails", []string{"action controller: exception caught", "rails.root"}, regexp.MustCompile(`(?s)Action Controller: Exception caught|<h1>Routing Error</h1>.*Rails\.root`)},
-	{"Laravel (Ignition)", []string{"ignite", "ignition"}, regexp.MustCompile(`(?i)window\.ignite|ignition-(?:config|error)|Facade\\Ignition|laravel-ignition`)},
-	{"Whoops", []string{"whoops"}, regexp.MustCompile(`Whoops! There was an error|class="Whoops container"|filp/whoops`)},
+	// Ignition (facade/ignition, spatie/laravel-ignition) boots its page
+	// from a <script> that starts with window.ignite(window.data); prose
+	// or code samples naming the package, Facade\Ignition or
+	// window.ignite are not a debug page, and a site's own script that
+	// merely mentions window.ignite later on is not one either.
+	{"Laravel (Ignition)", []string{"window.ignite"}, regexp.MustCompile(`<script\b[^>]*>\s*(?:window\.Ignition\s*=\s*)?window\.ignite\b`)},
+	// Whoops's PrettyPageHandler: its layout's container element (2.x),
+	// or its page title (the default "Whoops! There was an error.") as
+	// the whole text of the <title> or a heading. The phrase in running
+	// text (a blog post, an application's own message) is not a match.
+	{"Whoops", []string{"whoops"}, regexp.MustCompile(`<div class="Whoops container">|<(?:title|h[1-6])\b[^>]*>\s*Whoops! There was an error\.?\s*</(?:title|h[1-6])>`)},
 	// "Symfony Exception" is the heading of the exception page; in prose
 	// it is only a phrase.
 	{"Symfony debug", []string{"sf-dump", "symfony"}, regexp.MustCompile(`(?i:sf-dump|Symfony\\Component\\ErrorHandler)|Symfony Exception</h1>`)},

@@ -69,7 +69,7 @@ func checkRedirects(o *observations, ob obFunc) []*Check {
 			ev = append(ev, hc.err.Error())
 		}
 		if isConnRefused(hc) {
-			toHTTPS.pass(msg, ev...)
+			toHTTPS.pass(msg, ev...).fallbackResult("redirection-not-needed-no-http")
 		} else {
 			toHTTPS.errored("The HTTP request failed.", hc.err)
 		}
@@ -81,11 +81,11 @@ func checkRedirects(o *observations, ob obFunc) []*Check {
 	final := hc.final
 	switch {
 	case !first.isRedirectStatus():
-		toHTTPS.fail(20, fmt.Sprintf("http://%s/ answers %d over plain HTTP instead of redirecting to HTTPS.", o.t.host, first.status), chainEv...)
+		toHTTPS.fail(20, fmt.Sprintf("http://%s/ answers %d over plain HTTP instead of redirecting to HTTPS.", o.t.host, first.status), chainEv...).fallbackResult("redirection-missing")
 	case final.url.Scheme != "https":
-		toHTTPS.fail(20, "The redirect chain from HTTP does not end on HTTPS.", chainEv...)
+		toHTTPS.fail(20, "The redirect chain from HTTP does not end on HTTPS.", chainEv...).fallbackResult("redirection-not-to-https")
 	default:
-		toHTTPS.pass("HTTP redirects to HTTPS.", chainEv...)
+		toHTTPS.pass("HTTP redirects to HTTPS.", chainEv...).fallbackResult("redirection-to-https")
 	}
 	if first.isRedirectStatus() {
 		next, err := resolveLocation(first.url, first.header.Get("Location"))
@@ -93,10 +93,14 @@ func checkRedirects(o *observations, ob obFunc) []*Check {
 		case err != nil:
 			sameHost.Result = "redirect-first-location-invalid"
 			sameHost.fail(5, "The first redirect has a bad Location: "+err.Error()+".")
-		case next.Scheme == "https" && strings.EqualFold(next.Hostname(), o.t.host):
+		case next.Scheme == "https" && sameHostName(next.Hostname(), o.t.host):
 			sameHost.Result = "redirect-first-same-host"
-			sameHost.pass("The first redirect goes to HTTPS on the same host.", next.String())
-		case strings.EqualFold(next.Hostname(), "www."+o.t.host):
+			msg := "The first redirect goes to HTTPS on the same host."
+			if !strings.EqualFold(next.Hostname(), o.t.host) { // they differ by the trailing dot only
+				msg = "The first redirect goes to HTTPS on the same host, written as a fully qualified name with a trailing dot (browsers record HSTS for the name without it)."
+			}
+			sameHost.pass(msg, next.String())
+		case sameHostName(next.Hostname(), "www."+o.t.host):
 			sameHost.Result = "redirect-first-www"
 			sameHost.warn(5, "The first redirect adds www (hstspreload: redirects.http.www_first); browsers never see HSTS for the bare host.", next.String())
 		default:
@@ -116,6 +120,17 @@ func checkRedirects(o *observations, ob obFunc) []*Check {
 		perm.skip("HTTP does not redirect.")
 	}
 	return all
+}
+
+// sameHostName reports whether two host names are the same host: equal
+// without regard to case, and a fully qualified name's trailing dot
+// ignored. DNS resolves "example.com." and "example.com" to the same
+// records, and browsers key HSTS by the name without the dot (Chromium
+// stores it in DNS wire form, where the two are identical; curl's HSTS
+// cache matches both), so a redirect to https://example.com./ protects
+// http://example.com/ as well as one to https://example.com/.
+func sameHostName(a, b string) bool {
+	return strings.EqualFold(strings.TrimSuffix(a, "."), strings.TrimSuffix(b, "."))
 }
 
 func isConnRefused(c *chain) bool {

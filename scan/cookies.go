@@ -61,8 +61,14 @@ func ParseSetCookie(line string) (SetCookie, error) {
 				c.SameSiteValid = false
 			}
 		case "domain":
-			c.HasDomain = true
-			c.Domain = v
+			// An empty Domain attribute is ignored (RFC 6265bis §5.6.3;
+			// Chrome's ParsedCookie keeps only a non-empty one, Firefox
+			// and Safari treat the cookie as host-only): the cookie stays
+			// host-only, and an earlier non-empty Domain still counts.
+			if v != "" {
+				c.HasDomain = true
+				c.Domain = v
+			}
 		case "path":
 			c.HasPath = true
 			c.Path = v
@@ -73,25 +79,64 @@ func ParseSetCookie(line string) (SetCookie, error) {
 
 var errNoCookieName = errors.New("no name=value pair")
 
+// sessionCookieNames are well-known session and login cookie names (lower
+// case) that the Observatory's rule misses.
+var sessionCookieNames = map[string]bool{
+	"sid": true, "connect.sid": true, "auth": true, "auth_token": true, "_identity": true,
+	"remember_token": true, "remember_user_token": true, // Rails, Devise
+	"remember-me":               true, // Spring Security
+	".aspxauth":                 true, // ASP.NET forms authentication
+	".aspnet.applicationcookie": true, // ASP.NET Identity 2 (OWIN)
+	".aspnet.cookies":           true, // OWIN cookie authentication
+	"keycloak_identity":         true,
+	"keycloak_identity_legacy":  true,
+	"cf_authorization":          true, // Cloudflare Access
+	"_oauth2_proxy":             true, // oauth2-proxy
+}
+
+// sessionCookiePrefixes are the prefixes of login cookie names that
+// frameworks complete with a per-site or per-scheme suffix (lower case).
+var sessionCookiePrefixes = []string{
+	"wordpress_logged_in_",  // WordPress LOGGED_IN_COOKIE + COOKIEHASH
+	"wordpress_sec_",        // WordPress SECURE_AUTH_COOKIE + COOKIEHASH
+	".aspnetcore.identity.", // ASP.NET Core Identity: .Application, .External, .TwoFactorUserId...
+	".aspnetcore.cookies",   // ASP.NET Core cookie authentication's default scheme (chunks end C1, C2...)
+	".aspxauth",             // forms authentication with chunked or renamed cookies
+	"remember_web_",         // Laravel's remember-me cookie remember_{guard}_{hash}
+	"_oauth2_proxy_",        // oauth2-proxy's chunks
+}
+
 // SessionLike reports whether the cookie's name marks it as a session or
 // login identifier: the Observatory's rule (the name contains "sess" or
-// "login") plus the well-known names it misses.
+// "login", which already covers PHPSESSID, JSESSIONID, ASP.NET_SessionId,
+// .AspNetCore.Session, laravel_session...) plus the well-known names it
+// misses (WordPress, ASP.NET and ASP.NET Core authentication, Laravel and
+// Spring remember-me, Keycloak, Cloudflare Access, oauth2-proxy).
 func (c SetCookie) SessionLike() bool {
 	n := strings.ToLower(c.Name)
-	if strings.Contains(n, "sess") || strings.Contains(n, "login") {
+	if strings.Contains(n, "sess") || strings.Contains(n, "login") || sessionCookieNames[n] {
 		return true
 	}
-	switch n {
-	case "sid", "connect.sid", "auth", "auth_token", "remember_token", "remember_user_token", "_identity":
+	for _, p := range sessionCookiePrefixes {
+		if strings.HasPrefix(n, p) {
+			return true
+		}
+	}
+	// WordPress's AUTH_COOKIE is "wordpress_" and the 32 hex digits of
+	// COOKIEHASH (wordpress_test_cookie is not one).
+	if h, ok := strings.CutPrefix(n, "wordpress_"); ok && len(h) == 32 && strings.Trim(h, "0123456789abcdef") == "" {
 		return true
 	}
 	return false
 }
 
-// CSRF reports whether the cookie holds an anti-CSRF token.
+// CSRF reports whether the cookie holds an anti-CSRF token: the name
+// contains "csrf" or "xsrf" (Django, Angular, Laravel), or is ASP.NET's
+// antiforgery cookie (.AspNetCore.Antiforgery.*, __RequestVerificationToken*).
 func (c SetCookie) CSRF() bool {
 	n := strings.ToLower(c.Name)
-	return strings.Contains(n, "csrf") || strings.Contains(n, "xsrf")
+	return strings.Contains(n, "csrf") || strings.Contains(n, "xsrf") ||
+		strings.HasPrefix(n, ".aspnetcore.antiforgery.") || strings.HasPrefix(n, "__requestverificationtoken")
 }
 
 // PrefixProblem returns why the cookie breaks the rules of its __Secure- or

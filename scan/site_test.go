@@ -268,8 +268,9 @@ func TestMisconfigurations(t *testing.T) {
 // assertTraceable checks that the score is 100 plus the checks' impacts.
 // TestDowngradeToClosedHTTPPort: an HTTPS page that redirects to http://
 // downgrades the visitor even when nothing answers there; the failed
-// request must not hide the redirect. (The Observatory cannot finish this
-// scan, so its result codes are absent and assertTraceable does not apply.)
+// request must not hide the redirect. (The Observatory cannot grade this
+// site; the checks that carry its results keep httpsguard's own codes, see
+// TestReviewedVerdicts.)
 func TestDowngradeToClosedHTTPPort(t *testing.T) {
 	t.Parallel()
 	h := app{routes: map[string]http.HandlerFunc{"/": func(w http.ResponseWriter, r *http.Request) {
@@ -286,6 +287,7 @@ func TestDowngradeToClosedHTTPPort(t *testing.T) {
 	if all := strings.Join(c.Evidence, " "); !strings.Contains(all, "http://app.test/plain") {
 		t.Errorf("HGS-RED-003: evidence %q does not name the target", all)
 	}
+	assertTraceable(t, res)
 }
 
 func assertTraceable(t *testing.T, res *scan.Result) {

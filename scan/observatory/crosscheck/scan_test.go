@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -20,6 +21,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,6 +61,28 @@ type site struct {
 	http, https   http.HandlerFunc
 	badCert       bool
 	httpsRedirect bool // http:// redirects to the https server
+	noHTTP        bool // nothing listens on the http:// port
+}
+
+// closedPort returns a loopback port nothing listens on: bound, then
+// released.
+func closedPort() int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 1 // tcpmux: nothing listens there either
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// downgradeTo redirects every HTTPS request to a plain-HTTP port where
+// nothing listens, with HSTS and a session cookie on the redirect.
+func downgradeTo(port int) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Strict-Transport-Security", "max-age=63072000")
+		w.Header().Set("Set-Cookie", "sessionid=1; Secure; HttpOnly")
+		http.Redirect(w, r, fmt.Sprintf("http://localhost:%d/plain", port), http.StatusFound)
+	}
 }
 
 func headers(kv ...string) func(http.ResponseWriter) {
@@ -135,6 +159,13 @@ func sites() []site {
 				serve(200, plain, headers("Content-Security-Policy", "default-src 'self'"))(w, r)
 			}
 		}},
+		// The HTTPS page downgrades to a closed http:// port: the
+		// Observatory's HTTPS session fails as a whole (the chain is
+		// dropped), so with nothing on port 80 either it refuses to grade
+		// ("The site seems to be down."), and with a page there it grades
+		// that plain-HTTP page.
+		{name: "downgrade-to-closed-port", noHTTP: true, https: downgradeTo(closedPort())},
+		{name: "downgrade-to-closed-port-http-serves", https: downgradeTo(closedPort()), http: serve(200, plain, headers("Set-Cookie", "sessionid=1"))},
 		{name: "forbidden", httpsRedirect: true, https: serve(403, `{"e":1}`, headers("Content-Type", "application/json", "X-Content-Type-Options", "nosniff"))},
 	}
 }
@@ -184,9 +215,13 @@ func TestScanPipelineMatchesTheObservatory(t *testing.T) {
 				http.Redirect(w, req, fmt.Sprintf("https://localhost:%d%s", r.httpsPort, req.URL.Path), http.StatusMovedPermanently)
 			}
 		}
-		plainSrv := httptest.NewServer(h)
-		t.Cleanup(plainSrv.Close)
-		r.httpPort = port(t, plainSrv.URL)
+		if s.noHTTP {
+			r.httpPort = closedPort()
+		} else {
+			plainSrv := httptest.NewServer(h)
+			t.Cleanup(plainSrv.Close)
+			r.httpPort = port(t, plainSrv.URL)
+		}
 		all = append(all, r)
 		args = append(args, fmt.Sprintf("localhost:%d:%d", r.httpPort, r.httpsPort))
 	}
@@ -219,7 +254,16 @@ func TestScanPipelineMatchesTheObservatory(t *testing.T) {
 			}
 			res := s.Scan(ctx, "localhost")
 			if want.Error != "" {
-				t.Logf("the Observatory refused to grade (%s); httpsguard: %d %s, error %q", want.Error, res.Score, res.Grade, res.Error)
+				// The Observatory refused to grade: httpsguard must refuse
+				// for the same reason, with no score.
+				wantErr := map[string]string{
+					"site-down":         observatory.ErrSiteDown.Error(),
+					"unexpected-status": "unexpected HTTP status code",
+				}[want.Error]
+				wantErr = strings.TrimPrefix(wantErr, "observatory: ")
+				if wantErr == "" || !strings.Contains(res.Error, wantErr) || res.Score != 0 || res.Grade != "F" {
+					t.Errorf("the Observatory refused to grade (%s); httpsguard: %d %s, error %q", want.Error, res.Score, res.Grade, res.Error)
+				}
 				return
 			}
 			if res.Score != want.Score || res.Grade != want.Grade {
