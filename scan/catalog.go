@@ -59,7 +59,7 @@ var catalog = []CheckInfo{
 		Fix:         "Answer every http:// request with a 301 to the same URL on https://.",
 		Refs:        []string{mdnGuides + "TLS#http_redirection"}},
 	{ID: "HGS-RED-002", Title: "First redirect stays on the same host", Category: CategoryRedirects,
-		Description: "The first redirect from http://host/ goes to https://host/ (the hstspreload rule), so the browser records HSTS for the host before going anywhere else.",
+		Description: "The first redirect from http://host/ goes to https://host/ (the hstspreload rule), so the browser records HSTS for the host before going anywhere else. The same name with a trailing dot (https://host./) is the same host.",
 		Fix:         "Redirect http://host/ to https://host/ first, and only then to another host (such as www)."},
 	{ID: "HGS-RED-003", Title: "No HTTPS to HTTP downgrade", Category: CategoryRedirects,
 		Description: "No hop of either redirect chain goes from https:// to http://.",
@@ -72,7 +72,7 @@ var catalog = []CheckInfo{
 		Fix:         "Use 301 (or 308 to keep the method) for the redirect to HTTPS."},
 
 	{ID: "HGS-HSTS-001", Title: "HSTS header present", Category: CategoryHSTS,
-		Description: "The HTTPS response carries Strict-Transport-Security. The Result is the Observatory's HSTS result.",
+		Description: "The HTTPS response carries Strict-Transport-Security. The Result is the Observatory's HSTS result. When the HTTPS chain is downgraded to http://, the HTTPS responses before the downgrade are judged, since browsers ignore the header on plain HTTP.",
 		Fix:         "Send Strict-Transport-Security: max-age=63072000; includeSubDomains on every HTTPS response.",
 		Refs:        []string{mdnGuides + "TLS#http_strict_transport_security_implementation"}},
 	{ID: "HGS-HSTS-002", Title: "HSTS syntax", Category: CategoryHSTS,
@@ -103,7 +103,7 @@ var catalog = []CheckInfo{
 		Description: "Session-like and CSRF cookies carry a valid SameSite attribute (Strict, Lax or None).",
 		Fix:         "Set SameSite=Lax (or Strict) on session and CSRF cookies."},
 	{ID: "HGS-COOK-004", Title: "Cookie prefixes used correctly", Category: CategoryCookies,
-		Description: "__Secure- cookies carry Secure; __Host- cookies carry Secure, no Domain and Path=/. Browsers reject cookies that break these rules.",
+		Description: "__Secure- cookies carry Secure; __Host- cookies carry Secure, no Domain and Path=/. Browsers reject cookies that break these rules; an empty Domain= attribute is ignored by browsers and counts as none.",
 		Fix:         "Give __Host- cookies Secure; Path=/ and no Domain, and __Secure- cookies Secure."},
 
 	{ID: "HGS-HDR-001", Title: "Content-Security-Policy", Category: CategoryHeaders,
