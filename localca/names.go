@@ -7,6 +7,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/net/idna"
+
+	"github.com/httpsguard/httpsguard/internal/ascii"
 )
 
 // Name is one validated certificate name: either a DNS name in the ASCII
@@ -143,32 +145,32 @@ func ParseName(s string) (Name, error) {
 
 	// ASCII names get the LDH checks first for their precise messages; the
 	// IDNA pass then lower-cases them and checks any "xn--" labels decode.
-	if isASCII(host) {
+	if ascii.Is(host) {
 		if err := checkHostname(strings.ToLower(host)); err != nil {
 			return bad("%v", err)
 		}
 	}
-	ascii, err := toASCII(host)
+	puny, err := toASCII(host)
 	if err != nil {
 		return bad("%v", err)
 	}
-	if err := checkHostname(ascii); err != nil {
+	if err := checkHostname(puny); err != nil {
 		return bad("%v", err)
 	}
-	labels := strings.Split(ascii, ".")
+	labels := strings.Split(puny, ".")
 	if last := labels[len(labels)-1]; looksNumeric(last) {
 		return bad("the last label %q is numeric, so browsers would read the name as an IPv4 address", last)
 	}
 	if wildcard {
 		if len(labels) < 2 {
-			return bad("a wildcard directly below a top-level name (%q) is rejected by browsers; use one more level, such as \"*.myapp.%s\"", "*."+ascii, ascii)
+			return bad("a wildcard directly below a top-level name (%q) is rejected by browsers; use one more level, such as \"*.myapp.%s\"", "*."+puny, puny)
 		}
-		ascii = "*." + ascii
+		puny = "*." + puny
 	}
-	if len(ascii) > maxNameLen {
+	if len(puny) > maxNameLen {
 		return bad("longer than %d characters in its ASCII form", maxNameLen)
 	}
-	n.DNS = ascii
+	n.DNS = puny
 	return n, nil
 }
 
@@ -241,15 +243,6 @@ func checkHostname(host string) error {
 		}
 	}
 	return nil
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
 }
 
 // looksNumeric reports whether a label is one the WHATWG URL parser treats as

@@ -73,24 +73,6 @@ func FuzzResolveLocation(f *testing.F) {
 	})
 }
 
-func FuzzParseTarget(f *testing.F) {
-	for _, s := range []string{"example.com", "https://example.com:8443/x", "[::1]:1", "http://a", "::::", "https://[::1", "a:b:c"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		tg, err := parseTarget(s, 80, 443)
-		if err != nil {
-			return
-		}
-		if tg.host == "" || tg.httpsPort < 1 || tg.httpsPort > 65535 || tg.httpPort < 1 || tg.httpPort > 65535 {
-			t.Fatalf("%q parsed to %+v", s, tg)
-		}
-		if _, err := url.Parse(tg.httpsURL()); err != nil {
-			t.Fatalf("%q gives a bad URL %q: %v", s, tg.httpsURL(), err)
-		}
-	})
-}
-
 func FuzzParsePage(f *testing.F) {
 	for _, s := range []string{
 		`<html><script src="http://x/a.js"></script><form method=post action="http://x/l"><input type=password></form></html>`,

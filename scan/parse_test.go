@@ -48,52 +48,6 @@ func TestIsPublicAddr(t *testing.T) {
 	}
 }
 
-func TestParseTarget(t *testing.T) {
-	tests := []struct {
-		in                  string
-		host                string
-		httpPort, httpsPort int
-		path                string
-		wantErr             bool
-	}{
-		{in: "example.com", host: "example.com", httpPort: 80, httpsPort: 443, path: "/"},
-		{in: "Example.COM.", host: "example.com", httpPort: 80, httpsPort: 443, path: "/"},
-		{in: "example.com:8443", host: "example.com", httpPort: 80, httpsPort: 8443, path: "/"},
-		{in: "https://example.com:8443/app?x=1", host: "example.com", httpPort: 80, httpsPort: 8443, path: "/app?x=1"},
-		{in: "http://example.com:8080", host: "example.com", httpPort: 8080, httpsPort: 443, path: "/"},
-		{in: "[::1]:8443", host: "::1", httpPort: 80, httpsPort: 8443, path: "/"},
-		{in: "127.0.0.1", host: "127.0.0.1", httpPort: 80, httpsPort: 443, path: "/"},
-		{in: "bücher.example", host: "xn--bcher-kva.example", httpPort: 80, httpsPort: 443, path: "/"},
-		{in: "", wantErr: true},
-		{in: "ftp://example.com", wantErr: true},
-		{in: "https://user:pw@example.com", wantErr: true},
-		{in: "https://", wantErr: true},
-		{in: "exa mple.com", wantErr: true},
-		{in: "example.com:99999", wantErr: true},
-		{in: "example..com", wantErr: true},
-	}
-	for _, tt := range tests {
-		got, err := parseTarget(tt.in, 80, 443)
-		if tt.wantErr {
-			if err == nil {
-				t.Errorf("parseTarget(%q) = %+v, want an error", tt.in, got)
-			}
-			continue
-		}
-		if err != nil {
-			t.Errorf("parseTarget(%q): %v", tt.in, err)
-			continue
-		}
-		if got.host != tt.host || got.httpPort != tt.httpPort || got.httpsPort != tt.httpsPort || got.path != tt.path {
-			t.Errorf("parseTarget(%q) = %+v", tt.in, got)
-		}
-	}
-	got, _ := parseTarget("[::1]:8443", 80, 443)
-	if u := got.httpsURL(); u != "https://[::1]:8443/" {
-		t.Errorf("httpsURL = %q", u)
-	}
-}
-
 func TestParseResolve(t *testing.T) {
 	m, err := ParseResolve([]string{"a.test:443:127.0.0.1", "B.test:80:[::1]", "*:443:127.0.0.2:8443"})
 	if err != nil {

@@ -3,7 +3,6 @@ package scan
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"net/url"
 	"strconv"
@@ -12,12 +11,307 @@ import (
 	"golang.org/x/net/idna"
 )
 
-// target is a parsed scan target.
+// Target is a scan target as ParseTarget reads it, in canonical form.
+type Target struct {
+	// Scheme is "https" or "http": the scheme the target names, or https
+	// when it names none. The scanner visits both schemes either way; the
+	// scheme decides which of them a port in the target belongs to.
+	Scheme string
+	// Host is the host in lower-case ASCII: a DNS name without a trailing
+	// dot, international labels as their A-labels ("xn--bcher-kva.example"),
+	// or an IP address in its canonical form without brackets
+	// ("2001:db8::1"; "192.0.2.1" for "::ffff:192.0.2.1"; an IPv6 zone as
+	// written, "fe80::1%eth0").
+	Host string
+	// Port is the port the target names, from 1 to 65535, or 0 when it
+	// names none.
+	Port int
+	// Path is the path and query to request, escaped as they go on the
+	// wire; "/" when the target has no path. A fragment is dropped.
+	Path string
+}
+
+// URL returns the canonical URL of t: scheme, Authority, Path. Two targets
+// that name the same page give the same URL, so it is a good key for it.
+func (t Target) URL() string { return t.Scheme + "://" + t.Authority() + t.Path }
+
+// Authority returns the host and port as a URL writes them: the host, in
+// brackets if it is an IPv6 address (a zone escaped as "%25"), then
+// ":port" unless Port is 0 or the scheme's default.
+func (t Target) Authority() string {
+	def := 443
+	if t.Scheme == "http" {
+		def = 80
+	}
+	return joinHostPort(t.Host, t.Port, def)
+}
+
+// The kinds of mistake ParseTarget reports. Its errors are *TargetError
+// values that wrap one of them, for errors.Is.
+var (
+	ErrTargetEmpty    = errors.New("no target given")
+	ErrTargetSyntax   = errors.New("not a host name or URL")
+	ErrTargetScheme   = errors.New("unsupported scheme")
+	ErrTargetUserInfo = errors.New("a user name or password is not allowed")
+	ErrTargetNoHost   = errors.New("no host name")
+	ErrTargetHost     = errors.New("bad host")
+	ErrTargetPort     = errors.New("bad port")
+)
+
+// TargetError is the error ParseTarget returns: what was given, which kind
+// of mistake it holds, the part at fault and, when there is more to say,
+// the cause.
+type TargetError struct {
+	// Target is the target as it was given.
+	Target string
+	// Kind is one of the ErrTarget values.
+	Kind error
+	// Part is the part of the target at fault: the scheme or host in lower
+	// case, or the port as written. It is empty when the mistake is not in
+	// one part (ErrTargetEmpty, ErrTargetSyntax, ErrTargetUserInfo,
+	// ErrTargetNoHost).
+	Part string
+	// Err is the cause, when there is more to say than Kind and Part; it
+	// may be nil.
+	Err error
+}
+
+// Error says what is wrong, as in `target "ftp://x": unsupported scheme
+// "ftp": only http and https can be scanned`.
+func (e *TargetError) Error() string {
+	var b strings.Builder
+	b.WriteString("target ")
+	b.WriteString(strconv.Quote(e.Target))
+	b.WriteString(": ")
+	b.WriteString(e.Kind.Error())
+	if e.Part != "" {
+		b.WriteByte(' ')
+		b.WriteString(strconv.Quote(e.Part))
+	}
+	if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns Kind and, when there is one, the cause.
+func (e *TargetError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{e.Kind}
+	}
+	return []error{e.Kind, e.Err}
+}
+
+// ParseTarget reads a scan target: a host name ("example.com"),
+// "host:port", "[2001:db8::1]:8443", or an http:// or https:// URL. Without
+// a scheme the target is https. Surrounding white space is ignored; user
+// information is refused; a fragment is dropped.
+//
+// Host names follow the WHATWG URL Standard, as browsers do: UTS #46
+// non-transitional mapping (so "Bücher.example" is "xn--bcher-kva.example"
+// and "xn--" labels must decode), bidi and joiner rules, no hyphen
+// position rules. The result must then be a DNS name: labels of letters,
+// digits, '-' and '_' (container and /etc/hosts names use it), at most 63
+// characters each and 253 in all. A host that is an IP address after
+// mapping is returned as that address.
+//
+// ParseTarget judges the form of the target only: it resolves nothing and
+// accepts any address, so refusing private ones (Options.DenyPrivate) is
+// left to the caller. Its errors are *TargetError values.
+func ParseTarget(raw string) (Target, error) {
+	fail := func(kind error, part string, cause error) (Target, error) {
+		return Target{}, &TargetError{Target: raw, Kind: kind, Part: part, Err: cause}
+	}
+	s := strings.TrimSpace(raw)
+	if s == "" {
+		return fail(ErrTargetEmpty, "", nil)
+	}
+	// What comes before a "://" is a scheme, unless a '/', '?' or '#'
+	// puts the "://" in the path, query or fragment, as in
+	// "example.com/login?next=https://example.org/".
+	t := Target{Scheme: "https"}
+	if i := strings.Index(s, "://"); i >= 0 && !strings.ContainsAny(s[:i], "/?#") {
+		if !isScheme(s[:i]) {
+			return fail(ErrTargetSyntax, "", fmt.Errorf("%q before \"://\" is not a scheme", s[:i]))
+		}
+		t.Scheme = strings.ToLower(s[:i])
+		if t.Scheme != "http" && t.Scheme != "https" {
+			return fail(ErrTargetScheme, t.Scheme, errOnlyHTTP)
+		}
+	} else {
+		s = "https://" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		// The *url.Error would quote the URL with the scheme added.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return fail(ErrTargetSyntax, "", err)
+	}
+	if u.User != nil {
+		return fail(ErrTargetUserInfo, "", nil)
+	}
+	host := u.Hostname()
+	if strings.TrimSuffix(host, ".") == "" {
+		return fail(ErrTargetNoHost, "", nil)
+	}
+	if t.Host, err = canonicalHost(host); err != nil {
+		return fail(ErrTargetHost, strings.ToLower(host), err)
+	}
+	if p := u.Port(); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return fail(ErrTargetPort, p, errPortRange)
+		}
+		t.Port = n
+	}
+	t.Path = u.EscapedPath()
+	if t.Path == "" {
+		t.Path = "/"
+	}
+	if u.RawQuery != "" {
+		t.Path += "?" + escapeQuery(u.RawQuery)
+	}
+	return t, nil
+}
+
+var (
+	errOnlyHTTP    = errors.New("only http and https can be scanned")
+	errPortRange   = errors.New("not a number from 1 to 65535")
+	errEmptyLabel  = errors.New("empty label (two dots in a row, a leading dot or a bare \"xn--\")")
+	errHostTooLong = errors.New("longer than 253 characters")
+	errBadZone     = errors.New("an IPv6 zone may hold only letters, digits, '.', '-' and '_'")
+)
+
+// hostProfile is the WHATWG URL Standard's "domain to ASCII" with beStrict
+// false: what a browser does with the host of a URL. Unlike idna.Lookup it
+// leaves '_' and hyphen positions alone ("r3---sn-abc.googlevideo.com" is a
+// real host); canonicalHost applies the DNS rules afterwards.
+var hostProfile = idna.New(
+	idna.MapForLookup(),
+	idna.Transitional(false),
+	idna.BidiRule(),
+	idna.CheckJoiners(true),
+	idna.CheckHyphens(false),
+	idna.StrictDomainName(false),
+)
+
+// canonicalHost returns the canonical form of a URL's host (see
+// Target.Host) or says what is wrong with it.
+func canonicalHost(host string) (string, error) {
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return canonicalIP(ip)
+	}
+	// The trailing dot of a fully qualified name names the same host. It
+	// goes before the conversion, which turns a bare "xn--" label into an
+	// empty one: "a.xn--" must not become "a".
+	name := strings.ToLower(host)
+	for _, dot := range []string{".", "\u3002", "\uff0e", "\uff61"} { // the dots UTS #46 maps to '.'
+		if trimmed, ok := strings.CutSuffix(name, dot); ok {
+			name = trimmed
+			break
+		}
+	}
+	name, err := hostProfile.ToASCII(name)
+	if err != nil {
+		return "", err
+	}
+	// Mapping can make an address of a name ("１２７.０.０.１").
+	if ip, err := netip.ParseAddr(name); err == nil {
+		return canonicalIP(ip)
+	}
+	if len(name) > 253 {
+		return "", errHostTooLong
+	}
+	for label := range strings.SplitSeq(name, ".") {
+		if label == "" {
+			return "", errEmptyLabel
+		}
+		if len(label) > 63 {
+			return "", fmt.Errorf("label %q is longer than 63 characters", label)
+		}
+		for i := 0; i < len(label); i++ {
+			if c := label[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+				return "", fmt.Errorf("character %q is not allowed (only letters, digits, '-', '_' and dots)", rune(c))
+			}
+		}
+	}
+	return name, nil
+}
+
+// canonicalIP returns ip's canonical text: an IPv4-mapped IPv6 address is
+// the IPv4 address it carries, which is what the dialler connects to.
+func canonicalIP(ip netip.Addr) (string, error) {
+	ip = ip.Unmap()
+	// A zone goes into URLs escaped, so keep it to the characters
+	// interface names and numbers use.
+	for _, c := range []byte(ip.Zone()) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_') {
+			return "", errBadZone
+		}
+	}
+	return ip.String(), nil
+}
+
+// isScheme reports whether s has the syntax of a URL scheme (RFC 3986
+// section 3.1): a letter, then letters, digits, '+', '-' or '.'.
+func isScheme(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+		case i > 0 && (c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.'):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// escapeQuery percent-encodes the bytes of a raw query that RFC 3986 does
+// not allow there (Go's parser keeps them verbatim, and its client would
+// send a space or a quote as is), so a canonical URL never holds quotes,
+// spaces or angle brackets. Existing escapes are kept.
+func escapeQuery(q string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-._~!$&'()*+,;=:@/?%", c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+	}
+	return b.String()
+}
+
+// joinHostPort writes host and port as a URL's authority, leaving out the
+// port when it is 0 or def.
+func joinHostPort(host string, port, def int) string {
+	if strings.Contains(host, ":") {
+		host = "[" + strings.Replace(host, "%", "%25", 1) + "]"
+	}
+	if port == 0 || port == def {
+		return host
+	}
+	return host + ":" + strconv.Itoa(port)
+}
+
+// target is a parsed target with the scanner's ports filled in.
 type target struct {
-	host      string // lower-case host name or IP literal, no brackets
+	host      string // Target.Host
 	httpPort  int
 	httpsPort int
-	path      string // path and query to request, "/" by default
+	path      string // Target.Path
 }
 
 func (t target) httpsURL() string  { return "https://" + t.hostPort(t.httpsPort, 443) + t.path }
@@ -25,110 +319,24 @@ func (t target) httpURL() string   { return "http://" + t.hostPort(t.httpPort, 8
 func (t target) httpsBase() string { return "https://" + t.hostPort(t.httpsPort, 443) }
 func (t target) httpBase() string  { return "http://" + t.hostPort(t.httpPort, 80) }
 
-func (t target) hostPort(port, def int) string {
-	h := t.host
-	if strings.Contains(h, ":") {
-		h = "[" + h + "]"
-	}
-	if port == def {
-		return h
-	}
-	return h + ":" + strconv.Itoa(port)
-}
+func (t target) hostPort(port, def int) string { return joinHostPort(t.host, port, def) }
 
-var errEmptyTarget = errors.New("empty target")
-
-// parseTarget understands "host", "host:port", "[v6]:port" and http(s) URLs.
-// A port on an https URL (or a bare host:port) is the HTTPS port; on an
-// http URL it is the HTTP port. Anything else is an error, never a panic.
+// parseTarget reads raw with ParseTarget. A port in the target is the
+// HTTP port on an http URL and the HTTPS port otherwise; the port of the
+// other scheme, or of both when the target names none, is the configured
+// one.
 func parseTarget(raw string, httpPort, httpsPort int) (target, error) {
-	s := strings.TrimSpace(raw)
-	if s == "" {
-		return target{}, errEmptyTarget
-	}
-	scheme := "https"
-	if i := strings.Index(s, "://"); i >= 0 {
-		scheme = strings.ToLower(s[:i])
-		if scheme != "http" && scheme != "https" {
-			return target{}, fmt.Errorf("target %q: scheme %q is not http or https", raw, scheme)
-		}
-	} else {
-		s = "https://" + s
-	}
-	u, err := url.Parse(s)
+	pt, err := ParseTarget(raw)
 	if err != nil {
-		return target{}, fmt.Errorf("target %q: %w", raw, err)
+		return target{}, err
 	}
-	if u.User != nil {
-		return target{}, fmt.Errorf("target %q: user information is not allowed", raw)
-	}
-	host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
-	if host == "" {
-		return target{}, fmt.Errorf("target %q: no host name", raw)
-	}
-	if !isASCII(host) {
-		// An internationalised name is scanned as its A-label, which is
-		// what DNS, certificates and Host headers carry.
-		a, err := idna.Lookup.ToASCII(host)
-		if err != nil {
-			return target{}, fmt.Errorf("target %q: %w", raw, err)
-		}
-		host = a
-	}
-	if err := validHost(host); err != nil {
-		return target{}, fmt.Errorf("target %q: %w", raw, err)
-	}
-	t := target{host: host, httpPort: httpPort, httpsPort: httpsPort, path: u.EscapedPath()}
-	if t.path == "" {
-		t.path = "/"
-	}
-	if u.RawQuery != "" {
-		t.path += "?" + u.RawQuery
-	}
-	if p := u.Port(); p != "" {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 1 || n > 65535 {
-			return target{}, fmt.Errorf("target %q: bad port %q", raw, p)
-		}
-		if scheme == "http" {
-			t.httpPort = n
+	t := target{host: pt.Host, httpPort: httpPort, httpsPort: httpsPort, path: pt.Path}
+	if pt.Port != 0 {
+		if pt.Scheme == "http" {
+			t.httpPort = pt.Port
 		} else {
-			t.httpsPort = n
+			t.httpsPort = pt.Port
 		}
 	}
 	return t, nil
-}
-
-// validHost accepts IP literals and names made of letters, digits, '-',
-// '_' and dots (the characters DNS names and /etc/hosts entries use).
-func validHost(h string) error {
-	if _, err := netip.ParseAddr(h); err == nil {
-		return nil
-	}
-	if len(h) > 253 {
-		return errors.New("host name longer than 253 characters")
-	}
-	for _, label := range strings.Split(h, ".") {
-		if label == "" || len(label) > 63 {
-			return fmt.Errorf("bad host name %q", h)
-		}
-		for _, r := range label {
-			if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
-				return fmt.Errorf("bad character %q in host name", r)
-			}
-		}
-	}
-	if net.ParseIP(h) == nil && strings.Count(h, ":") > 0 {
-		return fmt.Errorf("bad host name %q", h)
-	}
-	return nil
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
 }

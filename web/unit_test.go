@@ -54,6 +54,15 @@ func TestNormalizeTarget(t *testing.T) {
 		{in: "https://127.1/", err: "IP address"},
 		{in: "https://0x7f.1/", err: "IP address"},
 		{in: "http://example.com:443/", url: "http://example.com:443/", site: "example.com:443"},
+		// Read as scan.ParseTarget (and a browser) reads them.
+		{in: "my_app.example.com", url: "https://my_app.example.com/", site: "my_app.example.com"},
+		{in: "r3---sn-abc.googlevideo.com", url: "https://r3---sn-abc.googlevideo.com/", site: "r3---sn-abc.googlevideo.com"},
+		{in: "example.com/login?next=https://example.org/", url: "https://example.com/login?next=https://example.org/", site: "example.com"},
+		{in: "https://example.com/?q=\"<x>", url: "https://example.com/?q=%22%3Cx%3E", site: "example.com"},
+		{in: "https://[2606:2800:021F:CB07:6820:80DA:AF6B:8B2C]:443/", url: "https://[2606:2800:21f:cb07:6820:80da:af6b:8b2c]/", site: "[2606:2800:21f:cb07:6820:80da:af6b:8b2c]"},
+		{in: "https://example.xn--/", err: "not a valid host name"},
+		{in: "1ftp://example.com", err: "valid web address"},
+		{in: "https://" + strings.Repeat("a.", 127) + "com/", err: "longer than 253"},
 	}
 	for _, tc := range tests {
 		got, err := normalizeTarget(tc.in, tc.allowPrivate)
@@ -80,7 +89,8 @@ func TestNormalizeTarget(t *testing.T) {
 // names a non-public IP when private targets are refused.
 func FuzzNormalizeTarget(f *testing.F) {
 	for _, s := range []string{"example.com", "https://example.com:8443/a?b", "http://[::1]:80/", "bücher.example",
-		"https://user:pw@x/", "javascript:alert(1)", "10.0.0.1", "https://[::ffff:127.0.0.1]/", "a..b", "HTTPS://X.Y.:443/%2e%2e/", "x:", "//x", "https://xn--/"} {
+		"https://user:pw@x/", "javascript:alert(1)", "10.0.0.1", "https://[::ffff:127.0.0.1]/", "a..b", "HTTPS://X.Y.:443/%2e%2e/", "x:", "//x", "https://xn--/",
+		"a.xn--", "x.com/?u=http://y", "a_b-.example", "ｅｘａｍｐｌｅ。com。"} {
 		f.Add(s, false)
 		f.Add(s, true)
 	}

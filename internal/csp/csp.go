@@ -16,6 +16,8 @@ package csp
 import (
 	"slices"
 	"strings"
+
+	"github.com/httpsguard/httpsguard/internal/ascii"
 )
 
 // Policy is one parsed policy.
@@ -92,7 +94,7 @@ func Parse(serialized string) Policy {
 		if token == "" {
 			continue
 		}
-		if !isASCII(token) {
+		if !ascii.Is(token) {
 			p.Skipped++
 			continue
 		}
@@ -190,15 +192,6 @@ func (d Directive) String() string {
 }
 
 const asciiSpace = "\t\n\f\r "
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
-}
 
 // splitASCIISpace splits s on runs of ASCII whitespace, as the
 // specifications' "split on ASCII whitespace" does (Go's strings.Fields

@@ -3,6 +3,8 @@ package csp
 import (
 	"slices"
 	"testing"
+
+	"github.com/httpsguard/httpsguard/internal/ascii"
 )
 
 func TestParse(t *testing.T) {
@@ -163,7 +165,7 @@ func FuzzParse(f *testing.F) {
 		for _, p := range append(ParseHeader(s), Parse(s)) {
 			seen := map[string]bool{}
 			for _, d := range p.Directives {
-				if d.Name == "" || seen[d.Name] || d.Name != lower(d.Name) || !isASCII(d.Name) {
+				if d.Name == "" || seen[d.Name] || d.Name != lower(d.Name) || !ascii.Is(d.Name) {
 					t.Fatalf("bad directive %q in %q", d.Name, s)
 				}
 				seen[d.Name] = true
