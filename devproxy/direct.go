@@ -94,11 +94,35 @@ func (c *directClient) get(ctx context.Context) (*directConn, error) {
 		return dc, nil
 	}
 	c.mu.Unlock()
+	return c.dialNew(ctx)
+}
+
+func (c *directClient) dialNew(ctx context.Context) (*directConn, error) {
 	conn, err := c.dial(ctx, "tcp", c.addr)
 	if err != nil {
 		return nil, err
 	}
 	return &directConn{conn: conn, br: bufio.NewReaderSize(conn, 4<<10), bw: bufio.NewWriterSize(conn, 4<<10)}, nil
+}
+
+// dropIdleSince closes the pooled connections idle since t or longer.
+func (c *directClient) dropIdleSince(t time.Time) {
+	c.mu.Lock()
+	var old []*directConn
+	kept := c.idle[:0]
+	for _, dc := range c.idle {
+		if dc.lastUsed.After(t) {
+			kept = append(kept, dc)
+		} else {
+			old = append(old, dc)
+		}
+	}
+	clear(c.idle[len(kept):])
+	c.idle = kept
+	c.mu.Unlock()
+	for _, dc := range old {
+		dc.conn.Close()
+	}
 }
 
 // put returns a connection whose last response was read completely.
@@ -151,7 +175,12 @@ var errStaleConn = errors.New("pooled connection closed by the application")
 func (c *directClient) roundTrip(r *http.Request, head *directHead, got1xx func(*http.Response)) (resp *http.Response, dc *directConn, stop func() bool, err error) {
 	ctx := r.Context()
 	for attempt := 0; ; attempt++ {
-		if dc, err = c.get(ctx); err != nil {
+		if attempt == 0 {
+			dc, err = c.get(ctx)
+		} else {
+			dc, err = c.dialNew(ctx)
+		}
+		if err != nil {
 			return nil, nil, nil, err
 		}
 		// Cancelling the request (the browser left, or shutdown) unblocks
@@ -170,6 +199,11 @@ func (c *directClient) roundTrip(r *http.Request, head *directHead, got1xx func(
 		if !errors.Is(err, errStaleConn) || !dc.reused || attempt > 0 {
 			return nil, nil, nil, err
 		}
+		// The application closed a connection while it sat in the pool:
+		// it has most likely closed every one idle as long (a keep-alive
+		// timeout, a restart), so those go too, and the request is sent
+		// again on a new connection.
+		c.dropIdleSince(dc.lastUsed)
 	}
 }
 

@@ -405,3 +405,63 @@ func FuzzWriteDirectRequest(f *testing.F) {
 		}
 	})
 }
+
+// An application with a short keep-alive timeout (Node.js closes idle
+// connections after 5 s) leaves the proxy's pool full of closed
+// connections after a burst; the next burst must not see one of them.
+func TestDirectPathAfterAppClosedAllIdleConnections(t *testing.T) {
+	release := make(chan struct{})
+	var inFlight atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("hold") != "" && inFlight.Add(1) < 8 {
+			<-release // keep the burst in flight together, so it opens 8 connections
+		} else if r.URL.Query().Get("hold") != "" {
+			close(release)
+		}
+		io.WriteString(w, "ok")
+	}))
+	srv.Config.IdleTimeout = 50 * time.Millisecond
+	srv.Start()
+	t.Cleanup(srv.Close)
+	ts := start(t, Config{Upstream: mustUpstream(t, srv.URL)})
+
+	burst := func(query string) {
+		t.Helper()
+		var wg sync.WaitGroup
+		errs := make(chan string, 8)
+		for range 8 {
+			wg.Go(func() {
+				resp, err := ts.h2.Get(ts.url("localhost", "/"+query))
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					errs <- fmt.Sprintf("%d %.80q", resp.StatusCode, body)
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for e := range errs {
+			t.Errorf("request after the application closed its idle connections: %s", e)
+		}
+	}
+	burst("?hold=1")
+	// Wait until the application has closed every idle connection.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		time.Sleep(100 * time.Millisecond)
+		n := 0
+		ts.proxy.direct.mu.Lock()
+		n = len(ts.proxy.direct.idle)
+		ts.proxy.direct.mu.Unlock()
+		if n >= 2 || time.Now().After(deadline) {
+			break
+		}
+	}
+	time.Sleep(200 * time.Millisecond)
+	burst("")
+}
