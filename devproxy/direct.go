@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/textproto"
@@ -69,11 +70,39 @@ type directClient struct {
 // directConn is one upstream connection with its buffers.
 type directConn struct {
 	conn     net.Conn
-	br       *bufio.Reader
+	br       *bufio.Reader // reads through limit
 	bw       *bufio.Writer
+	limit    limitedReader
 	lastUsed time.Time
 	reused   bool
 }
+
+// maxDirectHead bounds a response head (status line and header fields), as
+// net/http's server bounds a request's (DefaultMaxHeaderBytes): an
+// application that sends headers without end gets a 502, not the proxy's
+// memory.
+const maxDirectHead = 1 << 20
+
+// limitedReader is io.LimitedReader that can be lifted: the limit holds
+// while a response head is read, not its body.
+type limitedReader struct {
+	r io.Reader
+	n int64
+}
+
+func (l *limitedReader) Read(p []byte) (int, error) {
+	if l.n <= 0 {
+		return 0, errHeadTooLarge
+	}
+	if int64(len(p)) > l.n {
+		p = p[:l.n]
+	}
+	n, err := l.r.Read(p)
+	l.n -= int64(n)
+	return n, err
+}
+
+var errHeadTooLarge = fmt.Errorf("the response head is larger than %d bytes", maxDirectHead)
 
 func (c *directClient) get(ctx context.Context) (*directConn, error) {
 	now := time.Now()
@@ -102,7 +131,10 @@ func (c *directClient) dialNew(ctx context.Context) (*directConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &directConn{conn: conn, br: bufio.NewReaderSize(conn, 4<<10), bw: bufio.NewWriterSize(conn, 4<<10)}, nil
+	dc := &directConn{conn: conn, bw: bufio.NewWriterSize(conn, 4<<10)}
+	dc.limit = limitedReader{r: conn, n: math.MaxInt64}
+	dc.br = bufio.NewReaderSize(&dc.limit, 4<<10)
+	return dc, nil
 }
 
 // dropIdleSince closes the pooled connections idle since t or longer.
@@ -214,6 +246,10 @@ func (dc *directConn) exchange(r *http.Request, head *directHead, got1xx func(*h
 	if err := dc.bw.Flush(); err != nil {
 		return nil, fmt.Errorf("sending the request: %w: %w", errStaleConn, err)
 	}
+	// Bytes already buffered were read under the limit before (a pooled
+	// connection has none); the head may use maxDirectHead beyond them.
+	dc.limit.n = maxDirectHead
+	defer func() { dc.limit.n = math.MaxInt64 }()
 	for n := 0; ; n++ {
 		if _, err := dc.br.Peek(1); err != nil {
 			if n == 0 {

@@ -325,6 +325,7 @@ func TestDirectPathBrokenResponses(t *testing.T) {
 		{"bad status line", "HTTP/1.1 two hundred OK\r\n\r\n", http.StatusBadGateway, false},
 		{"switching protocols unasked", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n", http.StatusBadGateway, false},
 		{"too many 1xx", strings.Repeat("HTTP/1.1 103 Early Hints\r\n\r\n", 7) + "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", http.StatusBadGateway, false},
+		{"head without end", "HTTP/1.1 200 OK\r\n" + strings.Repeat("X-Padding: "+strings.Repeat("a", 1000)+"\r\n", 2<<10) + "\r\n", http.StatusBadGateway, false},
 		{"short body", "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten b", http.StatusOK, true},
 		{"cut chunked body", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n", http.StatusOK, true},
 	} {

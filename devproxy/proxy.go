@@ -91,6 +91,8 @@ func newProxy(s *Server) *proxy {
 		// per-connection buffers only raised memory (bench/proxy: peak RSS
 		// under HTTP/2 load fell from 88 to 53 MiB, CPU unchanged).
 		DisableCompression: true,
+		// The same bound on a response head as the direct path's.
+		MaxResponseHeaderBytes: maxDirectHead,
 	}
 	p.direct = &directClient{
 		addr:        p.upstream.Host,
