@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/textproto"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -36,11 +37,9 @@ import (
 // response, and a request the browser abandons closes its upstream
 // connection. A pooled connection that the application closed while it was
 // idle is replaced and the request sent again, which is safe because every
-// request on this path is idempotent and has no body.
-
-// maxDirect1xx bounds the informational responses accepted before the final
-// one, as net/http's Transport does.
-const maxDirect1xx = 5
+// request on this path is idempotent and has no body. The differential test
+// (FuzzDirectMatchesReverseProxy) holds both paths to the same answers, and
+// lists where they differ on purpose.
 
 // directEligible reports whether r can take the direct path.
 func directEligible(r *http.Request) bool {
@@ -73,6 +72,7 @@ type directConn struct {
 	br       *bufio.Reader // reads through limit
 	bw       *bufio.Writer
 	limit    limitedReader
+	probe    *inputProbe // nil where sockets cannot be peeked at
 	lastUsed time.Time
 	reused   bool
 }
@@ -119,6 +119,17 @@ func (c *directClient) get(ctx context.Context) (*directConn, error) {
 			continue
 		}
 		c.mu.Unlock()
+		if dc.probe.pending() {
+			// Bytes the application sent after its response (a body
+			// written late for a HEAD, 204 or 304 answer; a second
+			// response) would be read as the answer to the next request,
+			// and the end of the stream means it closed the connection.
+			// net/http's Transport finds both with the read it keeps
+			// pending on every idle connection.
+			dc.conn.Close()
+			c.mu.Lock()
+			continue
+		}
 		dc.reused = true
 		return dc, nil
 	}
@@ -131,7 +142,7 @@ func (c *directClient) dialNew(ctx context.Context) (*directConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	dc := &directConn{conn: conn, bw: bufio.NewWriterSize(conn, 4<<10)}
+	dc := &directConn{conn: conn, bw: bufio.NewWriterSize(conn, 4<<10), probe: newInputProbe(conn)}
 	dc.limit = limitedReader{r: conn, n: math.MaxInt64}
 	dc.br = bufio.NewReaderSize(&dc.limit, 4<<10)
 	return dc, nil
@@ -246,11 +257,16 @@ func (dc *directConn) exchange(r *http.Request, head *directHead, got1xx func(*h
 	if err := dc.bw.Flush(); err != nil {
 		return nil, fmt.Errorf("sending the request: %w: %w", errStaleConn, err)
 	}
-	// Bytes already buffered were read under the limit before (a pooled
-	// connection has none); the head may use maxDirectHead beyond them.
-	dc.limit.n = maxDirectHead
 	defer func() { dc.limit.n = math.MaxInt64 }()
 	for n := 0; ; n++ {
+		// Each head may use maxDirectHead beyond the bytes already
+		// buffered (a pooled connection has none): every informational
+		// response is passed on as it comes, so, as net/http's Transport
+		// does when 1xx responses are delivered (ReverseProxy's case), the
+		// bound is per head and their number is not limited. An
+		// application may send "102 Processing" every few seconds of a
+		// long request.
+		dc.limit.n = maxDirectHead
 		if _, err := dc.br.Peek(1); err != nil {
 			if n == 0 {
 				return nil, fmt.Errorf("reading the response: %w: %w", errStaleConn, err)
@@ -262,12 +278,14 @@ func (dc *directConn) exchange(r *http.Request, head *directHead, got1xx func(*h
 			return nil, fmt.Errorf("reading the response: %w", err)
 		}
 		switch {
+		case resp.StatusCode < 100:
+			// ReadResponse takes any three digits; net/http's server
+			// panics on a code below 100 (ReverseProxy's answer is an
+			// aborted response and a stack trace in the log).
+			return nil, fmt.Errorf("invalid status code %03d in the response", resp.StatusCode)
 		case resp.StatusCode == http.StatusSwitchingProtocols:
 			return nil, errors.New("the application switched protocols without an Upgrade request")
-		case resp.StatusCode >= 100 && resp.StatusCode < 200:
-			if n >= maxDirect1xx {
-				return nil, errors.New("too many informational (1xx) responses")
-			}
+		case resp.StatusCode < 200:
 			got1xx(resp)
 		default:
 			return resp, nil
@@ -293,11 +311,15 @@ var hopHeaders = map[string]bool{
 	"Upgrade":             true,
 }
 
-// connectionListed reports whether the Connection header values name key.
+// connectionListed reports whether the Connection header values name key, a
+// canonical header name. Tokens are trimmed of HTTP's whitespace only and
+// canonicalised, as ReverseProxy does: Unicode spaces (U+00A0) and case
+// folding (the Kelvin sign K matches k in strings.EqualFold) must not make a
+// token that is not a header name remove one.
 func connectionListed(conn []string, key string) bool {
 	for _, v := range conn {
 		for tok := range strings.SplitSeq(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(tok), key) {
+			if textproto.CanonicalMIMEHeaderKey(textproto.TrimString(tok)) == key {
 				return true
 			}
 		}
@@ -369,7 +391,7 @@ func removeHopByHop(h http.Header) {
 	if conn := h["Connection"]; conn != nil {
 		for _, v := range conn {
 			for tok := range strings.SplitSeq(v, ",") {
-				if tok = strings.TrimSpace(tok); tok != "" {
+				if tok = textproto.TrimString(tok); tok != "" {
 					delete(h, http.CanonicalHeaderKey(tok))
 				}
 			}
@@ -507,15 +529,35 @@ func (p *proxy) serveDirect(w http.ResponseWriter, r *http.Request) {
 		// Content-Length for a short body and drop the trailers.
 		_ = http.NewResponseController(w).Flush()
 	}
-	if len(resp.Trailer) == announced {
-		for k, vv := range resp.Trailer {
-			h[k] = append(h[k], vv...)
-		}
-		return
+	prefix := ""
+	if len(resp.Trailer) != announced {
+		prefix = http.TrailerPrefix
 	}
 	for k, vv := range resp.Trailer {
-		h[http.TrailerPrefix+k] = append(h[http.TrailerPrefix+k], vv...)
+		if vv = validTrailerValues(k, vv); len(vv) > 0 {
+			h[prefix+k] = append(h[prefix+k], vv...)
+		}
 	}
+}
+
+// validTrailerValues returns the values of the trailer field name that can
+// be sent, none if the name cannot. An announced trailer that did not come
+// stays in resp.Trailer with no value, and the trailer parser lets through
+// names with spaces ("X Late: 1"). net/http's HTTP/2 server leaves out what
+// it cannot encode, and when that is every trailer it writes no frame at
+// all: the stream never ends and the browser waits for the response
+// forever (found by FuzzDirectMatchesReverseProxy; ReverseProxy hangs so
+// for the invalid names, and for the missing ones copies no entry).
+func validTrailerValues(name string, vv []string) []string {
+	if !httpguts.ValidHeaderFieldName(name) {
+		return nil
+	}
+	for _, v := range vv {
+		if !httpguts.ValidHeaderFieldValue(v) {
+			return slices.DeleteFunc(slices.Clone(vv), func(v string) bool { return !httpguts.ValidHeaderFieldValue(v) })
+		}
+	}
+	return vv
 }
 
 // copyBody copies the upstream body to the browser, flushing after each

@@ -324,7 +324,10 @@ func TestDirectPathBrokenResponses(t *testing.T) {
 		{"closed at once", "", http.StatusBadGateway, false},
 		{"bad status line", "HTTP/1.1 two hundred OK\r\n\r\n", http.StatusBadGateway, false},
 		{"switching protocols unasked", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n", http.StatusBadGateway, false},
-		{"too many 1xx", strings.Repeat("HTTP/1.1 103 Early Hints\r\n\r\n", 7) + "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", http.StatusBadGateway, false},
+		// Passed on, as ReverseProxy does: Go's Transport does not limit
+		// the number of 1xx responses it delivers.
+		{"many 1xx", strings.Repeat("HTTP/1.1 103 Early Hints\r\n\r\n", 7) + "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", http.StatusOK, false},
+		{"status below 100", "HTTP/1.1 099 Low\r\nContent-Length: 0\r\n\r\n", http.StatusBadGateway, false},
 		{"head without end", "HTTP/1.1 200 OK\r\n" + strings.Repeat("X-Padding: "+strings.Repeat("a", 1000)+"\r\n", 2<<10) + "\r\n", http.StatusBadGateway, false},
 		{"short body", "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten b", http.StatusOK, true},
 		{"cut chunked body", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n", http.StatusOK, true},
@@ -465,4 +468,35 @@ func TestDirectPathAfterAppClosedAllIdleConnections(t *testing.T) {
 	}
 	time.Sleep(200 * time.Millisecond)
 	burst("")
+}
+
+// Trailers net/http's HTTP/2 server cannot encode (an invalid name, or one
+// announced and never sent) must not leave the browser waiting for the end
+// of the response, on either path.
+func TestUnsendableTrailersEndTheResponse(t *testing.T) {
+	for _, response := range []string{
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nbody\r\n0\r\nX Late: def\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Never\r\n\r\n4\r\nbody\r\n0\r\n\r\n",
+	} {
+		ts := start(t, Config{Upstream: rawUpstream(t, response)})
+		for _, method := range []string{http.MethodGet, http.MethodPost} { // direct path, ReverseProxy
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			req, _ := http.NewRequestWithContext(ctx, method, ts.url("localhost", "/"), strings.NewReader(""))
+			if method == http.MethodPost {
+				req.Body = io.NopCloser(strings.NewReader("x"))
+				req.ContentLength = 1
+			}
+			resp, err := ts.h2.Do(req)
+			if err != nil {
+				cancel()
+				t.Fatalf("%s: %v", method, err)
+			}
+			body, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			cancel()
+			if err != nil || string(body) != "body" {
+				t.Errorf("%s %.40q: body %q, %v: the response did not end", method, response, body, err)
+			}
+		}
+	}
 }

@@ -235,7 +235,36 @@ func outbound(req *http.Request) (proto, host string) {
 // and redirects.
 func (p *proxy) modifyResponse(resp *http.Response) error {
 	proto, host := outbound(resp.Request)
-	return p.inspect(resp, proto, host)
+	if err := p.inspect(resp, proto, host); err != nil {
+		return err
+	}
+	// Trailers come only with chunked bodies. A 101's body must stay the
+	// connection itself, which ReverseProxy hijacks.
+	if resp.StatusCode != http.StatusSwitchingProtocols && (resp.Trailer != nil || resp.ContentLength == -1) {
+		resp.Body = &trailerFilter{ReadCloser: resp.Body, resp: resp}
+	}
+	return nil
+}
+
+// trailerFilter removes, once the body is closed, the trailers that cannot
+// be sent (see validTrailerValues): ReverseProxy copies resp.Trailer after
+// closing the body, and an HTTP/2 response whose trailers all fail to encode
+// never ends.
+type trailerFilter struct {
+	io.ReadCloser
+	resp *http.Response
+}
+
+func (f *trailerFilter) Close() error {
+	err := f.ReadCloser.Close()
+	for k, vv := range f.resp.Trailer {
+		if vv = validTrailerValues(k, vv); len(vv) > 0 {
+			f.resp.Trailer[k] = vv
+		} else {
+			delete(f.resp.Trailer, k)
+		}
+	}
+	return err
 }
 
 // inspect is modifyResponse for both paths: proto and host are how the
