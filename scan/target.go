@@ -183,6 +183,7 @@ var (
 	errPortRange   = errors.New("not a number from 1 to 65535")
 	errEmptyLabel  = errors.New("empty label (two dots in a row, a leading dot or a bare \"xn--\")")
 	errHostTooLong = errors.New("longer than 253 characters")
+	errNumericName = errors.New("its last label is a number, so browsers read it as an IPv4 address, and it is not a valid one")
 	errBadZone     = errors.New("an IPv6 zone may hold only letters, digits, '.', '-' and '_'")
 )
 
@@ -223,6 +224,17 @@ func canonicalHost(host string) (string, error) {
 	if ip, err := netip.ParseAddr(name); err == nil {
 		return canonicalIP(ip)
 	}
+	// A name whose last label is a number is an IPv4 address to browsers
+	// (the WHATWG URL Standard's host parser), in inet_aton's forms too:
+	// "127.1", "2130706433", "0x7f.0.0.1". Scanning it as a name would
+	// ask DNS for something no browser would.
+	if endsInNumber(name) {
+		ip, ok := parseIPv4Forms(name)
+		if !ok {
+			return "", errNumericName
+		}
+		return canonicalIP(ip)
+	}
 	if len(name) > 253 {
 		return "", errHostTooLong
 	}
@@ -240,6 +252,88 @@ func canonicalHost(host string) (string, error) {
 		}
 	}
 	return name, nil
+}
+
+// endsInNumber reports whether a host's last label (ignoring one trailing
+// dot) is a number, decimal or 0x hexadecimal: the WHATWG URL Standard's
+// "ends in a number" test, after which a host must be an IPv4 address.
+func endsInNumber(host string) bool {
+	host = strings.TrimSuffix(host, ".")
+	last := host[strings.LastIndexByte(host, '.')+1:]
+	if last == "" {
+		return false
+	}
+	if strings.Trim(last, "0123456789") == "" {
+		return true
+	}
+	_, ok := ipv4Number(last)
+	return ok
+}
+
+// parseIPv4Forms parses an IPv4 address in any form the WHATWG URL
+// Standard's IPv4 parser accepts: one to four parts, each decimal, octal
+// (a leading 0) or hexadecimal (0x), the last part filling the remaining
+// bytes.
+func parseIPv4Forms(host string) (netip.Addr, bool) {
+	host = strings.TrimSuffix(host, ".")
+	parts := strings.Split(host, ".")
+	if len(parts) > 4 {
+		return netip.Addr{}, false
+	}
+	var addr uint64
+	for i, part := range parts {
+		n, ok := ipv4Number(part)
+		if !ok || part == "" {
+			return netip.Addr{}, false
+		}
+		if i < len(parts)-1 {
+			if n > 255 {
+				return netip.Addr{}, false
+			}
+			addr |= n << (8 * (3 - i))
+			continue
+		}
+		if n >= 1<<(8*(5-len(parts))) {
+			return netip.Addr{}, false
+		}
+		addr |= n
+	}
+	return netip.AddrFrom4([4]byte{byte(addr >> 24), byte(addr >> 16), byte(addr >> 8), byte(addr)}), true
+}
+
+// ipv4Number parses one part of an IPv4 address: "0x" or "0X" then
+// hexadecimal digits (none means 0), a leading "0" then octal digits, or
+// decimal. Values above 2^32 are reported as 2^32, which every caller
+// refuses.
+func ipv4Number(s string) (uint64, bool) {
+	base := uint64(10)
+	switch {
+	case len(s) >= 2 && (s[:2] == "0x" || s[:2] == "0X"):
+		base, s = 16, s[2:]
+	case len(s) >= 2 && s[0] == '0':
+		base, s = 8, s[1:]
+	}
+	var n uint64
+	for i := 0; i < len(s); i++ {
+		var d uint64
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			d = uint64(c - '0')
+		case c >= 'a' && c <= 'f':
+			d = uint64(c-'a') + 10
+		case c >= 'A' && c <= 'F':
+			d = uint64(c-'A') + 10
+		default:
+			return 0, false
+		}
+		if d >= base {
+			return 0, false
+		}
+		if n = n*base + d; n > 1<<32 {
+			n = 1 << 32
+		}
+	}
+	return n, true
 }
 
 // canonicalIP returns ip's canonical text: an IPv4-mapped IPv6 address is

@@ -37,9 +37,10 @@ type target struct {
 // normalised. scan.ParseTarget reads it, so a site is named here exactly as
 // the scanner names it (international names in their ASCII form, so one
 // site has one history); on top of that this adds the web's policy: a length
-// limit, no spaces or control characters, no IPv6 zones, no host name that
-// ends in a number, and, with allowPrivate false, no IP literal outside the
-// public internet and no "localhost" name. Its errors are written for the
+// limit, no spaces or control characters, no IPv6 zones, and, with
+// allowPrivate false, no IP address outside the public internet (also in
+// the numeric forms ParseTarget reads, such as "127.1") and no "localhost"
+// name. Its errors are written for the
 // person who typed the address.
 func normalizeTarget(raw string, allowPrivate bool) (target, error) {
 	s := strings.TrimSpace(raw)
@@ -67,14 +68,8 @@ func normalizeTarget(raw string, allowPrivate bool) (target, error) {
 			return target{}, fmt.Errorf("%s is %w; only sites on the public internet can be checked here", ip, errPrivateTarget)
 		}
 	} else {
-		// A name ending in a number is an IPv4 address in one of
-		// inet_aton's odd forms ("127.1", "2130706433", "0x7f.1") to many
-		// resolvers and to browsers; no real domain has a numeric
-		// top-level label.
-		last := host[strings.LastIndexByte(host, '.')+1:]
-		if strings.Trim(last, "0123456789") == "" || strings.HasPrefix(last, "0x") {
-			return target{}, fmt.Errorf("%q is neither a host name nor a valid IP address", truncate(host, 64))
-		}
+		// ParseTarget has already read a name ending in a number
+		// ("127.1", "2130706433") as the IPv4 address browsers see in it.
 		if !allowPrivate && (host == "localhost" || strings.HasSuffix(host, ".localhost")) {
 			return target{}, fmt.Errorf("%s is %w; only sites on the public internet can be checked here", host, errPrivateTarget)
 		}

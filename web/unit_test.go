@@ -50,9 +50,12 @@ func TestNormalizeTarget(t *testing.T) {
 		{in: "https://[::ffff:10.0.0.1]/", err: "public internet"},
 		{in: "sub.localhost", err: "public internet"},
 		{in: "https://example.com\x00/", err: "control"},
-		{in: "http://2130706433/", err: "IP address"},
-		{in: "https://127.1/", err: "IP address"},
-		{in: "https://0x7f.1/", err: "IP address"},
+		// Numeric forms are the IPv4 addresses browsers read in them.
+		{in: "http://2130706433/", err: "127.0.0.1 is not a public address"},
+		{in: "https://127.1/", err: "127.0.0.1 is not a public address"},
+		{in: "https://0x7f.1/", err: "127.0.0.1 is not a public address"},
+		{in: "https://0x7f.1/", allowPrivate: true, url: "https://127.0.0.1/", site: "127.0.0.1"},
+		{in: "https://example.123/", err: "not a valid host name"},
 		{in: "http://example.com:443/", url: "http://example.com:443/", site: "example.com:443"},
 		// Read as scan.ParseTarget (and a browser) reads them.
 		{in: "my_app.example.com", url: "https://my_app.example.com/", site: "my_app.example.com"},
