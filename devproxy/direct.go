@@ -24,9 +24,9 @@ import (
 // proxy's own HTTP/1.1 client, on the handler's goroutine, over pooled
 // keep-alive connections. net/http's Transport passes every request between
 // the handler and a read and a write goroutine per connection; on two cores
-// those hand-offs and the thread wake-ups they cause were a third of the
-// proxy's CPU (bench/proxy: 33 µs per request with httputil.ReverseProxy, 23
-// µs with a synchronous client). Everything else (request bodies, WebSocket
+// those hand-offs and the thread wake-ups they cause were about 30% of the
+// proxy's CPU (bench/proxy, interleaved runs: 37 µs per request with
+// httputil.ReverseProxy, 26 µs with this client). Everything else (request bodies, WebSocket
 // upgrades, CONNECT) still goes through httputil.ReverseProxy, whose
 // Transport handles a body racing an early response, and upgrades.
 //
