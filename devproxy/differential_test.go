@@ -643,41 +643,27 @@ func FuzzDirectMatchesReverseProxy(f *testing.F) {
 // only it is checked.
 func TestDirectPathLateBytesOnIdleConnection(t *testing.T) {
 	h := newDiffHarness(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
 	writeLate := make(chan struct{})
 	written := make(chan struct{})
-	go func() {
+	up := serveRaw(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
 		for {
-			c, err := ln.Accept()
+			req, err := http.ReadRequest(br)
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				for {
-					req, err := http.ReadRequest(br)
-					if err != nil {
-						return
-					}
-					io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n")
-					if req.Method == http.MethodHead {
-						<-writeLate
-						io.WriteString(c, "hello")
-						written <- struct{}{}
-						continue
-					}
-					io.WriteString(c, "hello")
-				}
-			}()
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n")
+			if req.Method == http.MethodHead {
+				<-writeLate
+				io.WriteString(c, "hello")
+				written <- struct{}{}
+				continue
+			}
+			io.WriteString(c, "hello")
 		}
-	}()
+	})
 	cfg := h.cfg
-	cfg.Upstream = mustUpstream(t, "http://"+ln.Addr().String())
+	cfg.Upstream = up
 	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -316,20 +316,30 @@ var hopHeaders = map[string]bool{
 	"Upgrade":             true,
 }
 
-// connectionListed reports whether the Connection header values name key, a
-// canonical header name. Tokens are trimmed of HTTP's whitespace only and
-// canonicalised, as ReverseProxy does: Unicode spaces (U+00A0) and case
-// folding (the Kelvin sign K matches k in strings.EqualFold) must not make a
-// token that is not a header name remove one.
-func connectionListed(conn []string, key string) bool {
+// eachConnectionName calls f with each header name a Connection header
+// lists, in canonical form, until f returns false. Tokens are trimmed of
+// HTTP's whitespace only, as ReverseProxy does: Unicode spaces (U+00A0) and
+// case folding (the Kelvin sign K matches k in strings.EqualFold) must not
+// make a token that is not a header name remove one.
+func eachConnectionName(conn []string, f func(name string) bool) {
 	for _, v := range conn {
 		for tok := range strings.SplitSeq(v, ",") {
-			if textproto.CanonicalMIMEHeaderKey(textproto.TrimString(tok)) == key {
-				return true
+			if tok = textproto.TrimString(tok); tok != "" && !f(textproto.CanonicalMIMEHeaderKey(tok)) {
+				return
 			}
 		}
 	}
-	return false
+}
+
+// connectionListed reports whether the Connection header values name key,
+// a canonical header name.
+func connectionListed(conn []string, key string) bool {
+	listed := false
+	eachConnectionName(conn, func(name string) bool {
+		listed = name == key
+		return !listed
+	})
+	return listed
 }
 
 // writeDirectRequest writes the request line and header of r, without the
@@ -393,15 +403,10 @@ func writeDirectRequest(w *bufio.Writer, r *http.Request, head *directHead) erro
 // removeHopByHop removes the hop-by-hop headers of a response, and those its
 // Connection header names.
 func removeHopByHop(h http.Header) {
-	if conn := h["Connection"]; conn != nil {
-		for _, v := range conn {
-			for tok := range strings.SplitSeq(v, ",") {
-				if tok = textproto.TrimString(tok); tok != "" {
-					delete(h, http.CanonicalHeaderKey(tok))
-				}
-			}
-		}
-	}
+	eachConnectionName(h["Connection"], func(name string) bool {
+		delete(h, name)
+		return true
+	})
 	for k := range hopHeaders {
 		delete(h, k)
 	}

@@ -121,31 +121,17 @@ func TestDirectPathReusesAndReplacesConnections(t *testing.T) {
 // timeout is shorter than the proxy's.
 func oneShotUpstream(t *testing.T) (*url.URL, *atomic.Int32) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
 	var conns atomic.Int32
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conns.Add(1)
-			go func() {
-				defer c.Close()
-				if _, err := http.ReadRequest(bufio.NewReader(c)); err != nil {
-					return
-				}
-				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-				// Let the proxy pool the connection before it goes.
-				time.Sleep(20 * time.Millisecond)
-			}()
+	u := serveRaw(t, func(c net.Conn) {
+		conns.Add(1)
+		if _, err := http.ReadRequest(bufio.NewReader(c)); err != nil {
+			return
 		}
-	}()
-	return mustUpstream(t, "http://"+ln.Addr().String()), &conns
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		// Let the proxy pool the connection before it goes.
+		time.Sleep(20 * time.Millisecond)
+	})
+	return u, &conns
 }
 
 func TestDirectPathRetriesConnectionClosedWhileIdle(t *testing.T) {
@@ -291,27 +277,12 @@ func TestDirectPathBrowserLeavesClosesUpstream(t *testing.T) {
 // rawUpstream answers every request with the given bytes and closes.
 func rawUpstream(t *testing.T, response string) *url.URL {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				if _, err := http.ReadRequest(bufio.NewReader(c)); err != nil {
-					return
-				}
-				io.WriteString(c, response)
-			}()
+	return serveRaw(t, func(c net.Conn) {
+		if _, err := http.ReadRequest(bufio.NewReader(c)); err != nil {
+			return
 		}
-	}()
-	return mustUpstream(t, "http://"+ln.Addr().String())
+		io.WriteString(c, response)
+	})
 }
 
 func TestDirectPathBrokenResponses(t *testing.T) {

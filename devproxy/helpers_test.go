@@ -244,6 +244,32 @@ func startOn(t testing.TB, addr string, h http.Handler) {
 
 func startCA(t testing.TB) *localca.CA { return localcatest.New(t) }
 
+// serveRaw is an application written by hand: it listens on loopback and
+// runs serve, in a goroutine of its own, on every connection (which it
+// closes afterwards) until the test ends. It returns the application's
+// address as the proxy takes it.
+func serveRaw(t testing.TB, serve func(net.Conn)) *url.URL {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				serve(c)
+			}()
+		}
+	}()
+	return mustUpstream(t, "http://"+ln.Addr().String())
+}
+
 func mustUpstream(t testing.TB, s string) *url.URL {
 	t.Helper()
 	u, err := ParseUpstream(s)
