@@ -331,23 +331,14 @@ func eachConnectionName(conn []string, f func(name string) bool) {
 	}
 }
 
-// connectionListed reports whether the Connection header values name key,
-// a canonical header name.
-func connectionListed(conn []string, key string) bool {
-	listed := false
-	eachConnectionName(conn, func(name string) bool {
-		listed = name == key
-		return !listed
-	})
-	return listed
-}
-
 // writeDirectRequest writes the request line and header of r, without the
 // hop-by-hop headers, with the proxy's own. Names and values are checked as
 // net/http's Transport checks them, so nothing can split the request.
 func writeDirectRequest(w *bufio.Writer, r *http.Request, head *directHead) error {
 	uri := r.URL.RequestURI()
-	if strings.ContainsAny(uri, " \r\n") || !httpguts.ValidHostHeader(head.host) {
+	// directEligible admits only origin-form targets; checked again here
+	// so that nothing else can reach the request line.
+	if !strings.HasPrefix(uri, "/") || strings.ContainsAny(uri, " \r\n") || !httpguts.ValidHostHeader(head.host) {
 		return fmt.Errorf("invalid request target %q or host %q", uri, head.host)
 	}
 	w.WriteString(r.Method)
@@ -356,11 +347,16 @@ func writeDirectRequest(w *bufio.Writer, r *http.Request, head *directHead) erro
 	w.WriteString(" HTTP/1.1\r\nHost: ")
 	w.WriteString(head.host)
 	w.WriteString("\r\n")
-	conn := r.Header["Connection"]
+	// The names Connection lists, canonicalised once rather than per field.
+	var listed []string
+	eachConnectionName(r.Header["Connection"], func(name string) bool {
+		listed = append(listed, name)
+		return true
+	})
 	for k, vv := range r.Header {
 		// net/http's server canonicalises names; a handler may not have.
 		ck := textproto.CanonicalMIMEHeaderKey(k)
-		if hopHeaders[ck] || (conn != nil && connectionListed(conn, ck)) {
+		if hopHeaders[ck] || slices.Contains(listed, ck) {
 			continue
 		}
 		switch ck {

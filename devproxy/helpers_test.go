@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -217,17 +218,26 @@ func (l *logRecorder) dump() string {
 	return b.String()
 }
 
-// freePort returns a loopback address nobody listens on (a port the kernel
-// just handed out and that was closed again).
+// freePort returns a loopback address nobody listens on (a port that was
+// free a moment ago).
 func freePort(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	// Below the kernels' ephemeral ranges (Linux 32768-60999, macOS and
+	// Windows 49152-65535): a port a test frees and binds again later is
+	// then never handed meanwhile to another test's ":0" listener, in
+	// this package or in another one that go test runs at the same time.
+	const lo, hi = 20000, 32000
+	for range 100 {
+		addr := fmt.Sprintf("127.0.0.1:%d", lo+rand.IntN(hi-lo))
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		return addr
 	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
+	t.Fatal("no free loopback port between 20000 and 32000")
+	return ""
 }
 
 // startOn serves h on addr until the test ends.
