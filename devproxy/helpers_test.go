@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/httpsguard/httpsguard/internal/testnet"
 	"github.com/httpsguard/httpsguard/localca"
 	"github.com/httpsguard/httpsguard/localca/localcatest"
 )
@@ -222,22 +222,11 @@ func (l *logRecorder) dump() string {
 // free a moment ago).
 func freePort(t testing.TB) string {
 	t.Helper()
-	// Below the kernels' ephemeral ranges (Linux 32768-60999, macOS and
-	// Windows 49152-65535): a port a test frees and binds again later is
-	// then never handed meanwhile to another test's ":0" listener, in
-	// this package or in another one that go test runs at the same time.
-	const lo, hi = 20000, 32000
-	for range 100 {
-		addr := fmt.Sprintf("127.0.0.1:%d", lo+rand.IntN(hi-lo))
-		ln, err := net.Listen("tcp", addr)
-		if err != nil {
-			continue
-		}
-		ln.Close()
-		return addr
+	addr, err := testnet.ClosedAddr()
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("no free loopback port between 20000 and 32000")
-	return ""
+	return addr
 }
 
 // startOn serves h on addr until the test ends.

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/httpsguard/httpsguard/internal/testnet"
 	"github.com/httpsguard/httpsguard/localca/localcatest"
 	"github.com/httpsguard/httpsguard/scan"
 )
@@ -134,9 +135,10 @@ func TestHostileServers(t *testing.T) {
 	}
 
 	closed := func() int {
-		l, _ := net.Listen("tcp", "127.0.0.1:0")
-		p := l.Addr().(*net.TCPAddr).Port
-		l.Close()
+		p, err := testnet.ClosedPort()
+		if err != nil {
+			t.Fatal(err)
+		}
 		return p
 	}
 

@@ -13,7 +13,6 @@ package scantest
 import (
 	"context"
 	"crypto/tls"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -21,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/httpsguard/httpsguard/internal/testnet"
 	"github.com/httpsguard/httpsguard/localca"
 	"github.com/httpsguard/httpsguard/localca/localcatest"
 	"github.com/httpsguard/httpsguard/scan"
@@ -208,11 +208,9 @@ func gradeRank(g string) int {
 // closedPort returns a loopback address nothing listens on.
 func closedPort(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := testnet.ClosedAddr()
 	if err != nil {
 		t.Fatalf("scantest: %v", err)
 	}
-	addr := l.Addr().String()
-	l.Close()
 	return addr
 }

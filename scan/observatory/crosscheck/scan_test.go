@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -25,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/httpsguard/httpsguard/internal/testnet"
 	"github.com/httpsguard/httpsguard/localca/localcatest"
 	"github.com/httpsguard/httpsguard/scan"
 	"github.com/httpsguard/httpsguard/scan/observatory"
@@ -64,15 +64,13 @@ type site struct {
 	noHTTP        bool // nothing listens on the http:// port
 }
 
-// closedPort returns a loopback port nothing listens on: bound, then
-// released.
+// closedPort returns a loopback port nothing listens on.
 func closedPort() int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := testnet.ClosedPort()
 	if err != nil {
 		return 1 // tcpmux: nothing listens there either
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return p
 }
 
 // downgradeTo redirects every HTTPS request to a plain-HTTP port where
