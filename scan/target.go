@@ -220,12 +220,9 @@ func canonicalHost(host string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	// Mapping can make an address of a name ("１２７.０.０.１").
-	if ip, err := netip.ParseAddr(name); err == nil {
-		return canonicalIP(ip)
-	}
 	// A name whose last label is a number is an IPv4 address to browsers
-	// (the WHATWG URL Standard's host parser), in inet_aton's forms too:
+	// (the WHATWG URL Standard's host parser): dotted decimal, including
+	// what mapping makes of "１２７.０.０.１", and inet_aton's forms too:
 	// "127.1", "2130706433", "0x7f.0.0.1". Scanning it as a name would
 	// ask DNS for something no browser would.
 	if endsInNumber(name) {
