@@ -23,26 +23,25 @@ const lowPort, highPort = 20000, 32000
 // time, and the test then reaches a stranger instead of nothing. A port
 // below the ephemeral range is never handed out that way.
 func ClosedAddr() (string, error) {
-	for range 100 {
-		addr := fmt.Sprintf("127.0.0.1:%d", lowPort+rand.IntN(highPort-lowPort))
-		ln, err := net.Listen("tcp", addr)
-		if err != nil {
-			continue // taken
-		}
-		if err := ln.Close(); err != nil {
-			return "", fmt.Errorf("testnet: %w", err)
-		}
-		return addr, nil
+	port, err := ClosedPort()
+	if err != nil {
+		return "", err
 	}
-	return "", errors.New("testnet: no free loopback port between 20000 and 32000")
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), nil
 }
 
 // ClosedPort is ClosedAddr's port.
 func ClosedPort() (int, error) {
-	addr, err := ClosedAddr()
-	if err != nil {
-		return 0, err
+	for range 100 {
+		port := lowPort + rand.IntN(highPort-lowPort)
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err != nil {
+			continue // taken
+		}
+		if err := ln.Close(); err != nil {
+			return 0, fmt.Errorf("testnet: %w", err)
+		}
+		return port, nil
 	}
-	_, port, _ := net.SplitHostPort(addr)
-	return strconv.Atoi(port)
+	return 0, errors.New("testnet: no free loopback port between 20000 and 32000")
 }
