@@ -123,6 +123,7 @@ type Server struct {
 	httpsLns []net.Listener
 	httpLns  []net.Listener
 	serving  bool
+	drain    *h2Drain // set by Serve
 }
 
 // New checks cfg and returns a server ready to Listen. It does no I/O
@@ -415,8 +416,13 @@ func (s *Server) Serve(ctx context.Context) error {
 	defer cancelBase()
 	errLog := newServerLog(s.log, s.cfg.CA.RootFile())
 
+	drain := newH2Drain()
+	s.mu.Lock()
+	s.drain = drain
+	s.mu.Unlock()
 	httpsSrv := &http.Server{
-		Handler:           s.https,
+		Handler:           drain.wrap(s.https),
+		ConnState:         drain.connState,
 		TLSConfig:         s.tlsConfig(),
 		ReadHeaderTimeout: 30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
@@ -461,12 +467,16 @@ func (s *Server) Serve(ctx context.Context) error {
 			}
 		})
 	}
+	drainCtx, stopDrain := context.WithCancel(shutCtx)
+	defer stopDrain()
+	go drain.drain(drainCtx)
 	if s.proxy != nil {
 		// Event streams never finish by themselves; end them now rather
 		// than at the end of the grace period.
 		s.proxy.streams.closeAll()
 	}
 	wg.Wait()
+	stopDrain()
 	cancelBase()
 	if s.proxy != nil {
 		s.proxy.transport.CloseIdleConnections()

@@ -7,9 +7,12 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coder/websocket"
 	"github.com/httpsguard/httpsguard"
@@ -299,5 +302,73 @@ func TestShutdownEndsStreams(t *testing.T) {
 	}
 	if _, err := io.ReadAll(resp.Body); err == nil {
 		t.Error("event stream ended cleanly, want it cut by the shutdown")
+	}
+}
+
+// TestShutdownClosesIdleHTTP2 checks that Ctrl-C does not wait for a
+// browser's idle HTTP/2 connection: http.Server.Shutdown alone leaves it
+// open for a second after its GOAWAY, which the server closes itself
+// instead.
+func TestShutdownClosesIdleHTTP2(t *testing.T) {
+	ts := start(t, Config{Upstream: upstream(t, http.HandlerFunc(echoHeaders))})
+	resp, _ := ts.get(t, ts.h2, ts.url("localhost", "/"))
+	if resp.ProtoMajor != 2 {
+		t.Fatalf("client spoke %s, want HTTP/2", resp.Proto)
+	}
+	if err := ts.stop(); err != nil {
+		t.Fatalf("Serve after shutdown: %v", err)
+	}
+	if n := ts.drain.closed.Load(); n != 1 {
+		t.Errorf("the server closed %d idle HTTP/2 connections, want 1", n)
+	}
+}
+
+// TestShutdownLetsHTTP2RequestsFinish checks that closing HTTP/2
+// connections early at shutdown waits for the requests they carry.
+func TestShutdownLetsHTTP2RequestsFinish(t *testing.T) {
+	arrived, release := make(chan struct{}), make(chan struct{})
+	body := strings.Repeat("slow but whole. ", 4096)
+	ts := start(t, Config{Upstream: upstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(arrived)
+		<-release
+		io.WriteString(w, body)
+	}))})
+	type result struct {
+		body string
+		err  error
+	}
+	got := make(chan result, 1)
+	go func() {
+		resp, err := ts.h2.Get(ts.url("localhost", "/slow"))
+		if err != nil {
+			got <- result{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		got <- result{string(b), err}
+	}()
+	<-arrived
+	stopped := make(chan error, 1)
+	go func() { stopped <- ts.stop() }()
+	// Shutdown has begun once the listener refuses connections.
+	addr := ts.HTTPSAddrs()[0].String()
+	for {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			break
+		}
+		c.Close()
+		runtime.Gosched()
+	}
+	// Long enough for a drain that ignored the request to have closed its
+	// connection.
+	time.Sleep(4 * h2Settle)
+	close(release)
+	if r := <-got; r.err != nil || r.body != body {
+		t.Errorf("response during shutdown: %d bytes, %v; want the whole %d-byte body", len(r.body), r.err, len(body))
+	}
+	if err := <-stopped; err != nil {
+		t.Errorf("Serve after shutdown: %v", err)
 	}
 }
