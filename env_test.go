@@ -2,6 +2,9 @@ package httpsguard
 
 import (
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"strings"
 	"testing"
@@ -127,4 +130,54 @@ func TestPolicyFromLookupErrors(t *testing.T) {
 			}
 		}
 	}
+}
+
+// FuzzPolicyFromLookup feeds one value to each variable in turn (the input
+// also picks which): a value is either refused with a *FieldError naming
+// that variable, or gives a policy that New accepts, whose Environ reads
+// back to the same policy, and whose Guard serves a request.
+func FuzzPolicyFromLookup(f *testing.F) {
+	for _, s := range []string{"", "true", "off", "0", "yes", "31536000", "-1", "1e9", "99999999999999999999",
+		"X-Forwarded-Proto: https", "Forwarded: proto=https", ":", "a,b,,c", " , ", "10.0.0.0/8,::1", "300.1.1.1/8",
+		"example.com,.example.com,*", "[::1]:443", "default-src 'self'; script-src 'nonce-{nonce}'",
+		"DENY", "SAMEORIGIN", "ALLOW-FROM x", "Lax", "None", "same-origin", "a\r\nb: c", "\x00", "é", "^/static/", "(",
+	} {
+		for i := range envVars {
+			f.Add(uint8(i), s)
+		}
+	}
+	f.Fuzz(func(t *testing.T, which uint8, value string) {
+		name := envVars[int(which)%len(envVars)].name
+		p, err := PolicyFromLookup(lookupMap(map[string]string{name: value}))
+		if err != nil {
+			var fe *FieldError
+			if !errors.As(err, &fe) {
+				t.Fatalf("%s=%q: error %v is not a *FieldError", name, value, err)
+			}
+			if !strings.Contains(err.Error(), name) {
+				t.Fatalf("%s=%q: error %q does not name the variable", name, value, err)
+			}
+			return
+		}
+		g, err := New(p)
+		if err != nil {
+			t.Fatalf("%s=%q: PolicyFromLookup accepted what New refuses: %v", name, value, err)
+		}
+		back := map[string]string{}
+		for _, kv := range p.Environ() {
+			k, v, _ := strings.Cut(kv, "=")
+			back[k] = v
+		}
+		p2, err := PolicyFromLookup(lookupMap(back))
+		if err != nil || !reflect.DeepEqual(p2, p) {
+			t.Fatalf("%s=%q: round trip: %v\n got %#v\nwant %#v", name, value, err, p2, p)
+		}
+		_ = p.Check()
+		w := httptest.NewRecorder()
+		r := httptest.NewRequest("GET", "https://example.com/a", nil)
+		g.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.SetCookie(w, &http.Cookie{Name: "sessionid", Value: "x"})
+			io.WriteString(w, "ok")
+		})).ServeHTTP(w, r)
+	})
 }
