@@ -151,7 +151,7 @@ var catalog = []CheckInfo{
 		Fix:         "Send these policies as HTTP response headers instead."},
 
 	{ID: "HGS-LEAK-001", Title: "No debug error page", Category: CategoryLeaks,
-		Description: "A path that does not exist must not show a framework's debug page: Django technical 404/500 (DEBUG = True), Rails, Laravel Ignition/Whoops, Werkzeug debugger, Express/Node or PHP stack traces.",
+		Description: "A path that does not exist must not show a framework's debug page: Django technical 404/500 (DEBUG = True), Rails, Laravel Ignition/Whoops, Laravel's own exception page (Laravel 11+), Werkzeug debugger, Express/Node or PHP stack traces.",
 		Fix:         "Turn off debug mode in production (Django: DEBUG = False; Rails: consider_all_requests_local = false; Laravel: APP_DEBUG=false; Flask: debug off; Express: NODE_ENV=production)."},
 	{ID: "HGS-LEAK-002", Title: "Admin page only over HTTPS", Category: CategoryLeaks,
 		Description: "An admin login (Django /admin/: id_username and csrfmiddlewaretoken) found over HTTPS must not also be served over plain HTTP. Noted when found HTTPS-only.",

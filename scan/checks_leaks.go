@@ -29,6 +29,15 @@ var debugSignatures = []struct {
 	// window.ignite are not a debug page, and a site's own script that
 	// merely mentions window.ignite later on is not one either.
 	{"Laravel (Ignition)", []string{"window.ignite"}, regexp.MustCompile(`<script\b[^>]*>\s*(?:window\.Ignition\s*=\s*)?window\.ignite\b`)},
+	// Laravel 11 and later render exceptions themselves when APP_DEBUG is
+	// on (Illuminate\Foundation\Exceptions\Renderer), without Ignition.
+	// The first design writes a <style> that marks each stack frame's
+	// line ("#frame-N .hljs-ln-line[data-line-number='L']"); the Laravel
+	// 12 redesign's header shows the versions as a LARAVEL badge, the
+	// version, then a PHP badge. The word Laravel, a "PHP x — Laravel y"
+	// footer, or these snippets shown as code (escaped, so no <style> or
+	// <span> tag) are not the page.
+	{"Laravel (exception page)", []string{"hljs-ln-line", ">laravel</span>"}, regexp.MustCompile(`<style\b[^>]*>\s*#frame-\d+ \.hljs-ln-line\[data-line-number='\d+'\]|<span\b[^>]*>LARAVEL</span>\s*<span\b[^>]*>[^<\s]+</span>\s*</div>\s*<div\b[^>]*>\s*<span\b[^>]*>PHP</span>`)},
 	// Whoops's PrettyPageHandler: its layout's container element (2.x),
 	// or its page title (the default "Whoops! There was an error.") as
 	// the whole text of the <title> or a heading. The phrase in running

@@ -79,6 +79,8 @@ func FuzzParsePage(f *testing.F) {
 		`<base href="http://evil/"><img src=a.png srcset="b.png 2x, , c.png">`,
 		`<form><form><button formaction="http://x">`,
 		`<meta http-equiv="Content-Security-Policy" content="default-src 'none'">`,
+		"<style>#frame-0 .hljs-ln-line[data-line-number='1'] {}</style>",
+		`<span>LARAVEL</span><span>12.0.0</span></div><div><span>PHP</span>`,
 		"<", "",
 	} {
 		f.Add(s)

@@ -297,6 +297,13 @@ func TestDetectDebug(t *testing.T) {
 		// An application in a virtual directory names its path.
 		"<h1>Server Error in '/shop' Application.<hr width=100% size=1 color=silver></h1>": "ASP.NET detailed error",
 		"<title>Console // Werkzeug Debugger</title>":                                      "Werkzeug debugger",
+		// Laravel's own exception page: the first design's frame style, the
+		// redesign's version badges; the same text as code or prose is not.
+		"<style>\n  #frame-0 .hljs-ln-line[data-line-number='83'] {\n    background-color: rgba(242, 95, 95, 0.4);\n  }</style>":                                          "Laravel (exception page)",
+		"<div><span class=\"a\">LARAVEL</span>\n<span class=\"b\">12.38.1</span></div><div class=\"c\"><span class=\"a\">PHP</span><span class=\"b\">8.4.14</span></div>": "Laravel (exception page)",
+		"<pre>&lt;style&gt;#frame-0 .hljs-ln-line[data-line-number='83'] {}&lt;/style&gt;</pre>":                                                                          "",
+		"<p>Stack: <span>LARAVEL</span> <span>12.x</span></p><div><span>PHP</span></div>":                                                                                 "",
+		"<footer><span>PHP 8.3.14 \u2014 Laravel 11.45.1</span></footer>":                                                                                                 "",
 		"": "",
 	}
 	for body, want := range tests {

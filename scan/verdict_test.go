@@ -63,7 +63,141 @@ and Laravel 5 used filp/whoops, whose page says "Whoops! There was an error." wh
     document.documentElement.className = document.documentElement.className.replace(/\bno-js\b/, '');
     var ignite = window.ignite || {};
 </script></head><body><h1>Ignite</h1></body></html>`
+
+	// Laravel's own exception page (APP_DEBUG=true), trimmed: the first
+	// design (Laravel 11 and early 12: one <style> per page or per frame
+	// marking each frame's line, the "PHP … — Laravel …" header), and the
+	// Laravel 12 redesign (the LARAVEL and PHP version badges). Laravel
+	// answers a missing path with its plain 404 view even in debug mode,
+	// so the page shows up on the not-found probe when every request
+	// fails: here a missing APP_KEY, which the session middleware trips.
+	laravel11Page = `<!DOCTYPE html>
+<html lang="en">
+<head>
+    <meta charset="utf-8" />
+    <title>Laravel</title>
+    <link href="https://fonts.bunny.net/css?family=figtree:300,400,500,600" rel="stylesheet" />
+    <style >.hljs-ln-line{white-space-collapse:preserve}.trace{-webkit-mask-image:linear-gradient(180deg,#000 calc(100% - 4rem),transparent)}</style><style data-theme="light">.hljs{color:#24292e;background:#fff}</style><style data-theme="dark">.hljs{color:#abb2bf;background:#282c34}</style>
+
+    <style>
+                    #frame-0 .hljs-ln-line[data-line-number='83'] {
+                background-color: rgba(242, 95, 95, 0.4);
+            }
+                    #frame-1 .hljs-ln-line[data-line-number='43'] {
+                background-color: rgba(242, 95, 95, 0.4);
+            }
+            </style>
+</head>
+<body class="bg-gray-200/80 font-sans antialiased dark:bg-gray-950/95">
+    <div class="renderer container mx-auto lg:px-8">
+        <header class="mt-3 px-5 sm:mt-10">
+            <span class="text-dark ml-3 text-2xl font-bold dark:text-white sm:text-3xl">
+                Internal Server Error
+            </span>
+        </header>
+        <main class="px-6 pb-12 pt-6">
+            <section class="@container flex flex-col p-6 sm:p-12 bg-white dark:bg-gray-900/80">
+                <span class="hidden md:inline">Illuminate\Encryption\MissingAppKeyException</span>
+                <div class="mt-4 text-lg font-semibold text-gray-900 break-words dark:text-white lg:text-2xl">
+                    No application encryption key has been specified.
+                </div>
+                <span class="text-sm text-gray-500 dark:text-gray-400">PHP 8.3.14 — Laravel 11.45.1</span>
+            </section>
+        </main>
+    </div>
+</body>
+</html>`
+	laravel12Page = `<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8" /><title>Laravel</title><style>.scheme-light-dark{color-scheme:light dark}</style></head>
+<body class="font-sans antialiased overflow-x-hidden bg-neutral-50 dark:bg-neutral-900 dark:text-white scheme-light-dark">
+    <div class="min-h-dvh">
+        <section class="w-full max-w-7xl mx-auto p-4 sm:p-14 border-x border-dashed">
+            <div class="flex items-center justify-between">
+                <div class="font-medium text-sm text-neutral-900 dark:text-white">Internal Server Error</div>
+                <button @click="copyToClipboard()"><span x-text="copied ? 'Copied to clipboard' : 'Copy as Markdown'">Copy as Markdown</span></button>
+            </div>
+        </section>
+        <section class="w-full max-w-7xl mx-auto p-4 sm:p-14 border-x border-dashed flex flex-col gap-8 py-0 sm:py-0">
+            <div class="flex flex-col pt-8 sm:pt-16 overflow-x-auto">
+                <h1 class="text-3xl font-semibold text-neutral-950 dark:text-white">Illuminate\Encryption\MissingAppKeyException</h1>
+                <p class="text-xl font-light text-neutral-800 dark:text-neutral-300">No application encryption key has been specified.</p>
+                <div class="flex items-start gap-2 mb-8 sm:mb-16">
+                    <div class="bg-white dark:bg-white/[3%] border border-neutral-200 rounded-md shadow-xs flex items-center gap-0.5">
+                        <div class="flex items-center gap-1.5 h-6 px-[6px] font-mono text-[13px]">
+                            <span class="text-neutral-400 dark:text-neutral-500">LARAVEL</span>
+                            <span class="text-neutral-500 dark:text-neutral-300">12.38.1</span>
+                        </div>
+                        <div class="flex items-center gap-1.5 h-6 px-[6px] font-mono text-[13px]">
+                            <span class="text-neutral-400 dark:text-neutral-500">PHP</span>
+                            <span class="text-neutral-500 dark:text-neutral-300">8.4.14</span>
+                        </div>
+                    </div>
+                </div>
+            </div>
+        </section>
+    </div>
+</body>
+</html>`
+	// Laravel's production 404 (the errors::404 view), which it also
+	// shows for a missing path when APP_DEBUG is on.
+	laravel404Page = `<!DOCTYPE html>
+<html lang="en">
+    <head><meta charset="utf-8"><title>Not Found</title>
+        <style>.bg-gray-100{background-color:#f7fafc}.uppercase{text-transform:uppercase}</style>
+    </head>
+    <body class="antialiased">
+        <div class="relative flex items-top justify-center min-h-screen bg-gray-100 dark:bg-gray-900 sm:items-center sm:pt-0">
+            <div class="max-w-xl mx-auto sm:px-6 lg:px-8">
+                <div class="flex items-center pt-8 sm:justify-start sm:pt-0">
+                    <div class="px-4 text-lg text-gray-500 border-r border-gray-400 tracking-wider">404</div>
+                    <div class="ml-4 text-lg text-gray-500 uppercase tracking-wider">Not Found</div>
+                </div>
+            </div>
+        </div>
+    </body>
+</html>`
+	// A site built with Laravel that says so, versions and all.
+	laravelSitePage = `<!doctype html><html><head><title>Acme Shop</title></head><body>
+<h1>Acme Shop</h1><p>Our shop runs on Laravel. Exceptions? None today.</p>
+<div class="stack"><span class="badge">LARAVEL</span> <span class="badge">12.x</span></div>
+<footer><span class="text-sm text-gray-500">PHP 8.3.14 — Laravel 11.45.1</span></footer>
+</body></html>`
+	// An article about the exception page: the renderer's markup shown as
+	// escaped code, and the blog's own line-highlighting style for its
+	// code samples.
+	laravelExceptionsArticle = `<!doctype html><html><head><title>Laravel exceptions explained</title>
+<style>
+    .hljs-ln-line { white-space: pre; }
+    pre .hljs-ln-line[data-line-number='3'] { background: #fffbdd; }
+</style></head><body><article>
+<h1>Understanding Laravel exceptions</h1>
+<p>With APP_DEBUG=true, Laravel 11 renders an exception page through Illuminate\Foundation\Exceptions\Renderer\Renderer
+instead of Ignition. It highlights the failing line of each frame:</p>
+<pre><code>&lt;style&gt;
+    #frame-0 .hljs-ln-line[data-line-number='83'] { background-color: rgba(242, 95, 95, 0.4); }
+&lt;/style&gt;</code></pre>
+<p>Laravel 12 shows the versions as badges:</p>
+<pre><code>&lt;span class="text-neutral-400"&gt;LARAVEL&lt;/span&gt;
+&lt;span class="text-neutral-500"&gt;12.38.1&lt;/span&gt;</code></pre>
+<p>Tags: <span>LARAVEL</span><span>PHP</span></p>
+<p>Never ship APP_DEBUG=true: the page shows your environment and queries.</p>
+</article></body></html>`
 )
+
+// everyPathFails answers every HTTPS request with status 500 and body, as
+// a Laravel app does whose every request throws (laravel11Page).
+func everyPathFails(body string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.TLS == nil {
+			http.Redirect(w, r, "https://"+r.Host+r.URL.RequestURI(), http.StatusMovedPermanently)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
+		w.WriteHeader(http.StatusInternalServerError)
+		fmt.Fprint(w, body)
+	})
+}
 
 // downgradingHTTPS is an HTTPS home page that redirects to
 // http://app.test/plain, with an HSTS header on that redirect when hsts is
@@ -137,6 +271,12 @@ func TestReviewedVerdicts(t *testing.T) {
 		{name: "facade ignition debug page", h: app{}.withNotFound(facadeIgnitionPage), id: "HGS-LEAK-001", want: scan.StatusFail, evidence: "Laravel (Ignition)"},
 		{name: "whoops 2 debug page", h: app{}.withNotFound(whoops2Page), id: "HGS-LEAK-001", want: scan.StatusFail, evidence: "Whoops"},
 		{name: "whoops 1 debug page", h: app{}.withNotFound(whoops1Page), id: "HGS-LEAK-001", want: scan.StatusFail, evidence: "Whoops"},
+		{name: "laravel 11 exception page", h: everyPathFails(laravel11Page), id: "HGS-LEAK-001", want: scan.StatusFail, wantResult: "debug-page-exposed", evidence: "Laravel (exception page) on the not-found page"},
+		{name: "laravel 12 exception page", h: everyPathFails(laravel12Page), id: "HGS-LEAK-001", want: scan.StatusFail, wantResult: "debug-page-exposed", evidence: "Laravel (exception page) on the not-found page"},
+		{name: "laravel 11 exception page on the not-found path only", h: app{}.withNotFound(laravel11Page), id: "HGS-LEAK-001", want: scan.StatusFail, evidence: "Laravel (exception page)"},
+		{name: "laravel production 404 page", h: app{}.withNotFound(laravel404Page), id: "HGS-LEAK-001", want: scan.StatusPass, wantResult: "debug-page-not-exposed"},
+		{name: "site that mentions laravel and its versions", h: app{body: laravelSitePage}, id: "HGS-LEAK-001", want: scan.StatusPass},
+		{name: "article about laravel exceptions", h: app{body: laravelExceptionsArticle}, id: "HGS-LEAK-001", want: scan.StatusPass},
 
 		// 3. Framework login cookies are session cookies.
 		{name: "wordpress logged-in cookie", h: cookies("wordpress_logged_in_" + wpHash + "=admin%7C1; Path=/; Secure; SameSite=Lax"), id: "HGS-COOK-002", want: scan.StatusFail, evidence: "wordpress_logged_in_"},
