@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/httpsguard/httpsguard"
+	"github.com/httpsguard/httpsguard/internal/h1server"
 	"github.com/httpsguard/httpsguard/localca"
 )
 
@@ -420,16 +421,32 @@ func (s *Server) Serve(ctx context.Context) error {
 	s.mu.Lock()
 	s.drain = drain
 	s.mu.Unlock()
-	httpsSrv := &http.Server{
+	tlsConfig := s.tlsConfig()
+	// HTTP/1.1 requests without a body, nearly all of a page load, are
+	// served by h1server on the connection's goroutine; HTTP/2 and every
+	// other HTTP/1.1 connection go to net/http (see internal/h1server).
+	fallback := &http.Server{
 		Handler:           drain.wrap(s.https),
 		ConnState:         drain.connState,
-		TLSConfig:         s.tlsConfig(),
+		TLSConfig:         tlsConfig.Clone(), // net/http's HTTP/2 set-up writes to it
 		ReadHeaderTimeout: 30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          errLog,
 		BaseContext:       func(net.Listener) context.Context { return base },
 	}
-	servers := []*http.Server{httpsSrv}
+	httpsSrv := &h1server.Server{
+		Handler:           s.https,
+		Fallback:          fallback,
+		TLSConfig:         tlsConfig,
+		ReadHeaderTimeout: 30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          errLog,
+		BaseContext:       func(net.Listener) context.Context { return base },
+	}
+	servers := []interface {
+		Shutdown(context.Context) error
+		Close() error
+	}{httpsSrv}
 	var plainSrv *http.Server
 	if len(httpLns) > 0 {
 		plainSrv = &http.Server{
@@ -444,7 +461,7 @@ func (s *Server) Serve(ctx context.Context) error {
 
 	errc := make(chan error, len(httpsLns)+len(httpLns))
 	for _, ln := range httpsLns {
-		go func() { errc <- httpsSrv.ServeTLS(ln, "", "") }()
+		go func() { errc <- httpsSrv.Serve(ln) }()
 	}
 	for _, ln := range httpLns {
 		go func() { errc <- plainSrv.Serve(ln) }()
