@@ -280,7 +280,7 @@ func (c *conn) request(head []byte) *http.Request {
 	}
 	req.RemoteAddr = c.remoteAddr
 	req.TLS = c.tlsState
-	return req.WithContext(c.ctx)
+	return req
 }
 
 // hostLines counts the header lines named Host in head.
@@ -313,6 +313,13 @@ func (c *conn) handOver() {
 // serveRequest runs the handler and finishes the response, and reports
 // whether the connection can serve another request.
 func (c *conn) serveRequest(req *http.Request) (reuse bool) {
+	// A context per request, ended when the handler returns, as net/http
+	// does: code that waits on it to clean up must not wait for the
+	// connection to end. The connection's context, its parent, ends when
+	// the client is gone.
+	ctx, cancel := context.WithCancel(c.ctx)
+	defer cancel()
+	req = req.WithContext(ctx)
 	w := newResponse(c, req)
 	c.mu.Lock()
 	c.handling = true

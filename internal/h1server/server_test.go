@@ -308,3 +308,28 @@ func waitLog(t *testing.T, logs *syncBuffer, s string) {
 	}
 	t.Errorf("log lacks %q:\n%s", s, logs)
 }
+
+func TestRequestContextEndsWithHandler(t *testing.T) {
+	ended := make(chan error, 1)
+	ts := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		go func() {
+			<-r.Context().Done()
+			ended <- r.Context().Err()
+		}()
+		io.WriteString(w, "ok")
+	}))
+	resp, err := ts.client(false).Get("https://" + ts.addr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.ReadAll(resp.Body)
+	resp.Body.Close()
+	select {
+	case err := <-ended:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("request context ended with %v, want Canceled", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the request's context did not end with its handler (the connection is still open)")
+	}
+}
