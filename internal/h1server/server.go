@@ -75,7 +75,8 @@ type Server struct {
 	conns     map[*conn]struct{}
 	started   bool
 	handoff   *handoffListener
-	fallbackC chan error // what Fallback.Serve returned
+	fallbackC chan error    // what Fallback.Serve returned
+	connGone  chan struct{} // a token when a connection ends during a shutdown
 
 	shuttingDown atomic.Bool
 }
@@ -167,7 +168,14 @@ func (s *Server) trackConn(c *conn) bool {
 func (s *Server) untrackConn(c *conn) {
 	s.mu.Lock()
 	delete(s.conns, c)
+	gone := s.connGone
 	s.mu.Unlock()
+	if gone != nil {
+		select {
+		case gone <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // handOver gives a connection to the fallback; the caller must no longer
@@ -178,10 +186,10 @@ func (s *Server) handOver(c net.Conn) {
 	}
 }
 
-// shutdownPoll is how often Shutdown looks for connections that have gone
-// idle; net/http starts at 1 ms and backs off to 500 ms, which can keep a
-// development server's Ctrl-C waiting for half a second for nothing.
-const shutdownPoll = 5 * time.Millisecond
+// shutdownPoll is how often Shutdown looks again for idle connections
+// besides when a connection ends; every connection ends by itself once it
+// sees the shutdown, so this is only a safety net.
+const shutdownPoll = 50 * time.Millisecond
 
 // Shutdown shuts the server and its Fallback down gracefully: it closes the
 // listeners, then the idle connections, lets the requests in flight finish
@@ -189,6 +197,14 @@ const shutdownPoll = 5 * time.Millisecond
 // connection is closed or ctx ends, with ctx's error in that case. The
 // connections still open then stay open; call Close to end them.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	if s.connGone == nil {
+		s.connGone = make(chan struct{}, 1)
+	}
+	gone := s.connGone
+	s.mu.Unlock()
+	// Set after connGone exists, so that a connection that sees it will
+	// also report its end.
 	s.shuttingDown.Store(true)
 	s.closeListeners()
 	fallbackDone := make(chan error, 1)
@@ -199,6 +215,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-gone:
 		case <-t.C:
 		}
 	}
