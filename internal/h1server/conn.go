@@ -164,12 +164,17 @@ func (c *conn) serve() {
 // reports which.
 func (c *conn) loop() (handedOver bool) {
 	s := c.srv
-	for {
+	// Before a request after the first, net/http waits for four bytes
+	// and closes without a word if the client ends before them; before
+	// the first, one byte will do, and a head cut short after it gets
+	// net/http's answer (see readHead's caller below).
+	wait := 1
+	for ; ; wait = 4 {
 		c.state.Store(stateIdle)
 		if s.shuttingDown.Load() {
 			return false
 		}
-		if _, err := c.br.Peek(1); err != nil {
+		if _, err := c.br.Peek(wait); err != nil {
 			return false
 		}
 		c.state.Store(stateActive)
@@ -178,7 +183,15 @@ func (c *conn) loop() (handedOver bool) {
 		}
 		head, err := c.readHead()
 		if err != nil {
-			return false
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				return false
+			}
+			// A head cut short: net/http answers some of those (400
+			// for a partial line), so it reads what came and the same
+			// error after it.
+			c.handOver()
+			return true
 		}
 		var req *http.Request
 		if head != nil {

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -334,4 +335,101 @@ func FuzzMatchesNetHTTP(f *testing.F) {
 	f.Fuzz(func(t *testing.T, script []byte, which uint8) {
 		checkSame(t, p, script, int(which))
 	})
+}
+
+// echoHandler answers with what it read of the request, so that a request
+// parsed differently by the two servers answers differently.
+func echoHandler(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	var keys []string
+	for k := range r.Header {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	fmt.Fprintf(w, "%s %q %q %s host=%q close=%v cl=%d te=%q body=%q %v tls=%v\n",
+		r.Method, r.RequestURI, r.URL.String(), r.Proto, r.Host, r.Close, r.ContentLength, r.TransferEncoding, body, err, r.TLS != nil)
+	for _, k := range keys {
+		fmt.Fprintf(w, "%s=%q\n", k, r.Header[k])
+	}
+}
+
+// FuzzRequestMatchesNetHTTP sends the same bytes to net/http's server and
+// to h1server, an echoing handler behind both, and requires the same bytes
+// back: whatever h1server serves itself it must read as net/http would,
+// and what it hands over must reach net/http intact.
+func FuzzRequestMatchesNetHTTP(f *testing.F) {
+	for _, r := range requests {
+		f.Add([]byte(fmt.Sprintf(r, "00")))
+	}
+	for _, r := range []string{
+		"GET / HTTP/1.1\r\nHost: a\r\n\r\nGET /two HTTP/1.1\r\nHost: b\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: a\r\n\r\nPOST /two HTTP/1.1\r\nHost: b\r\nContent-Length: 1\r\n\r\nx",
+		"GET / HTTP/1.1\r\nHost: [::1]:8443\r\nX: 1\r\nx: 2\r\n\r\n",
+		"GET /%zz HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /a?b#c HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET  / HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost:\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\nContent-Length: 0\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: identity\r\n\r\n",
+		"GET / HTTP/1.1\r\nhOsT: a\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost : a\r\n\r\n",
+		"GET / HTTP/1.1\r\nX-Host: b\r\nHost: a\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\nConnection: keep-alive\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: a\r\nX:\x01\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: a\r\nX: é\r\n\r\n",
+		"G\x00T / HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET / HTTP/1.1\rHost: a\r\n\r\n",
+		"GET / HTTP/1.10\r\nHost: a\r\n\r\n",
+		"GET / HTTP/2.0\r\nHost: a\r\n\r\n",
+		"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: a\r\nCookie: a=1\r\nCookie: b=2\r\n\r\n",
+	} {
+		f.Add([]byte(r))
+	}
+	ca := localcatest.New(f)
+	cert := localcatest.Issue(f, ca, "example.test", "127.0.0.1")
+	cfg := &tls.Config{Certificates: []tls.Certificate{*cert}, NextProtos: []string{"h2", "http/1.1"}}
+	quiet := log.New(io.Discard, "", 0)
+	h := http.HandlerFunc(echoHandler)
+	std := &http.Server{Handler: h, TLSConfig: cfg.Clone(), ErrorLog: quiet}
+	ours := &Server{Handler: h, Fallback: &http.Server{Handler: h, TLSConfig: cfg.Clone(), ErrorLog: quiet}, TLSConfig: cfg, ErrorLog: quiet}
+	var addrs []string
+	for _, serve := range []func(net.Listener) error{
+		func(ln net.Listener) error { return std.ServeTLS(ln, "", "") },
+		ours.Serve,
+	} {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			f.Fatal(err)
+		}
+		go serve(ln)
+		addrs = append(addrs, ln.Addr().String())
+	}
+	f.Cleanup(func() { std.Close(); ours.Close() })
+
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		var got [2]string
+		for i, addr := range addrs {
+			got[i] = sendRaw(t, ca, addr, raw)
+		}
+		if got[0] != got[1] {
+			t.Fatalf("request %q\nnet/http:\n%s\nh1server:\n%s", raw, got[0], got[1])
+		}
+	})
+}
+
+// sendRaw sends raw on a new HTTP/1.1 connection, says that nothing more
+// comes, and returns everything read until the server closes, Date values
+// blanked.
+func sendRaw(t *testing.T, ca *localca.CA, addr string, raw []byte) string {
+	conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: ca.Pool(), ServerName: "example.test", NextProtos: []string{"http/1.1"}})
+	if err != nil {
+		t.Fatalf("dial %s: %v", addr, err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(20 * time.Second))
+	_, werr := conn.Write(raw)
+	conn.CloseWrite()
+	got, rerr := io.ReadAll(conn)
+	return fmt.Sprintf("%s\n(write %s, read %s)", dateField.ReplaceAll(got, []byte("Date: -\r")), errClass(werr), errClass(rerr))
 }
