@@ -257,9 +257,8 @@ func headEnd(b []byte) int {
 // request parses head and returns the request if this package serves it,
 // or nil if the fallback must.
 func (c *conn) request(head []byte) *http.Request {
-	// A head net/http treats specially or that this package would have
-	// to check beyond what ReadRequest does goes to the fallback: leading
-	// empty lines, folded header lines, control bytes.
+	// A head that net/http reads in ways of its own goes to the fallback:
+	// leading empty lines (skipped after a POST), folded header lines.
 	if head[0] < 'A' || head[0] > 'Z' || bytes.Contains(head, []byte("\n ")) || bytes.Contains(head, []byte("\n\t")) {
 		return nil
 	}

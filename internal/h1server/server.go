@@ -106,10 +106,12 @@ func (s *Server) Serve(ln net.Listener) error {
 			if s.shuttingDown.Load() {
 				return ErrServerClosed
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				// Out of file descriptors and the like: back off and
-				// retry, as net/http does, rather than stop serving.
+			// Out of file descriptors and the like: back off and retry,
+			// as net/http does, rather than stop serving. (Temporary is
+			// deprecated for its vague meaning, but accept's EMFILE and
+			// ENFILE are what it still means.)
+			var te interface{ Temporary() bool }
+			if errors.As(err, &te) && te.Temporary() {
 				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
 				s.logf("http: Accept error: %v; retrying in %v", err, delay)
 				time.Sleep(delay)
