@@ -194,9 +194,10 @@ func exchange(t testing.TB, ca *localca.CA, addr, req string) (raw, end string) 
 		}
 		return dateField.ReplaceAllString(got.String(), "Date: -\r"), how
 	}
-	if _, err := io.WriteString(conn, req); err != nil {
-		return finish("write: " + errClass(err))
-	}
+	// A write error is not an outcome: a server that answers a bad head
+	// and closes before reading the rest makes the rest of a long write
+	// fail or not, depending on timing; what it answered is read below.
+	io.WriteString(conn, req)
 	method, _, _ := strings.Cut(req, " ")
 	var resp *http.Response
 	for {
@@ -428,8 +429,8 @@ func sendRaw(t *testing.T, ca *localca.CA, addr string, raw []byte) string {
 	}
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(20 * time.Second))
-	_, werr := conn.Write(raw)
+	conn.Write(raw) // whether a long write fails depends on timing (see exchange)
 	conn.CloseWrite()
 	got, rerr := io.ReadAll(conn)
-	return fmt.Sprintf("%s\n(write %s, read %s)", dateField.ReplaceAll(got, []byte("Date: -\r")), errClass(werr), errClass(rerr))
+	return fmt.Sprintf("%s\n(read %s)", dateField.ReplaceAll(got, []byte("Date: -\r")), errClass(rerr))
 }
