@@ -4,13 +4,10 @@ import (
 	"bufio"
 	"crypto/tls"
 	"io"
-	"log"
 	"net"
 	"net/http"
 	"strings"
 	"testing"
-
-	"github.com/httpsguard/httpsguard/localca/localcatest"
 )
 
 // BenchmarkServe compares h1server with net/http's server, the same handler
@@ -25,10 +22,7 @@ func BenchmarkServe(b *testing.B) {
 		w.Header().Set("Content-Length", "1024")
 		io.WriteString(w, body)
 	})
-	ca := localcatest.New(b)
-	cert := localcatest.Issue(b, ca, "example.test")
-	cfg := &tls.Config{Certificates: []tls.Certificate{*cert}, NextProtos: []string{"h2", "http/1.1"}}
-	quiet := log.New(io.Discard, "", 0)
+	ca, cfg := testTLS(b)
 	// Each returns a new server's Serve and Close: b.Run calls its
 	// function several times, and a closed http.Server stays closed.
 	servers := []struct {
@@ -36,11 +30,11 @@ func BenchmarkServe(b *testing.B) {
 		new  func() (func(net.Listener) error, func() error)
 	}{
 		{"net-http", func() (func(net.Listener) error, func() error) {
-			s := &http.Server{Handler: h, TLSConfig: cfg.Clone(), ErrorLog: quiet}
+			s := &http.Server{Handler: h, TLSConfig: cfg.Clone(), ErrorLog: quietLog}
 			return func(ln net.Listener) error { return s.ServeTLS(ln, "", "") }, s.Close
 		}},
 		{"h1server", func() (func(net.Listener) error, func() error) {
-			s := &Server{Handler: h, Fallback: &http.Server{Handler: h, TLSConfig: cfg.Clone(), ErrorLog: quiet}, TLSConfig: cfg, ErrorLog: quiet}
+			s := newServer(h, cfg, quietLog)
 			return s.Serve, s.Close
 		}},
 	}

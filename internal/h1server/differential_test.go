@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log"
 	"net"
 	"net/http"
 	"regexp"
@@ -21,7 +20,6 @@ import (
 	"time"
 
 	"github.com/httpsguard/httpsguard/localca"
-	"github.com/httpsguard/httpsguard/localca/localcatest"
 )
 
 // The differential test runs the same scripted handler behind net/http's
@@ -140,32 +138,9 @@ type pair struct {
 }
 
 func startPair(t testing.TB) *pair {
-	ca := localcatest.New(t)
-	cert := localcatest.Issue(t, ca, "example.test", "127.0.0.1")
-	cfg := &tls.Config{Certificates: []tls.Certificate{*cert}, NextProtos: []string{"h2", "http/1.1"}}
-	quiet := log.New(io.Discard, "", 0)
+	ca, cfg := testTLS(t)
 	p := &pair{ca: ca}
-
-	stdLn, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	std := &http.Server{Handler: scriptHandler(&p.stdDone), TLSConfig: cfg.Clone(), ErrorLog: quiet}
-	go std.ServeTLS(stdLn, "", "")
-
-	ourLn, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := scriptHandler(&p.ourDone)
-	ours := &Server{
-		Handler:   h,
-		Fallback:  &http.Server{Handler: h, TLSConfig: cfg.Clone(), ErrorLog: quiet},
-		TLSConfig: cfg, ErrorLog: quiet,
-	}
-	go ours.Serve(ourLn)
-	t.Cleanup(func() { std.Close(); ours.Close() })
-	p.std, p.ours = stdLn.Addr().String(), ourLn.Addr().String()
+	p.std, p.ours = serveBoth(t, cfg, scriptHandler(&p.stdDone), scriptHandler(&p.ourDone))
 	return p
 }
 
@@ -387,26 +362,9 @@ func FuzzRequestMatchesNetHTTP(f *testing.F) {
 	} {
 		f.Add([]byte(r))
 	}
-	ca := localcatest.New(f)
-	cert := localcatest.Issue(f, ca, "example.test", "127.0.0.1")
-	cfg := &tls.Config{Certificates: []tls.Certificate{*cert}, NextProtos: []string{"h2", "http/1.1"}}
-	quiet := log.New(io.Discard, "", 0)
-	h := http.HandlerFunc(echoHandler)
-	std := &http.Server{Handler: h, TLSConfig: cfg.Clone(), ErrorLog: quiet}
-	ours := &Server{Handler: h, Fallback: &http.Server{Handler: h, TLSConfig: cfg.Clone(), ErrorLog: quiet}, TLSConfig: cfg, ErrorLog: quiet}
-	var addrs []string
-	for _, serve := range []func(net.Listener) error{
-		func(ln net.Listener) error { return std.ServeTLS(ln, "", "") },
-		ours.Serve,
-	} {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			f.Fatal(err)
-		}
-		go serve(ln)
-		addrs = append(addrs, ln.Addr().String())
-	}
-	f.Cleanup(func() { std.Close(); ours.Close() })
+	ca, cfg := testTLS(f)
+	std, ours := serveBoth(f, cfg, http.HandlerFunc(echoHandler), http.HandlerFunc(echoHandler))
+	addrs := []string{std, ours}
 
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		var got [2]string

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/httpsguard/httpsguard/localca"
-	"github.com/httpsguard/httpsguard/localca/localcatest"
 )
 
 type testServer struct {
@@ -46,17 +45,9 @@ func (b *syncBuffer) String() string {
 
 func start(t *testing.T, h http.Handler, configure ...func(*Server)) *testServer {
 	t.Helper()
-	ca := localcatest.New(t)
-	cert := localcatest.Issue(t, ca, "example.test", "127.0.0.1")
-	cfg := &tls.Config{Certificates: []tls.Certificate{*cert}, NextProtos: []string{"h2", "http/1.1"}}
+	ca, cfg := testTLS(t)
 	logs := &syncBuffer{}
-	errLog := log.New(logs, "", 0)
-	s := &Server{
-		Handler:   h,
-		Fallback:  &http.Server{Handler: h, TLSConfig: cfg.Clone(), ErrorLog: errLog},
-		TLSConfig: cfg,
-		ErrorLog:  errLog,
-	}
+	s := newServer(h, cfg, log.New(logs, "", 0))
 	for _, f := range configure {
 		f(s)
 	}
