@@ -64,9 +64,8 @@ type conn struct {
 	// The watch for a client that hangs up while a handler runs.
 	mu       sync.Mutex
 	handling bool          // a handler runs
-	watching bool          // the background read runs
 	aborting bool          // the background read is being interrupted
-	watched  chan struct{} // closed when the background read returns
+	watched  chan struct{} // while the background read runs; closed when it returns
 }
 
 // connReader reads the connection, first returning the byte the background
@@ -365,16 +364,16 @@ func (c *conn) serveRequest(req *http.Request) (reuse bool) {
 func (c *conn) watch() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.handling || c.watching || c.cr.hasByte {
+	if !c.handling || c.watched != nil || c.cr.hasByte {
 		return
 	}
-	c.watching, c.aborting = true, false
+	c.aborting = false
 	c.watched = make(chan struct{})
 	c.tc.SetReadDeadline(time.Time{})
-	go c.backgroundRead()
+	go c.backgroundRead(c.watched)
 }
 
-func (c *conn) backgroundRead() {
+func (c *conn) backgroundRead(done chan struct{}) {
 	n, err := c.tc.Read(c.cr.b[:])
 	c.mu.Lock()
 	if n == 1 {
@@ -387,7 +386,7 @@ func (c *conn) backgroundRead() {
 		// handler's work is for nobody.
 		c.cancel()
 	}
-	close(c.watched)
+	close(done)
 	c.mu.Unlock()
 }
 
@@ -396,19 +395,17 @@ func (c *conn) backgroundRead() {
 func (c *conn) endWatch() bool {
 	c.watcher.Stop()
 	c.mu.Lock()
-	c.handling = false
-	if !c.watching {
-		c.mu.Unlock()
-		return c.ctx.Err() == nil
-	}
-	c.aborting = true
-	c.tc.SetReadDeadline(aLongTimeAgo)
+	c.handling = false // no watch starts from here on
 	done := c.watched
+	c.watched = nil
+	if done != nil {
+		c.aborting = true
+		c.tc.SetReadDeadline(aLongTimeAgo)
+	}
 	c.mu.Unlock()
-	<-done
-	c.mu.Lock()
-	c.watching = false
-	c.mu.Unlock()
+	if done != nil {
+		<-done
+	}
 	return c.ctx.Err() == nil
 }
 

@@ -166,6 +166,34 @@ func TestPipelinedRequests(t *testing.T) {
 	}
 }
 
+// TestSlowHandlerKeepsConnection checks that the watch for a client that
+// hangs up, started under a slow handler, is stopped when the handler
+// returns and leaves the connection as it was.
+func TestSlowHandlerKeepsConnection(t *testing.T) {
+	ts := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			time.Sleep(3 * watchDelay) // the watch starts meanwhile
+		}
+		if err := r.Context().Err(); err != nil {
+			t.Errorf("%s: context ended while the client waits: %v", r.URL.Path, err)
+		}
+		io.WriteString(w, r.URL.Path)
+	}))
+	c := ts.dial(t)
+	br := bufio.NewReader(c)
+	for _, path := range []string{"/slow", "/next", "/slow", "/last"} {
+		io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: a\r\n\r\n")
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		if string(got) != path {
+			t.Errorf("got %q, want %q", got, path)
+		}
+	}
+}
+
 func TestClientGoneCancelsRequest(t *testing.T) {
 	cancelled := make(chan error, 1)
 	ts := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
