@@ -27,7 +27,7 @@ const (
 	minRefresh            = 4 << 10 // smallest WINDOW_UPDATE sent before the window runs out
 	handlerChunkWriteSize = 4 << 10 // a response's buffer
 	prefaceTimeout        = 10 * time.Second
-	maxFramesPerSettings  = 100
+	maxSettingsPerFrame   = 100
 	// goAwayLinger is how long a connection stays open after its last
 	// stream once it has sent GOAWAY, for the client to close first
 	// (closing with unread data makes the kernel reset the connection,
@@ -581,7 +581,9 @@ func (sc *serverConn) processSettings(f *http2.SettingsFrame) error {
 		}
 		return nil
 	}
-	if f.NumSettings() > maxFramesPerSettings || f.HasDuplicates() {
+	// A setting may repeat; the last value counts (RFC 9113, section
+	// 6.5.3; net/http refuses repeats).
+	if f.NumSettings() > maxSettingsPerFrame {
 		return http2.ConnectionError(http2.ErrCodeProtocol)
 	}
 	err := f.ForeachSetting(func(s http2.Setting) error {
