@@ -85,6 +85,7 @@ type serverConn struct {
 	henc      *hpack.Encoder
 	hbuf      bytes.Buffer
 	writing   bool
+	inReader  bool  // the read loop holds mu
 	werr      error // the connection can no longer be written
 	peerFrame uint32
 	peerInit  int32 // the peer's SETTINGS_INITIAL_WINDOW_SIZE
@@ -177,7 +178,7 @@ func (sc *serverConn) serve() {
 		}
 		return
 	}
-	sc.mu.Lock()
+	sc.rlock()
 	sc.writeLocked(func(fr *http2.Framer) error {
 		if err := fr.WriteSettings(
 			http2.Setting{ID: http2.SettingMaxFrameSize, Val: maxReadFrameSize},
@@ -196,7 +197,7 @@ func (sc *serverConn) serve() {
 		sc.idleTimer = time.AfterFunc(sc.srv.IdleTimeout, sc.onIdleTimer)
 	}
 	sc.flushLocked()
-	sc.mu.Unlock()
+	sc.runlock()
 
 	for {
 		f, err := sc.rfr.ReadFrame()
@@ -256,9 +257,9 @@ func (sc *serverConn) frameError(err error) bool {
 	var ce http2.ConnectionError
 	switch {
 	case errors.As(err, &se):
-		sc.mu.Lock()
+		sc.rlock()
 		sc.resetStreamLocked(se.StreamID, se.Code, se)
-		sc.mu.Unlock()
+		sc.runlock()
 		return true
 	case errors.As(err, &ce):
 		sc.goAway(http2.ErrCode(ce))
@@ -270,14 +271,14 @@ func (sc *serverConn) frameError(err error) bool {
 
 // goAway sends GOAWAY with an error code; the connection then ends.
 func (sc *serverConn) goAway(code http2.ErrCode) {
-	sc.mu.Lock()
+	sc.rlock()
 	if !sc.goAwaySent || code != http2.ErrCodeNo {
 		sc.goAwaySent = true
 		last := sc.maxClientID
 		sc.writeLocked(func(fr *http2.Framer) error { return fr.WriteGoAway(last, code, nil) })
 		sc.flushLocked()
 	}
-	sc.mu.Unlock()
+	sc.runlock()
 }
 
 // end tears the connection down: every stream still open ends with
@@ -374,9 +375,21 @@ func (sc *serverConn) writeLocked(fn func(fr *http2.Framer) error) bool {
 	return true
 }
 
+// rlock and runlock are mu's Lock and Unlock for the read loop.
+func (sc *serverConn) rlock() {
+	sc.mu.Lock()
+	sc.inReader = true
+}
+
+func (sc *serverConn) runlock() {
+	sc.inReader = false
+	sc.mu.Unlock()
+}
+
 // flushLocked writes the buffer unless another goroutine is writing it,
 // in which case that one writes what was just added before it stops. It
-// returns with mu held, but releases it while writing.
+// returns with mu held, but releases it while writing. Called by the read
+// loop, it starts a goroutine to write instead.
 func (sc *serverConn) flushLocked() {
 	if sc.writing {
 		if len(sc.out.b) > maxControlBuffered {
@@ -386,10 +399,26 @@ func (sc *serverConn) flushLocked() {
 		}
 		return
 	}
-	if sc.werr != nil {
+	if sc.werr != nil || len(sc.out.b) == 0 {
 		return
 	}
 	sc.writing = true
+	if sc.inReader {
+		// The read loop never writes itself: a client that writes
+		// without reading until its own writes complete (which a full
+		// receive buffer here would stop) must not deadlock us both.
+		go func() {
+			sc.mu.Lock()
+			sc.writeOutLocked()
+			sc.mu.Unlock()
+		}()
+		return
+	}
+	sc.writeOutLocked()
+}
+
+// writeOutLocked writes the buffer until it is empty; writing is set.
+func (sc *serverConn) writeOutLocked() {
 	for len(sc.out.b) > 0 {
 		buf := sc.out.b
 		sc.out.b = sc.spare[:0]
@@ -541,10 +570,10 @@ func (sc *serverConn) processFrame(f http2.Frame) error {
 			return nil
 		}
 		data := f.Data
-		sc.mu.Lock()
+		sc.rlock()
 		sc.writeLocked(func(fr *http2.Framer) error { return fr.WritePing(true, data) })
 		sc.flushLocked()
-		sc.mu.Unlock()
+		sc.runlock()
 		return nil
 	case *http2.RSTStreamFrame:
 		return sc.processResetStream(f)
@@ -557,9 +586,9 @@ func (sc *serverConn) processFrame(f http2.Frame) error {
 		if f.ErrCode != http2.ErrCodeNo {
 			sc.srv.logf("http2: received GOAWAY %+v, starting graceful shutdown", f)
 		}
-		sc.mu.Lock()
+		sc.rlock()
 		sc.startGracefulLocked()
-		sc.mu.Unlock()
+		sc.runlock()
 		return nil
 	case *http2.PushPromiseFrame:
 		// Clients cannot push.
@@ -572,8 +601,8 @@ func (sc *serverConn) processFrame(f http2.Frame) error {
 }
 
 func (sc *serverConn) processSettings(f *http2.SettingsFrame) error {
-	sc.mu.Lock()
-	defer sc.mu.Unlock()
+	sc.rlock()
+	defer sc.runlock()
 	if f.IsAck() {
 		sc.unackedSet--
 		if sc.unackedSet < 0 {
@@ -628,8 +657,8 @@ func addWindow(w *int32, delta int32) bool {
 }
 
 func (sc *serverConn) processWindowUpdate(f *http2.WindowUpdateFrame) error {
-	sc.mu.Lock()
-	defer sc.mu.Unlock()
+	sc.rlock()
+	defer sc.runlock()
 	if f.StreamID == 0 {
 		if !addWindow(&sc.sendConn, int32(f.Increment)) {
 			return http2.ConnectionError(http2.ErrCodeFlowControl)
@@ -652,8 +681,8 @@ func (sc *serverConn) processWindowUpdate(f *http2.WindowUpdateFrame) error {
 }
 
 func (sc *serverConn) processResetStream(f *http2.RSTStreamFrame) error {
-	sc.mu.Lock()
-	defer sc.mu.Unlock()
+	sc.rlock()
+	defer sc.runlock()
 	if f.StreamID > sc.maxClientID {
 		return http2.ConnectionError(http2.ErrCodeProtocol) // idle stream
 	}
@@ -741,8 +770,8 @@ func (sc *serverConn) sendWindowUpdateLocked(st *stream, n int) {
 func (sc *serverConn) processData(f *http2.DataFrame) error {
 	id := f.StreamID
 	data := f.Data()
-	sc.mu.Lock()
-	defer sc.mu.Unlock()
+	sc.rlock()
+	defer sc.runlock()
 	if id > sc.maxClientID {
 		return http2.ConnectionError(http2.ErrCodeProtocol) // idle stream
 	}
@@ -830,8 +859,8 @@ func (sc *serverConn) processHeaders(f *http2.MetaHeadersFrame) error {
 	if id%2 != 1 {
 		return http2.ConnectionError(http2.ErrCodeProtocol)
 	}
-	sc.mu.Lock()
-	defer sc.mu.Unlock()
+	sc.rlock()
+	defer sc.runlock()
 	if st := sc.streams[id]; st != nil {
 		if st.state == stateHalfClosedRemote {
 			return http2.StreamError{StreamID: id, Code: http2.ErrCodeStreamClosed}
