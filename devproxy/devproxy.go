@@ -23,7 +23,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -207,9 +206,6 @@ func New(cfg Config) (*Server, error) {
 			s.static.close()
 		}
 		return nil, err
-	}
-	if strings.Contains(os.Getenv("GODEBUG"), "http2xconnect=1") {
-		log.Warn("GODEBUG=http2xconnect=1 enables WebSockets over HTTP/2, which the proxy does not forward; remove it so browsers use HTTP/1.1 for WebSockets")
 	}
 	return s, nil
 }
@@ -430,8 +426,8 @@ func (s *Server) Serve(ctx context.Context) error {
 		BaseContext:       func(net.Listener) context.Context { return base },
 	}
 	httpsSrv := &h1server.Server{
-		Handler:           s.https,
-		Fallback:          fallback,
+		Handler:  s.https,
+		Fallback: fallback,
 		HTTP2: &h2server.Server{
 			Handler:     s.https,
 			IdleTimeout: 2 * time.Minute,
