@@ -369,8 +369,12 @@ func (sc *serverConn) writeLocked(fn func(fr *http2.Framer) error) bool {
 		return false
 	}
 	if err := fn(sc.wfr); err != nil {
-		// The Framer refuses only frames we built wrong.
-		panic(fmt.Sprintf("h2server: writing a frame: %v", err))
+		// The Framer refuses only frames built wrong, a bug of ours:
+		// the connection cannot go on, the server can.
+		sc.srv.logf("http2: server: internal error writing a frame: %v", err)
+		sc.werr = errClientDisconnected
+		sc.conn.Close()
+		return false
 	}
 	return true
 }
@@ -450,8 +454,16 @@ func (sc *serverConn) waitRoomLocked() {
 }
 
 // writeHeadersLocked encodes a header block and appends it as HEADERS
-// and CONTINUATION frames.
-func (sc *serverConn) writeHeadersLocked(st *stream, endStream bool, encode func(enc *hpack.Encoder)) bool {
+// and CONTINUATION frames, once there is room in the buffer. It fails
+// if the stream or the connection ended, possibly while it waited.
+func (sc *serverConn) writeHeadersLocked(st *stream, endStream bool, encode func(enc *hpack.Encoder)) error {
+	sc.waitRoomLocked()
+	if st.state == stateClosed {
+		return st.closeErr
+	}
+	if sc.werr != nil {
+		return errClientDisconnected
+	}
 	sc.hbuf.Reset()
 	encode(sc.henc)
 	block := sc.hbuf.Bytes()
@@ -481,10 +493,13 @@ func (sc *serverConn) writeHeadersLocked(st *stream, endStream bool, encode func
 		}
 		return nil
 	})
-	if ok && endStream {
+	if !ok {
+		return errClientDisconnected
+	}
+	if endStream {
 		sc.wroteEndStreamLocked(st)
 	}
-	return ok
+	return nil
 }
 
 // wroteEndStreamLocked moves a stream on once the response is complete:

@@ -178,10 +178,11 @@ func (sc *serverConn) write100Continue(st *stream) {
 	if st.state == stateClosed {
 		return
 	}
-	sc.writeHeadersLocked(st, false, func(enc *hpackEncoder) {
+	if sc.writeHeadersLocked(st, false, func(enc *hpackEncoder) {
 		encKV(enc, ":status", "100")
-	})
-	sc.flushLocked()
+	}) == nil {
+		sc.flushLocked()
+	}
 }
 
 // bodyDropped gives back the window of request bytes the handler will

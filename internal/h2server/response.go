@@ -107,13 +107,12 @@ func (rw *responseWriter) writeHeader(code int) {
 			h.Del("Transfer-Encoding")
 		}
 		sc := rw.st.sc
+		end := rw.handlerDone && len(rw.trailers) == 0
 		sc.mu.Lock()
-		if rw.st.state != stateClosed {
-			end := rw.handlerDone && len(rw.trailers) == 0
-			sc.writeHeadersLocked(rw.st, end, func(enc *hpack.Encoder) {
-				encKV(enc, ":status", strconv.Itoa(code))
-				encodeHeaders(enc, h, nil)
-			})
+		if sc.writeHeadersLocked(rw.st, end, func(enc *hpack.Encoder) {
+			encKV(enc, ":status", strconv.Itoa(code))
+			encodeHeaders(enc, h, nil)
+		}) == nil {
 			sc.flushLocked()
 		}
 		sc.mu.Unlock()
@@ -309,16 +308,11 @@ func (rw *responseWriter) writeChunk(p []byte) (int, error) {
 		if closeConn {
 			sc.startGracefulLocked()
 		}
-		if st.state == stateClosed {
-			err := st.closeErr
+		if err := sc.writeHeadersLocked(st, endStream, func(enc *hpack.Encoder) {
+			encodeResponseHeader(enc, status, h, ctype, clen, date)
+		}); err != nil {
 			sc.mu.Unlock()
 			return 0, err
-		}
-		if !sc.writeHeadersLocked(st, endStream, func(enc *hpack.Encoder) {
-			encodeResponseHeader(enc, status, h, ctype, clen, date)
-		}) {
-			sc.mu.Unlock()
-			return 0, errClientDisconnected
 		}
 		if endStream || isHead || len(p) == 0 {
 			sc.flushLocked()
@@ -366,12 +360,9 @@ func (rw *responseWriter) writeChunk(p []byte) (int, error) {
 // writeTrailersLocked ends the stream with the trailers.
 func (rw *responseWriter) writeTrailersLocked() error {
 	st, sc := rw.st, rw.st.sc
-	if st.state == stateClosed {
-		return st.closeErr
-	}
 	h, keys := rw.handlerHeader, rw.trailers
-	if !sc.writeHeadersLocked(st, true, func(enc *hpack.Encoder) { encodeHeaders(enc, h, keys) }) {
-		return errClientDisconnected
+	if err := sc.writeHeadersLocked(st, true, func(enc *hpack.Encoder) { encodeHeaders(enc, h, keys) }); err != nil {
+		return err
 	}
 	sc.flushLocked()
 	return nil
