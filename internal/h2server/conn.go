@@ -103,6 +103,7 @@ type serverConn struct {
 	idleTimer     *time.Timer
 	lingerTimer   *time.Timer
 	gotFirstFrame bool
+	sentSettings  bool
 }
 
 // stream is one request and its response. Fields are guarded by sc.mu
@@ -192,6 +193,7 @@ func (sc *serverConn) serve() {
 		return fr.WriteWindowUpdate(0, connWindow-initialWindow)
 	})
 	sc.unackedSet++
+	sc.sentSettings = true
 	sc.inflow.init(connWindow)
 	if sc.srv.IdleTimeout > 0 {
 		sc.idleTimer = time.AfterFunc(sc.srv.IdleTimeout, sc.onIdleTimer)
@@ -331,6 +333,12 @@ func (sc *serverConn) shutdown() {
 
 func (sc *serverConn) startGracefulLocked() {
 	if sc.closing {
+		return
+	}
+	if !sc.sentSettings {
+		// Still waiting for the client's preface: a GOAWAY may not be
+		// the first frame, and there is nothing to finish.
+		sc.conn.Close()
 		return
 	}
 	if !sc.goAwaySent {
