@@ -213,6 +213,15 @@ func (sc *serverConn) serve() {
 			continue
 		}
 		if err := sc.processFrame(f); err != nil {
+			var ce http2.ConnectionError
+			if errors.As(err, &ce) {
+				// As net/http: the GOAWAY's last stream is at least the
+				// one the offending frame named, and the error is logged.
+				sc.rlock()
+				sc.maxClientID = max(sc.maxClientID, f.Header().StreamID)
+				sc.runlock()
+				sc.srv.logf("http2: server connection error from %v: %v", sc.remoteAddr, ce)
+			}
 			if !sc.frameError(err) {
 				return
 			}
@@ -1049,18 +1058,20 @@ func (sc *serverConn) runHandler(st *stream) {
 			_ = st.req.MultipartForm.RemoveAll()
 		}
 		if e != nil {
-			sc.mu.Lock()
-			if st.state != stateClosed {
-				sc.resetStreamLocked(st.id, http2.ErrCodeInternal, errHandlerPanicked)
-			}
-			sc.handlerDoneLocked()
-			sc.mu.Unlock()
+			// Logged before the reset, so that a client that saw the
+			// reset can find the reason in the log.
 			if e != http.ErrAbortHandler {
 				const size = 64 << 10
 				buf := make([]byte, size)
 				buf = buf[:runtimeStack(buf)]
 				sc.srv.logf("http2: panic serving %v: %v\n%s", sc.remoteAddr, e, buf)
 			}
+			sc.mu.Lock()
+			if st.state != stateClosed {
+				sc.resetStreamLocked(st.id, http2.ErrCodeInternal, errHandlerPanicked)
+			}
+			sc.handlerDoneLocked()
+			sc.mu.Unlock()
 			rw.release()
 			return
 		}
