@@ -111,12 +111,13 @@ func startAdv(tb testing.TB, srv *Server) *advServer {
 	return s
 }
 
-// client returns an HTTP/2 client (x/net's Transport) that trusts the
-// test CA only and dials this server.
-func (s *advServer) client(tb testing.TB) (*http.Client, *http2.Transport) {
-	tr := &http2.Transport{TLSClientConfig: &tls.Config{RootCAs: s.ca.Pool(), ServerName: "127.0.0.1"}}
+// client returns an HTTP/2-only client that trusts the test CA alone.
+func (s *advServer) client(tb testing.TB) *http.Client {
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: s.ca.Pool()}}
+	tr.Protocols = new(http.Protocols)
+	tr.Protocols.SetHTTP2(true)
 	tb.Cleanup(tr.CloseIdleConnections)
-	return &http.Client{Transport: tr, Timeout: advTimeout}, tr
+	return &http.Client{Transport: tr, Timeout: advTimeout}
 }
 
 func (s *advServer) url(path string) string { return "https://" + s.addr + path }

@@ -395,7 +395,7 @@ func TestAdvUploads(t *testing.T) {
 			io.WriteString(w, "ok")
 		}
 	})})
-	client, _ := s.client(t)
+	client := s.client(t)
 	post := func(path string) string {
 		t.Helper()
 		resp, err := client.Post(s.url(path), "application/octet-stream", bytes.NewReader(payload))
@@ -745,7 +745,7 @@ func TestAdvConcurrency(t *testing.T) {
 			io.WriteString(w, "c")
 		}
 	})})
-	client, _ := s.client(t)
+	client := s.client(t)
 	var wg sync.WaitGroup
 	errs := make(chan error, goroutines)
 	for g := 0; g < goroutines; g++ {
@@ -808,3 +808,249 @@ func advOne(client *http.Client, s *advServer, kind, n int) error {
 	return nil
 }
 
+// advFuzzServer is the server FuzzFrames attacks, one per process so that
+// a bug that outlives a connection shows on the next.
+var (
+	advFuzzOnce sync.Once
+	advFuzz     *advServer
+)
+
+// advFuzzHandler reads the body and answers with its size, with a
+// trailer, or panics, by path.
+func advFuzzHandler(w http.ResponseWriter, r *http.Request) {
+	n, _ := io.Copy(io.Discard, r.Body)
+	switch r.URL.Path {
+	case "/panic":
+		panic("fuzz")
+	case "/trailer":
+		w.Header().Set("Trailer", "X-N")
+		w.Header().Set("X-N", strconv.FormatInt(n, 10))
+	}
+	fmt.Fprintf(w, "%d", n)
+}
+
+// advFuzzReader turns fuzz bytes into choices, with zeros once they run
+// out.
+type advFuzzReader struct{ b []byte }
+
+func (r *advFuzzReader) byte() byte {
+	if len(r.b) == 0 {
+		return 0
+	}
+	c := r.b[0]
+	r.b = r.b[1:]
+	return c
+}
+
+func (r *advFuzzReader) u16() int { return int(r.byte())<<8 | int(r.byte()) }
+
+func (r *advFuzzReader) u32() uint32 {
+	return uint32(r.byte())<<24 | uint32(r.byte())<<16 | uint32(r.byte())<<8 | uint32(r.byte())
+}
+
+func (r *advFuzzReader) bytes(n int) []byte {
+	n = min(n, len(r.b))
+	p := r.b[:n]
+	r.b = r.b[n:]
+	return p
+}
+
+// streamID is mostly one of the first few client streams, sometimes
+// anything.
+func (r *advFuzzReader) streamID() uint32 {
+	c := r.byte()
+	if c&0x80 != 0 {
+		return r.u32() & (1<<31 - 1)
+	}
+	return uint32(c & 0x0f)
+}
+
+var advFuzzNames = []string{
+	":method", ":path", ":scheme", ":authority", ":status", ":protocol", ":bogus",
+	"content-length", "te", "connection", "trailer", "cookie", "host", "expect",
+	"x-a", "Upper-Case", "bad name", "", "x-n", "transfer-encoding", "content-type",
+}
+
+var advFuzzValues = []string{
+	"GET", "POST", "HEAD", "CONNECT", "/", "/panic", "/trailer", "*", "https", "http",
+	"127.0.0.1", "0", "5", "100-continue", "trailers", "x-n", "a=b", "", "bad\x00value", "-1",
+}
+
+// fields builds a header block's fields: usually a plausible request, then
+// fuzzed names and values, valid or not.
+func (r *advFuzzReader) fields() []string {
+	var kv []string
+	if r.byte()&1 == 0 {
+		kv = append(kv, ":method", advFuzzValues[int(r.byte())%4], ":scheme", "https",
+			":authority", "127.0.0.1", ":path", advFuzzValues[4+int(r.byte())%3])
+	}
+	for n := int(r.byte() % 6); n > 0; n-- {
+		c := r.byte()
+		name := advFuzzNames[int(c)%len(advFuzzNames)]
+		if c&0x80 != 0 {
+			name = string(r.bytes(int(r.byte() % 16)))
+		}
+		d := r.byte()
+		value := advFuzzValues[int(d)%len(advFuzzValues)]
+		if d&0x80 != 0 {
+			value = string(r.bytes(int(r.byte() % 32)))
+		}
+		kv = append(kv, name, value)
+	}
+	return kv
+}
+
+// advFuzzFrames writes the frames that data describes, at most 64, until
+// data or the connection runs out.
+func advFuzzFrames(rc *rawConn, data []byte) {
+	r := &advFuzzReader{b: data}
+	for i := 0; i < 64 && len(r.b) > 0; i++ {
+		op := r.byte() % 13
+		err := rc.write(func(fr *http2.Framer) error {
+			switch op {
+			case 0:
+				flags := r.byte()
+				n := r.u16() % (2 << 10)
+				if flags&0x80 != 0 {
+					n = r.u16() * 4 // up to 256 KiB: past the windows
+				}
+				p := make([]byte, n)
+				if flags&0x08 != 0 {
+					return fr.WriteDataPadded(r.streamID(), flags&1 != 0, p, make([]byte, int(r.byte())))
+				}
+				return fr.WriteData(r.streamID(), flags&1 != 0, p)
+			case 1, 2:
+				flags := r.byte()
+				p := http2.HeadersFrameParam{
+					StreamID:   r.streamID(),
+					EndStream:  flags&1 != 0,
+					EndHeaders: flags&2 == 0,
+				}
+				if flags&4 != 0 {
+					p.Priority = http2.PriorityParam{StreamDep: r.streamID(), Exclusive: flags&8 != 0, Weight: r.byte()}
+				}
+				p.BlockFragment = rc.encode(r.fields()...)
+				if flags&0x10 != 0 && len(p.BlockFragment) > 0 {
+					p.BlockFragment = p.BlockFragment[:int(r.byte())%len(p.BlockFragment)]
+				}
+				return fr.WriteHeaders(p)
+			case 3:
+				return fr.WritePriority(r.streamID(), http2.PriorityParam{StreamDep: r.streamID(), Weight: r.byte()})
+			case 4:
+				return fr.WriteRSTStream(r.streamID(), http2.ErrCode(r.byte()%16))
+			case 5:
+				var ss []http2.Setting
+				for n := int(r.byte() % 4); n > 0; n-- {
+					ss = append(ss, http2.Setting{ID: http2.SettingID(r.byte() % 8), Val: r.u32()})
+				}
+				return fr.WriteSettings(ss...)
+			case 6:
+				return fr.WriteSettingsAck()
+			case 7:
+				return fr.WritePushPromise(http2.PushPromiseParam{StreamID: r.streamID(), PromiseID: r.streamID(), EndHeaders: true, BlockFragment: rc.encode(r.fields()...)})
+			case 8:
+				var d [8]byte
+				copy(d[:], r.bytes(8))
+				return fr.WritePing(r.byte()&1 != 0, d)
+			case 9:
+				return fr.WriteGoAway(r.streamID(), http2.ErrCode(r.byte()%16), nil)
+			case 10:
+				inc := r.u32() & (1<<31 - 1)
+				if r.byte()&1 == 0 {
+					inc &= 0xffff
+				}
+				return fr.WriteWindowUpdate(r.streamID(), inc)
+			case 11:
+				return fr.WriteContinuation(r.streamID(), r.byte()&1 != 0, rc.encode(r.fields()...))
+			default:
+				typ, flags, id := r.byte(), r.byte(), r.streamID()
+				return fr.WriteRawFrame(http2.FrameType(typ), http2.Flags(flags), id, r.bytes(int(r.byte())))
+			}
+		})
+		if err != nil {
+			return
+		}
+	}
+}
+
+// FuzzFrames sends a fuzzed sequence of frames after a valid preface. The
+// server must not panic, must end the connection's goroutines once the
+// connection ends, and must still serve a new connection.
+func FuzzFrames(f *testing.F) {
+	seeds := [][]byte{
+		{},
+		{1, 0, 0, 1, 0},                    // a GET on stream 1
+		{1, 1, 0, 1, 0, 0, 0, 1, 1, 0, 0},  // a POST with its body
+		{1, 0, 0, 1, 0, 1, 4, 1},           // GET, then reset it
+		{2, 2, 1, 0, 0, 0, 0, 11, 1, 1, 0}, // HEADERS without END_HEADERS, CONTINUATION
+		{10, 0x80, 0x7f, 0xff, 0xff, 0xff, 0, 10, 0, 0x7f, 0xff, 0xff, 0xff, 1},        // window overflows
+		{5, 1, 4, 0x7f, 0xff, 0xff, 0xff},                                              // huge initial window
+		{1, 1, 0, 0, 0, 0x80, 0, 0, 0x80, 0xff, 0xff, 1},                               // DATA past the windows
+		{1, 0, 0, 1, 1, 0, 1, 0x80, 3, 'a', 'b', 'c', 0x80, 2, 'A', 'B'},               // odd fields
+		{9, 0, 0, 1, 0, 0, 1},                                                          // GOAWAY, then a request
+		{12, 0xfe, 0xff, 1, 4, 1, 2, 3, 4},                                             // an unknown frame type
+		{1, 0x04, 1, 1, 10, 0, 0, 1, 0},                                                // a stream depending on itself
+		{1, 1, 0, 0, 2, 7, 5, 0, 0, 0, 4, 3, 1, 0, 4, 0, 0, 0, 0, 0, 0, 1, 0, 0, 5, 1}, // mixed
+	}
+	for _, s := range seeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		advFuzzOnce.Do(func() {
+			// The server outlives this first input's test: no cleanup.
+			advFuzz = startAdv(&noCleanupTB{t}, &Server{Handler: http.HandlerFunc(advFuzzHandler), MaxConcurrentStreams: 8})
+		})
+		s := advFuzz
+		base := goroutineBaseline()
+		rc := s.dialRaw(t)
+		rc.fr.AllowIllegalWrites = true
+		// Read everything while writing, so that neither side blocks;
+		// the reader ends when the connection does.
+		readerDone := make(chan struct{})
+		pong := make(chan struct{})
+		go func() {
+			defer close(readerDone)
+			for {
+				f, err := rc.read()
+				if err != nil {
+					return
+				}
+				if p, ok := f.(*http2.PingFrame); ok && p.IsAck() && p.Data == [8]byte{'a', 'd', 'v', 'e', 'n', 'd'} {
+					close(pong)
+				}
+			}
+		}()
+		advFuzzFrames(rc, data)
+		// A PING answered means the server has processed every frame.
+		if rc.write(func(fr *http2.Framer) error { return fr.WritePing(false, [8]byte{'a', 'd', 'v', 'e', 'n', 'd'}) }) == nil {
+			select {
+			case <-pong:
+			case <-readerDone:
+			case <-time.After(advTimeout):
+				t.Fatal("no PING answer and no end")
+			}
+		}
+		rc.c.Close()
+		<-readerDone
+		s.waitServing(t)
+		waitGoroutines(t, base)
+
+		// A new connection still works.
+		rc2 := s.dialRaw(t)
+		rc2.handshake()
+		if err := rc2.request(1, "GET", "/", true); err != nil {
+			t.Fatal(err)
+		}
+		if status, body, err := rc2.response(1); err != nil || status != "200" || string(body) != "0" {
+			t.Fatalf("a normal request after the input: %q %q %v", status, body, err)
+		}
+		rc2.c.Close()
+		s.waitServing(t)
+	})
+}
+
+// noCleanupTB is a testing.TB whose Cleanup does nothing, for a server
+// that serves every input of a fuzz run.
+type noCleanupTB struct{ testing.TB }
+
+func (noCleanupTB) Cleanup(func()) {}
