@@ -9,6 +9,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -26,6 +27,16 @@ import (
 // advTimeout bounds every wait in the adversarial tests: a server that
 // hangs makes a test fail rather than stall the suite.
 const advTimeout = 20 * time.Second
+
+// advTargetEnv set to "nethttp" makes the adversarial tests attack
+// net/http's HTTP/2 server (with the Server's Handler and ErrorLog only)
+// instead of ours, to tell our bugs from behaviour we share with it:
+//
+//	H2ADV_TARGET=nethttp go test -run TestAdvControlFlood ./internal/h2server/
+//
+// Tests that call the Server's Shutdown or Close, or count its handlers
+// against MaxConcurrentStreams, do not apply to it.
+const advTargetEnv = "H2ADV_TARGET"
 
 // advServer is a Server behind a loopback TLS listener that offers only
 // h2, with a certificate from a test CA.
@@ -93,6 +104,10 @@ func startAdv(tb testing.TB, srv *Server) *advServer {
 				s.accepted.Add(1)
 				s.serving.Add(1)
 				defer s.serving.Add(-1)
+				if os.Getenv(advTargetEnv) == "nethttp" {
+					serveNetHTTP(context.Background(), tc, srv.Handler, srv.ErrorLog)
+					return
+				}
 				srv.ServeConn(context.Background(), tc)
 			}()
 		}
@@ -130,6 +145,10 @@ type rawConn struct {
 	wmu  sync.Mutex // writes: fr's write side, henc
 	henc *hpack.Encoder
 	hbuf bytes.Buffer
+	// noAck stops read from acknowledging SETTINGS: a reader that waits
+	// for the write side while a writer is blocked on a server that is
+	// itself blocked writing to us would deadlock.
+	noAck bool
 }
 
 // dialRaw connects, completes TLS with ALPN h2, and sends the client
@@ -179,7 +198,7 @@ func (rc *rawConn) read() (http2.Frame, error) {
 	if err != nil {
 		return nil, err
 	}
-	if sf, ok := f.(*http2.SettingsFrame); ok && !sf.IsAck() {
+	if sf, ok := f.(*http2.SettingsFrame); ok && !sf.IsAck() && !rc.noAck {
 		rc.wmu.Lock()
 		_ = rc.fr.WriteSettingsAck()
 		rc.wmu.Unlock()

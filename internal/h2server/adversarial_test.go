@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net/http"
@@ -1004,6 +1005,7 @@ func FuzzFrames(f *testing.F) {
 		base := goroutineBaseline()
 		rc := s.dialRaw(t)
 		rc.fr.AllowIllegalWrites = true
+		rc.noAck = true
 		// Read everything while writing, so that neither side blocks;
 		// the reader ends when the connection does.
 		readerDone := make(chan struct{})
@@ -1054,3 +1056,80 @@ func FuzzFrames(f *testing.F) {
 type noCleanupTB struct{ testing.TB }
 
 func (noCleanupTB) Cleanup(func()) {}
+
+// TestAdvShutdownBeforePreface calls Shutdown while a connection is still
+// waiting for the client's preface: the server's first frame must still
+// be its SETTINGS (RFC 9113, section 3.4), whether or not a GOAWAY
+// follows.
+func TestAdvShutdownBeforePreface(t *testing.T) {
+	s := startAdv(t, &Server{Handler: http.NotFoundHandler()})
+	c, err := tls.Dial("tcp", s.addr, &tls.Config{RootCAs: s.ca.Pool(), ServerName: "127.0.0.1", NextProtos: []string{"h2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	deadline := time.Now().Add(advTimeout)
+	for s.serving.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	errc := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), advTimeout)
+		defer cancel()
+		errc <- s.srv.Shutdown(ctx)
+	}()
+	// Shutdown has had time to act on the connection (no assertion
+	// depends on how long this is: a shorter wait only makes the test
+	// pass more often).
+	time.Sleep(20 * time.Millisecond)
+	_ = c.SetDeadline(time.Now().Add(advTimeout))
+	io.WriteString(c, http2.ClientPreface)
+	fr := http2.NewFramer(c, c)
+	fr.WriteSettings()
+	f, err := fr.ReadFrame()
+	if err == nil {
+		if _, ok := f.(*http2.SettingsFrame); !ok {
+			t.Errorf("the server's first frame is %v; want SETTINGS", f)
+		}
+	}
+	if err := <-errc; err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+}
+
+// TestAdvTrailersAfterReset sends a request's trailers after the server
+// answered without reading the body and reset the stream with NO_ERROR,
+// as a client does whose trailers were already on their way: RFC 9113,
+// section 5.1 says an endpoint MUST ignore frames on a stream it has
+// reset, so the connection must go on serving. (net/http's server ends
+// the connection with PROTOCOL_ERROR here too: run with
+// H2ADV_TARGET=nethttp.)
+func TestAdvTrailersAfterReset(t *testing.T) {
+	s := startAdv(t, &Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })})
+	rc := s.dialRaw(t)
+	rc.handshake()
+	if err := rc.request(1, "POST", "/", false, "trailer", "x-t"); err != nil {
+		t.Fatal(err)
+	}
+	if err := rc.write(func(fr *http2.Framer) error { return fr.WriteData(1, false, []byte("abc")) }); err != nil {
+		t.Fatal(err)
+	}
+	if status, body, err := rc.response(1); err != nil || status != "200" || string(body) != "ok" {
+		t.Fatalf("response: %q %q %v", status, body, err)
+	}
+	rc.waitFor(func(f http2.Frame) bool { rs, ok := f.(*http2.RSTStreamFrame); return ok && rs.StreamID == 1 })
+	if err := rc.write(func(fr *http2.Framer) error {
+		if err := fr.WriteData(1, false, []byte("def")); err != nil {
+			return err
+		}
+		return fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: rc.encode("x-t", "1"), EndStream: true, EndHeaders: true})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := rc.request(3, "GET", "/", true); err != nil {
+		t.Fatal(err)
+	}
+	if status, body, err := rc.response(3); err != nil || status != "200" || string(body) != "ok" {
+		t.Errorf("the next request: %q %q %v", status, body, err)
+	}
+}
