@@ -1133,3 +1133,65 @@ func TestAdvTrailersAfterReset(t *testing.T) {
 		t.Errorf("the next request: %q %q %v", status, body, err)
 	}
 }
+
+// TestAdvIdleTimeoutAfterRefusedStream refuses a stream that depends on
+// itself (a stream error) on an idle connection: the connection is still
+// idle, so IdleTimeout must still close it.
+func TestAdvIdleTimeoutAfterRefusedStream(t *testing.T) {
+	s := startAdv(t, &Server{Handler: http.NotFoundHandler(), IdleTimeout: 50 * time.Millisecond})
+	rc := s.dialRaw(t)
+	rc.handshake()
+	if err := rc.write(func(fr *http2.Framer) error {
+		return fr.WriteHeaders(http2.HeadersFrameParam{
+			StreamID:      1,
+			BlockFragment: rc.encode(":method", "GET", ":scheme", "https", ":authority", "127.0.0.1", ":path", "/"),
+			EndStream:     true,
+			EndHeaders:    true,
+			Priority:      http2.PriorityParam{StreamDep: 1, Weight: 15},
+		})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	rs := rc.waitFor(func(f http2.Frame) bool { _, ok := f.(*http2.RSTStreamFrame); return ok }).(*http2.RSTStreamFrame)
+	if rs.ErrCode != http2.ErrCodeProtocol {
+		t.Errorf("RST_STREAM %v; want PROTOCOL_ERROR", rs.ErrCode)
+	}
+	if _, err := rc.readUntilEnd(); !isClosed(err) {
+		t.Errorf("the idle connection was not closed: %v", err)
+	}
+}
+
+// TestAdvHeaderListTooLong sends a header list a little over
+// MaxHeaderBytes in one HEADERS frame, in fields each well under it: the
+// answer is a 431, and the handler never sees the request. (One field
+// longer than the whole limit is a COMPRESSION_ERROR instead: x/net's
+// Framer limits HPACK strings to the header list size, for net/http too.)
+func TestAdvHeaderListTooLong(t *testing.T) {
+	var called atomic.Int32
+	s := startAdv(t, &Server{
+		Handler:        http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { called.Add(1) }),
+		MaxHeaderBytes: 8 << 10,
+	})
+	rc := s.dialRaw(t)
+	rc.handshake()
+	var fields []string
+	for i := range 20 {
+		fields = append(fields, fmt.Sprintf("x-h%d", i), strings.Repeat("a", 500))
+	}
+	if err := rc.request(1, "GET", "/", true, fields...); err != nil {
+		t.Fatal(err)
+	}
+	status, _, err := rc.response(1)
+	if err != nil || status != "431" {
+		t.Errorf("got %q %v; want 431", status, err)
+	}
+	if err := rc.request(3, "GET", "/", true); err != nil {
+		t.Fatal(err)
+	}
+	if status, _, err := rc.response(3); err != nil || status != "200" {
+		t.Errorf("next request: %q %v", status, err)
+	}
+	if n := called.Load(); n != 1 {
+		t.Errorf("the handler saw %d requests; want only the second", n)
+	}
+}
