@@ -1124,6 +1124,16 @@ func TestAdvTrailersAfterReset(t *testing.T) {
 		t.Fatalf("response: %q %q %v", status, body, err)
 	}
 	rc.waitFor(func(f http2.Frame) bool { rs, ok := f.(*http2.RSTStreamFrame); return ok && rs.StreamID == 1 })
+	// The server writes RST_STREAM before it forgets the stream, and lets
+	// go of its lock while writing: two PING round trips make sure it has
+	// forgotten it (otherwise the trailers may still find it open).
+	for i := range 2 {
+		data := [8]byte{'t', byte(i)}
+		if err := rc.write(func(fr *http2.Framer) error { return fr.WritePing(false, data) }); err != nil {
+			t.Fatal(err)
+		}
+		rc.waitFor(func(f http2.Frame) bool { p, ok := f.(*http2.PingFrame); return ok && p.IsAck() && p.Data == data })
+	}
 	if err := rc.write(func(fr *http2.Framer) error {
 		if err := fr.WriteData(1, false, []byte("def")); err != nil {
 			return err
