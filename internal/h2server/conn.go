@@ -555,9 +555,14 @@ func (sc *serverConn) writeDataLocked(st *stream, p []byte, endStream bool) erro
 		}
 		n := min(int32(len(p)), st.send, sc.sendConn, int32(sc.peerFrame))
 		if n <= 0 {
-			// Out of window: what is buffered must go out, or the
-			// client may never send the WINDOW_UPDATE.
-			sc.flushLocked()
+			if len(sc.out.b) > 0 && !sc.writing {
+				// Out of window: what is buffered must go out, or the
+				// client may never send the WINDOW_UPDATE. Writing
+				// releases mu, and the update may come meanwhile:
+				// look again before waiting for it.
+				sc.flushLocked()
+				continue
+			}
 			sc.cond.Wait()
 			continue
 		}
