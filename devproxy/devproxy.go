@@ -23,7 +23,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,6 +30,7 @@ import (
 
 	"github.com/httpsguard/httpsguard"
 	"github.com/httpsguard/httpsguard/internal/h1server"
+	"github.com/httpsguard/httpsguard/internal/h2server"
 	"github.com/httpsguard/httpsguard/localca"
 )
 
@@ -124,7 +124,6 @@ type Server struct {
 	httpsLns []net.Listener
 	httpLns  []net.Listener
 	serving  bool
-	drain    *h2Drain // set by Serve
 }
 
 // New checks cfg and returns a server ready to Listen. It does no I/O
@@ -207,9 +206,6 @@ func New(cfg Config) (*Server, error) {
 			s.static.close()
 		}
 		return nil, err
-	}
-	if strings.Contains(os.Getenv("GODEBUG"), "http2xconnect=1") {
-		log.Warn("GODEBUG=http2xconnect=1 enables WebSockets over HTTP/2, which the proxy does not forward; remove it so browsers use HTTP/1.1 for WebSockets")
 	}
 	return s, nil
 }
@@ -417,26 +413,26 @@ func (s *Server) Serve(ctx context.Context) error {
 	defer cancelBase()
 	errLog := newServerLog(s.log, s.cfg.CA.RootFile())
 
-	drain := newH2Drain()
-	s.mu.Lock()
-	s.drain = drain
-	s.mu.Unlock()
 	tlsConfig := s.tlsConfig()
-	// HTTP/1.1 requests without a body, nearly all of a page load, are
-	// served by h1server on the connection's goroutine; HTTP/2 and every
-	// other HTTP/1.1 connection go to net/http (see internal/h1server).
+	// HTTP/1.1 requests without a body are served by h1server on the
+	// connection's goroutine, HTTP/2 by h2server, and every other
+	// HTTP/1.1 connection by net/http (see internal/h1server and
+	// internal/h2server).
 	fallback := &http.Server{
-		Handler:           drain.wrap(s.https),
-		ConnState:         drain.connState,
-		TLSConfig:         tlsConfig.Clone(), // net/http's HTTP/2 set-up writes to it
+		Handler:           s.https,
 		ReadHeaderTimeout: 30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          errLog,
 		BaseContext:       func(net.Listener) context.Context { return base },
 	}
 	httpsSrv := &h1server.Server{
-		Handler:           s.https,
-		Fallback:          fallback,
+		Handler:  s.https,
+		Fallback: fallback,
+		HTTP2: &h2server.Server{
+			Handler:     s.https,
+			IdleTimeout: 2 * time.Minute,
+			ErrorLog:    errLog,
+		},
 		TLSConfig:         tlsConfig,
 		ReadHeaderTimeout: 30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
@@ -484,16 +480,12 @@ func (s *Server) Serve(ctx context.Context) error {
 			}
 		})
 	}
-	drainCtx, stopDrain := context.WithCancel(shutCtx)
-	defer stopDrain()
-	go drain.drain(drainCtx)
 	if s.proxy != nil {
 		// Event streams never finish by themselves; end them now rather
 		// than at the end of the grace period.
 		s.proxy.streams.closeAll()
 	}
 	wg.Wait()
-	stopDrain()
 	cancelBase()
 	if s.proxy != nil {
 		s.proxy.transport.CloseIdleConnections()

@@ -134,10 +134,10 @@ func (s *Server) tlsConfig() *tls.Config {
 		GetCertificate: s.certs.GetCertificate,
 		MinVersion:     tls.VersionTLS12,
 		CipherSuites:   tlsdefaults.CipherSuites(),
-		// HTTP/2 for browsers. WebSockets still use HTTP/1.1: the server
-		// does not announce extended CONNECT (RFC 8441; Go leaves it off
-		// unless GODEBUG=http2xconnect=1), so browsers open a separate
-		// HTTP/1.1 connection for them, which the proxy upgrades.
+		// HTTP/2 for browsers. WebSockets still use HTTP/1.1: the
+		// HTTP/2 server (internal/h2server) does not announce extended
+		// CONNECT (RFC 8441), so browsers open a separate HTTP/1.1
+		// connection for them, which the proxy upgrades.
 		NextProtos: []string{"h2", "http/1.1"},
 	}
 }

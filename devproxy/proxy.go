@@ -152,8 +152,8 @@ func (p *proxy) dial(ctx context.Context, network, addr string) (net.Conn, error
 
 func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodConnect {
-		// An HTTP/2 extended CONNECT (enabled with GODEBUG=http2xconnect=1)
-		// or a client mistaking this for a forward proxy.
+		// A client mistaking this for a forward proxy (HTTP/2's
+		// extended CONNECT is not offered).
 		http.Error(w, "CONNECT is not supported by httpsguard serve", http.StatusMethodNotAllowed)
 		return
 	}

@@ -54,7 +54,7 @@ project served on that name (and port 8080 would stop working), long after
 this one.
 
 WebSockets use HTTP/1.1 even when the page uses HTTP/2: the server does not
-offer RFC 8441 extended CONNECT (do not set GODEBUG=http2xconnect=1).
+offer RFC 8441 extended CONNECT.
 
 Examples:
   httpsguard serve --to 8000                  # python manage.py runserver

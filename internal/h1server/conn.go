@@ -134,6 +134,11 @@ func (c *conn) serve() {
 		c.raw.SetDeadline(time.Time{})
 		handedOver = true
 		s.untrackConn(c)
+		if s.HTTP2 != nil {
+			ctx := context.WithValue(c.base, http.ServerContextKey, s.Fallback)
+			s.HTTP2.ServeConn(ctx, tc)
+			return
+		}
 		s.handOver(tc)
 		return
 	}

@@ -45,9 +45,14 @@ type Server struct {
 	// Fallback serves HTTP/2 connections and the HTTP/1.1 connections
 	// handed to it. Its Handler is normally the same as Handler. Serve
 	// runs it on a listener of handed-over connections; Shutdown and
-	// Close shut it down too. Its TLSConfig must offer "h2" in NextProtos
-	// for net/http to configure HTTP/2 on it.
+	// Close shut it down too. Unless HTTP2 is set, its TLSConfig must
+	// offer "h2" in NextProtos for net/http to configure HTTP/2 on it.
 	Fallback *http.Server
+
+	// HTTP2, if not nil, serves the connections that negotiate HTTP/2,
+	// in place of Fallback (see internal/h2server); Shutdown and Close
+	// shut it down too.
+	HTTP2 HTTP2Server
 
 	// TLSConfig is the configuration of every connection's handshake.
 	TLSConfig *tls.Config
@@ -79,6 +84,15 @@ type Server struct {
 	connGone  chan struct{} // a token when a connection ends during a shutdown
 
 	shuttingDown atomic.Bool
+}
+
+// HTTP2Server serves HTTP/2 connections once their TLS handshake is done.
+type HTTP2Server interface {
+	// ServeConn serves c until it ends, then closes it; ctx is the
+	// base context of its requests.
+	ServeConn(ctx context.Context, c net.Conn)
+	Shutdown(ctx context.Context) error
+	Close() error
 }
 
 // ErrServerClosed is what Serve returns after Shutdown or Close.
@@ -211,6 +225,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.closeListeners()
 	fallbackDone := make(chan error, 1)
 	go func() { fallbackDone <- s.shutdownFallback(ctx) }()
+	h2Done := make(chan error, 1)
+	if s.HTTP2 != nil {
+		go func() { h2Done <- s.HTTP2.Shutdown(ctx) }()
+	} else {
+		h2Done <- nil
+	}
 	t := time.NewTicker(shutdownPoll)
 	defer t.Stop()
 	for !s.closeIdle() {
@@ -221,7 +241,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
-	return <-fallbackDone
+	return errors.Join(<-fallbackDone, <-h2Done)
 }
 
 func (s *Server) shutdownFallback(ctx context.Context) error {
@@ -254,6 +274,11 @@ func (s *Server) Close() error {
 	if started {
 		if ferr := s.Fallback.Close(); err == nil {
 			err = ferr
+		}
+	}
+	if s.HTTP2 != nil {
+		if herr := s.HTTP2.Close(); err == nil {
+			err = herr
 		}
 	}
 	return err
