@@ -58,16 +58,16 @@ func startRef(tb testing.TB, cfg *tls.Config, h http.Handler) string {
 // net/http in places).
 func oursIsRef() bool { return os.Getenv("H2DIFF_OURS") == "ref" || os.Getenv("H2DIFF_OURS") == "xnet" }
 
-// oneConnListener hands net/http's server one connection whose handshake
+// handedListener hands net/http's server one connection whose handshake
 // is done, so that it serves it as it would one it accepted.
-type oneConnListener struct {
+type handedListener struct {
 	net.Listener // for Addr
 	c            chan net.Conn
 	done         chan struct{}
 	once         sync.Once
 }
 
-func (l *oneConnListener) Accept() (net.Conn, error) {
+func (l *handedListener) Accept() (net.Conn, error) {
 	select {
 	case c := <-l.c:
 		return c, nil
@@ -76,7 +76,7 @@ func (l *oneConnListener) Accept() (net.Conn, error) {
 	}
 }
 
-func (l *oneConnListener) Close() error {
+func (l *handedListener) Close() error {
 	l.once.Do(func() { close(l.done) })
 	return nil
 }
@@ -152,7 +152,7 @@ func startOurs(tb testing.TB, cfg *tls.Config, h http.Handler) string {
 			// net/http serves a *tls.Conn whose handshake chose h2 with
 			// its HTTP/2 server, and returns from Serve only when the
 			// listener closes: close it when the connection ends.
-			l := &oneConnListener{Listener: ln, c: make(chan net.Conn, 1), done: make(chan struct{})}
+			l := &handedListener{Listener: ln, c: make(chan net.Conn, 1), done: make(chan struct{})}
 			l.c <- tc
 			hs := &http.Server{Handler: h, ErrorLog: quietLog, TLSConfig: cfg,
 				ConnState: func(c net.Conn, s http.ConnState) {
