@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -244,4 +245,20 @@ func (rs *results) take(id string, wait time.Duration) string {
 	case <-time.After(wait):
 		return "(no handler report)"
 	}
+}
+
+// maskPattern is H2DIFF_MASK as a regular expression: what it matches in
+// either outcome is not compared, to look past a difference already known.
+var maskPattern = sync.OnceValue(func() *regexp.Regexp {
+	if m := os.Getenv("H2DIFF_MASK"); m != "" {
+		return regexp.MustCompile(m)
+	}
+	return nil
+})
+
+func mask(s string) string {
+	if re := maskPattern(); re != nil {
+		return re.ReplaceAllString(s, "(masked)")
+	}
+	return s
 }
