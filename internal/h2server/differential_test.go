@@ -111,10 +111,15 @@ func runScript(w http.ResponseWriter, r *http.Request, script []byte, results *[
 			}()
 		case 2:
 			n, err := w.Write([]byte(scriptBodies[arg%len(scriptBodies)]))
+			if headEnded(err) {
+				// A write that ends a HEAD response (past the buffer)
+				// fails with this error or io.ErrShortWrite, by timing.
+				err = io.ErrShortWrite
+			}
 			*results = append(*results, fmt.Sprintf("write %d %v", n, err))
 		case 3:
 			err := rc.Flush()
-			if err != nil && err.Error() == "http2: request body closed due to handler exiting" {
+			if headEnded(err) {
 				// net/http's flush after a HEAD response has ended the
 				// stream returns this error or nil, by timing.
 				err = nil
@@ -129,6 +134,9 @@ func runScript(w http.ResponseWriter, r *http.Request, script []byte, results *[
 				panic(http.ErrAbortHandler)
 			}
 			n, err := io.WriteString(w, scriptBodies[arg%len(scriptBodies)])
+			if headEnded(err) {
+				err = io.ErrShortWrite
+			}
 			*results = append(*results, fmt.Sprintf("writestring %d %v", n, err))
 		case 7:
 			w.Header().Del(key)
@@ -168,6 +176,13 @@ func runScript(w http.ResponseWriter, r *http.Request, script []byte, results *[
 			w.Header()[strings.ToLower(key)] = []string{scriptValues[(arg/len(scriptKeys))%len(scriptValues)]}
 		}
 	}
+}
+
+// headEnded reports whether err is the one net/http's HTTP/2 server
+// returns, some of the time, from a write or flush after the HEAD
+// response's header has ended the stream.
+func headEnded(err error) bool {
+	return err != nil && err.Error() == "http2: request body closed due to handler exiting"
 }
 
 // scriptHandler describes the request and the ResponseWriter, runs the
