@@ -439,18 +439,22 @@ func sendFrames(t testing.TB, ca *localca.CA, addr string, data []byte) string {
 			case 1:
 				framer.WriteHeaders(http2.HeadersFrameParam{StreamID: 2, BlockFragment: block(requestTemplates[0]), EndStream: true, EndHeaders: true})
 			case 2:
+				settle(cur)
 				framer.WriteRawFrame(0xfa, 0, cur, []byte("unknown"))
 			case 3:
+				settle(cur)
 				framer.WriteContinuation(cur, true, block(fields("x-a", "1")))
 			case 4:
 				framer.WriteGoAway(cur, http2.ErrCodeNo, nil)
 			case 5:
 				framer.WriteRawFrame(http2.FrameSettings, http2.FlagSettingsAck, 0, []byte{0, 0, 0, 0, 0, 0})
 			case 6:
+				settle(cur)
 				framer.WritePushPromise(http2.PushPromiseParam{StreamID: cur, PromiseID: 2, BlockFragment: block(requestTemplates[0]), EndHeaders: true})
 			case 7:
 				framer.WriteRawFrame(http2.FrameWindowUpdate, 0, 0, []byte{0, 0})
 			case 8:
+				settle(nextID)
 				framer.WriteRawFrame(http2.FrameHeaders, http2.FlagHeadersEndHeaders|http2.FlagHeadersPadded, nextID, []byte{200})
 				nextID += 2
 			}
