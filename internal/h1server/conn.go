@@ -185,6 +185,15 @@ func (c *conn) loop() (handedOver bool) {
 		if s.shuttingDown.Load() {
 			return false
 		}
+		if d := s.ReadHeaderTimeout; d > 0 && wait == 4 {
+			// The idle timeout bounded the wait for this request; the
+			// rest of its head gets ReadHeaderTimeout from its first
+			// bytes, as with net/http. A head that came whole in one
+			// read, nearly all of them, needs no second deadline.
+			if buf, _ := c.br.Peek(c.br.Buffered()); headEnd(buf) == 0 {
+				c.tc.SetReadDeadline(time.Now().Add(d))
+			}
+		}
 		head, err := c.readHead()
 		if err != nil {
 			var ne net.Error
@@ -211,7 +220,8 @@ func (c *conn) loop() (handedOver bool) {
 			return false
 		}
 		// One deadline per request, where net/http sets three: the idle
-		// timeout also bounds the next head.
+		// timeout bounds the wait for the next request (and the rest of
+		// its head, unless that comes in later reads; see above).
 		var deadline time.Time
 		if d := s.IdleTimeout; d > 0 {
 			deadline = time.Now().Add(d)

@@ -58,11 +58,12 @@ type Server struct {
 	TLSConfig *tls.Config
 
 	// ReadHeaderTimeout bounds the TLS handshake and the first request's
-	// head; zero means no limit.
+	// head, and a later request's head from its first bytes; zero means
+	// no limit.
 	ReadHeaderTimeout time.Duration
 
 	// IdleTimeout bounds the wait for the next request on a keep-alive
-	// connection, head included; zero means no limit.
+	// connection; zero means no limit.
 	IdleTimeout time.Duration
 
 	// ErrorLog receives the same messages net/http logs (TLS handshake

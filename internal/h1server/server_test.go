@@ -297,21 +297,27 @@ func TestPanicsAreLoggedAndEndTheConnection(t *testing.T) {
 	}
 }
 
+// TestReadHeaderTimeout checks that a head cut short ends the connection
+// after ReadHeaderTimeout, also when the idle timeout is much longer (the
+// client's read deadline, from ts.dial, is what an idle timeout of an hour
+// would run into).
 func TestReadHeaderTimeout(t *testing.T) {
-	ts := start(t, http.NotFoundHandler(), func(s *Server) {
-		s.ReadHeaderTimeout = 100 * time.Millisecond
-		s.IdleTimeout = 100 * time.Millisecond
-	})
-	for _, prefix := range []string{"", "GET / HTTP/1.1\r\nHost: a\r\n\r\nGET /half"} {
-		c := ts.dial(t)
-		io.WriteString(c, prefix)
-		got, err := io.ReadAll(c)
-		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() {
-			t.Fatalf("after %q the server kept the connection open", prefix)
-		}
-		if prefix != "" && !bytes.HasPrefix(got, []byte("HTTP/1.1 404")) {
-			t.Errorf("after %q got %q, want one 404 and then the end", prefix, got)
+	for _, idle := range []time.Duration{100 * time.Millisecond, time.Hour} {
+		ts := start(t, http.NotFoundHandler(), func(s *Server) {
+			s.ReadHeaderTimeout = 100 * time.Millisecond
+			s.IdleTimeout = idle
+		})
+		for _, prefix := range []string{"", "GET / HTTP/1.1\r\nHost: a\r\n\r\nGET /half"} {
+			c := ts.dial(t)
+			io.WriteString(c, prefix)
+			got, err := io.ReadAll(c)
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				t.Fatalf("idle timeout %v: after %q the server kept the connection open", idle, prefix)
+			}
+			if prefix != "" && !bytes.HasPrefix(got, []byte("HTTP/1.1 404")) {
+				t.Errorf("idle timeout %v: after %q got %q, want one 404 and then the end", idle, prefix, got)
+			}
 		}
 	}
 }

@@ -31,8 +31,12 @@ func (p *pipe) write(data []byte) bool {
 	if p.broken || p.err != nil {
 		return false
 	}
-	if p.off > 0 && p.off == len(p.buf) {
-		p.buf, p.off = p.buf[:0], 0
+	if p.off > 0 && p.off >= len(p.buf)/2 {
+		// Reclaim what was read, so that the buffer stays near the
+		// flow-control window however long the body is (copying at
+		// most as much as was read since the last time).
+		n := copy(p.buf, p.buf[p.off:])
+		p.buf, p.off = p.buf[:n], 0
 	}
 	p.buf = append(p.buf, data...)
 	p.cond.Signal()

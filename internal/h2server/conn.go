@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -104,6 +105,8 @@ type serverConn struct {
 	lingerTimer   *time.Timer
 	gotFirstFrame bool
 	sentSettings  bool
+	resetIDs      [32]uint32 // streams reset while open, the latest ones
+	resetNext     int
 }
 
 // stream is one request and its response. Fields are guarded by sc.mu
@@ -210,6 +213,15 @@ func (sc *serverConn) serve() {
 			continue
 		}
 		if err := sc.processFrame(f); err != nil {
+			var ce http2.ConnectionError
+			if errors.As(err, &ce) {
+				// As net/http: the GOAWAY's last stream is at least the
+				// one the offending frame named, and the error is logged.
+				sc.rlock()
+				sc.maxClientID = max(sc.maxClientID, f.Header().StreamID)
+				sc.runlock()
+				sc.srv.logf("http2: server connection error from %v: %v", sc.remoteAddr, ce)
+			}
 			if !sc.frameError(err) {
 				return
 			}
@@ -720,11 +732,22 @@ func (sc *serverConn) resetStreamLocked(id uint32, code http2.ErrCode, cause err
 	sc.writeLocked(func(fr *http2.Framer) error { return fr.WriteRSTStream(id, code) })
 	sc.flushLocked()
 	if st := sc.streams[id]; st != nil {
+		if st.state == stateOpen {
+			// The client may have more of the request on its way.
+			sc.resetIDs[sc.resetNext%len(sc.resetIDs)] = id
+			sc.resetNext++
+		}
 		if cause == nil {
 			cause = http2.StreamError{StreamID: id, Code: code}
 		}
 		sc.closeStreamLocked(st, cause)
 	}
+}
+
+// wasReset reports whether the server recently reset stream id while the
+// client could still be sending on it.
+func (sc *serverConn) wasReset(id uint32) bool {
+	return slices.Contains(sc.resetIDs[:], id) && id != 0
 }
 
 // closeStreamLocked ends a stream: its handler's context ends, its
@@ -799,6 +822,15 @@ func (sc *serverConn) processData(f *http2.DataFrame) error {
 		return http2.ConnectionError(http2.ErrCodeProtocol) // idle stream
 	}
 	st := sc.streams[id]
+	if st == nil && sc.wasReset(id) {
+		// Sent before the client saw our RST_STREAM: ignored, but it
+		// still counted against the connection's window.
+		if !sc.inflow.take(f.Length) {
+			return http2.ConnectionError(http2.ErrCodeFlowControl)
+		}
+		sc.sendWindowUpdateLocked(nil, int(f.Length))
+		return nil
+	}
 	if st == nil || st.state != stateOpen || st.gotTrail {
 		// The stream is gone (or the client already ended it): the
 		// frame still counts against the connection's window, which is
@@ -890,6 +922,11 @@ func (sc *serverConn) processHeaders(f *http2.MetaHeadersFrame) error {
 		}
 		return sc.processTrailersLocked(st, f)
 	}
+	if sc.wasReset(id) {
+		// Trailers the client sent before it saw our RST_STREAM: ignored
+		// (RFC 9113, section 5.1; net/http ends the connection here).
+		return nil
+	}
 	if id <= sc.maxClientID {
 		return http2.ConnectionError(http2.ErrCodeProtocol)
 	}
@@ -899,9 +936,6 @@ func (sc *serverConn) processHeaders(f *http2.MetaHeadersFrame) error {
 		// retries them on a new connection.
 		return nil
 	}
-	if sc.idleTimer != nil {
-		sc.idleTimer.Stop()
-	}
 	if sc.curStreams+1 > sc.srv.maxStreams() {
 		if sc.unackedSet == 0 {
 			return http2.StreamError{StreamID: id, Code: http2.ErrCodeProtocol}
@@ -909,8 +943,12 @@ func (sc *serverConn) processHeaders(f *http2.MetaHeadersFrame) error {
 		return http2.StreamError{StreamID: id, Code: http2.ErrCodeRefusedStream}
 	}
 	if f.HasPriority() && f.Priority.StreamDep == id {
-		// A stream cannot depend on itself.
+		// A stream cannot depend on itself. Refused before it counts,
+		// so an idle connection stays idle.
 		return http2.StreamError{StreamID: id, Code: http2.ErrCodeProtocol}
+	}
+	if sc.idleTimer != nil {
+		sc.idleTimer.Stop()
 	}
 	ctx, cancel := context.WithCancel(sc.baseCtx)
 	st := &stream{
@@ -1020,18 +1058,20 @@ func (sc *serverConn) runHandler(st *stream) {
 			_ = st.req.MultipartForm.RemoveAll()
 		}
 		if e != nil {
-			sc.mu.Lock()
-			if st.state != stateClosed {
-				sc.resetStreamLocked(st.id, http2.ErrCodeInternal, errHandlerPanicked)
-			}
-			sc.handlerDoneLocked()
-			sc.mu.Unlock()
+			// Logged before the reset, so that a client that saw the
+			// reset can find the reason in the log.
 			if e != http.ErrAbortHandler {
 				const size = 64 << 10
 				buf := make([]byte, size)
 				buf = buf[:runtimeStack(buf)]
 				sc.srv.logf("http2: panic serving %v: %v\n%s", sc.remoteAddr, e, buf)
 			}
+			sc.mu.Lock()
+			if st.state != stateClosed {
+				sc.resetStreamLocked(st.id, http2.ErrCodeInternal, errHandlerPanicked)
+			}
+			sc.handlerDoneLocked()
+			sc.mu.Unlock()
 			rw.release()
 			return
 		}

@@ -40,6 +40,7 @@ type responseWriter struct {
 	sentLen       int64 // declared Content-Length, 0 if none
 	wroteBytes    int64
 	released      bool
+	closeNotify   chan bool
 }
 
 var writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, handlerChunkWriteSize) }}
@@ -201,6 +202,28 @@ func (rw *responseWriter) SetWriteDeadline(deadline time.Time) error {
 // EnableFullDuplex is what http.ResponseController's EnableFullDuplex
 // calls: HTTP/2 always is.
 func (rw *responseWriter) EnableFullDuplex() error { return nil }
+
+// Push implements http.Pusher, as net/http's HTTP/2 server does for a
+// client that disabled server push, which every browser now does.
+func (rw *responseWriter) Push(target string, opts *http.PushOptions) error {
+	return http.ErrNotSupported
+}
+
+// CloseNotify implements the deprecated http.CloseNotifier: the channel
+// gets a value when the stream ends (the request's context says the same).
+func (rw *responseWriter) CloseNotify() <-chan bool {
+	rw.check("CloseNotify")
+	if rw.closeNotify == nil {
+		ch := make(chan bool, 1)
+		done := rw.st.ctx.Done()
+		go func() {
+			<-done
+			ch <- true
+		}()
+		rw.closeNotify = ch
+	}
+	return rw.closeNotify
+}
 
 func resetTimer(t *time.Timer, deadline time.Time, f func()) *time.Timer {
 	if t != nil {

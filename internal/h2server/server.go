@@ -27,9 +27,10 @@
 // closed when its peer stops reading while making it answer. Frames are
 // read and written with golang.org/x/net/http2's Framer and hpack.
 //
-// Not supported: server push (browsers dropped it), the extended CONNECT
-// protocol (WebSockets over HTTP/2; net/http leaves it off by default too),
-// CloseNotifier and h2c.
+// Not supported: server push (browsers dropped it; Push reports
+// http.ErrNotSupported, as net/http's does to them), the extended CONNECT
+// protocol (WebSockets over HTTP/2; net/http leaves it off by default too)
+// and h2c.
 package h2server
 
 import (
