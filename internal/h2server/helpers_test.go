@@ -1,0 +1,265 @@
+package h2server
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/net/http2"
+
+	"github.com/httpsguard/httpsguard/localca"
+	"github.com/httpsguard/httpsguard/localca/localcatest"
+)
+
+// quietLog drops what a server logs.
+var quietLog = log.New(io.Discard, "", 0)
+
+// testTLS returns a new CA and a server configuration that offers only h2,
+// with a certificate from the CA for example.test and 127.0.0.1.
+func testTLS(tb testing.TB) (*localca.CA, *tls.Config) {
+	ca := localcatest.New(tb)
+	cert := localcatest.Issue(tb, ca, "example.test", "127.0.0.1")
+	return ca, &tls.Config{Certificates: []tls.Certificate{*cert}, NextProtos: []string{"h2"}}
+}
+
+// listen returns a new loopback listener, closed at cleanup.
+func listen(tb testing.TB) net.Listener {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { ln.Close() })
+	return ln
+}
+
+// startRef serves h with net/http's server (HTTP/2 over TLS) on a loopback
+// listener until cleanup and returns its address.
+func startRef(tb testing.TB, cfg *tls.Config, h http.Handler) string {
+	srv := &http.Server{Handler: h, TLSConfig: cfg.Clone(), ErrorLog: quietLog}
+	ln := listen(tb)
+	tb.Cleanup(func() { srv.Close() })
+	go srv.ServeTLS(ln, "", "")
+	return ln.Addr().String()
+}
+
+// oursIsRef reports whether startOurs serves with another HTTP/2 server
+// instead of this package's, to check the tests themselves: with
+// H2DIFF_OURS=ref net/http's own (the same code, so any difference is the
+// test's), with H2DIFF_OURS=xnet x/net's (which differs from the copy in
+// net/http in places).
+func oursIsRef() bool { return os.Getenv("H2DIFF_OURS") == "ref" || os.Getenv("H2DIFF_OURS") == "xnet" }
+
+// handedListener hands net/http's server one connection whose handshake
+// is done, so that it serves it as it would one it accepted.
+type handedListener struct {
+	net.Listener // for Addr
+	c            chan net.Conn
+	done         chan struct{}
+	once         sync.Once
+}
+
+func (l *handedListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.c:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *handedListener) Close() error {
+	l.once.Do(func() { close(l.done) })
+	return nil
+}
+
+var (
+	probeOnce   sync.Once
+	unavailable bool
+)
+
+// skipUnlessImplemented skips the test while ServeConn only panics (the
+// server is being written), so that the differential tests can land before
+// it does.
+func skipUnlessImplemented(tb testing.TB) {
+	if oursIsRef() {
+		return
+	}
+	probeOnce.Do(func() {
+		c1, c2 := net.Pipe()
+		c2.Close()
+		defer func() {
+			if r := recover(); r != nil {
+				if !strings.Contains(fmt.Sprint(r), "not implemented") {
+					panic(r)
+				}
+				unavailable = true
+			}
+		}()
+		(&Server{ErrorLog: quietLog}).ServeConn(context.Background(), c1)
+	})
+	if unavailable {
+		tb.Skip("h2server.ServeConn is not implemented yet (H2DIFF_OURS=ref tests the harness against x/net's server)")
+	}
+}
+
+// startOurs serves h with this package's server on a loopback listener:
+// each accepted connection is handshaken with cfg and given to ServeConn.
+// With H2DIFF_OURS=ref it is given to x/net's http2.Server instead. It
+// returns the address; cleanup closes everything and fails the test if a
+// ServeConn does not return.
+func startOurs(tb testing.TB, cfg *tls.Config, h http.Handler) string {
+	skipUnlessImplemented(tb)
+	ln := listen(tb)
+	ctx, cancel := context.WithCancel(context.Background())
+	srv := &Server{Handler: h, ErrorLog: quietLog}
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		conns = map[net.Conn]bool{}
+	)
+	serve := func(c net.Conn) {
+		defer wg.Done()
+		tc := tls.Server(c, cfg)
+		tc.SetDeadline(time.Now().Add(20 * time.Second))
+		if err := tc.Handshake(); err != nil {
+			c.Close()
+			return
+		}
+		tc.SetDeadline(time.Time{})
+		if oursIsRef() {
+			mu.Lock()
+			conns[tc] = true
+			mu.Unlock()
+			if os.Getenv("H2DIFF_OURS") == "xnet" {
+				//lint:ignore SA1019 x/net's server, for comparison
+				(&http2.Server{}).ServeConn(tc, &http2.ServeConnOpts{
+					Context:    ctx,
+					Handler:    h,
+					BaseConfig: &http.Server{Handler: h, ErrorLog: quietLog},
+				})
+				tc.Close()
+				return
+			}
+			// net/http serves a *tls.Conn whose handshake chose h2 with
+			// its HTTP/2 server, and returns from Serve only when the
+			// listener closes: close it when the connection ends.
+			l := &handedListener{Listener: ln, c: make(chan net.Conn, 1), done: make(chan struct{})}
+			l.c <- tc
+			hs := &http.Server{Handler: h, ErrorLog: quietLog, TLSConfig: cfg,
+				ConnState: func(c net.Conn, s http.ConnState) {
+					if s == http.StateClosed || s == http.StateHijacked {
+						l.Close()
+					}
+				}}
+			go func() { <-ctx.Done(); hs.Close() }()
+			hs.Serve(l)
+			return
+		}
+		srv.ServeConn(ctx, tc)
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go serve(c)
+		}
+	}()
+	tb.Cleanup(func() {
+		ln.Close()
+		if oursIsRef() {
+			mu.Lock()
+			for c := range conns {
+				c.Close()
+			}
+			mu.Unlock()
+		} else {
+			srv.Close()
+		}
+		cancel()
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			tb.Errorf("ServeConn did not return within 20s of Close")
+		}
+	})
+	return ln.Addr().String()
+}
+
+// results collects what handlers report, by an id the request carries.
+type results struct {
+	mu sync.Mutex
+	m  map[string]chan string
+}
+
+func (rs *results) ch(id string) chan string {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rs.m == nil {
+		rs.m = make(map[string]chan string)
+	}
+	c, ok := rs.m[id]
+	if !ok {
+		c = make(chan string, 1)
+		rs.m[id] = c
+	}
+	return c
+}
+
+// put records s for id; a second report for the same id is dropped.
+func (rs *results) put(id, s string) {
+	select {
+	case rs.ch(id) <- s:
+	default:
+	}
+}
+
+// take returns what the handler of id reported, waiting up to wait for it
+// (a handler may still be finishing after its response ended, for HEAD).
+func (rs *results) take(id string, wait time.Duration) string {
+	c := rs.ch(id)
+	defer func() {
+		rs.mu.Lock()
+		delete(rs.m, id)
+		rs.mu.Unlock()
+	}()
+	select {
+	case s := <-c:
+		return s
+	case <-time.After(wait):
+		return "(no handler report)"
+	}
+}
+
+// maskPattern is H2DIFF_MASK as a regular expression: what it matches in
+// either outcome is removed before comparing, to look past a difference
+// already known (including text only one side has).
+var maskPattern = sync.OnceValue(func() *regexp.Regexp {
+	if m := os.Getenv("H2DIFF_MASK"); m != "" {
+		return regexp.MustCompile(m)
+	}
+	return nil
+})
+
+func mask(s string) string {
+	if re := maskPattern(); re != nil {
+		return re.ReplaceAllString(s, "")
+	}
+	return s
+}
