@@ -121,11 +121,13 @@ type stream struct {
 	declLen  int64 // declared Content-Length, -1 if none
 	gotLen   int64
 	gotTrail bool
-	trailer  http.Header // request trailers received, for the handler
-	reqTrail http.Header // the request's Trailer map
-	closeErr error
-	ctx      context.Context
-	cancel   context.CancelFunc
+	// wroteHeaders: a header block went out on the stream.
+	wroteHeaders bool
+	trailer      http.Header // request trailers received, for the handler
+	reqTrail     http.Header // the request's Trailer map
+	closeErr     error
+	ctx          context.Context
+	cancel       context.CancelFunc
 	// Set by the read loop before the handler starts, then only read.
 	req     *http.Request
 	handler func(http.ResponseWriter, *http.Request)
@@ -484,6 +486,7 @@ func (sc *serverConn) writeHeadersLocked(st *stream, endStream bool, encode func
 	if sc.werr != nil {
 		return errClientDisconnected
 	}
+	st.wroteHeaders = true
 	sc.hbuf.Reset()
 	encode(sc.henc)
 	block := sc.hbuf.Bytes()
@@ -827,15 +830,6 @@ func (sc *serverConn) processData(f *http2.DataFrame) error {
 		return http2.ConnectionError(http2.ErrCodeProtocol) // idle stream
 	}
 	st := sc.streams[id]
-	if st == nil && sc.wasReset(id) {
-		// Sent before the client saw our RST_STREAM: ignored, but it
-		// still counted against the connection's window.
-		if !sc.inflow.take(f.Length) {
-			return http2.ConnectionError(http2.ErrCodeFlowControl)
-		}
-		sc.sendWindowUpdateLocked(nil, int(f.Length))
-		return nil
-	}
 	if st == nil || st.state != stateOpen || st.gotTrail {
 		// The stream is gone (or the client already ended it): the
 		// frame still counts against the connection's window, which is
@@ -982,6 +976,9 @@ func (sc *serverConn) processHeaders(f *http2.MetaHeadersFrame) error {
 	}
 	st.declLen = req.ContentLength
 	st.handler = sc.srv.Handler.ServeHTTP
+	if req.RequestURI == "*" && req.Method == http.MethodOptions {
+		st.handler = globalOptions
+	}
 	if f.Truncated {
 		st.handler = headerListTooLong
 	} else if err := checkRequestHeaders(req.Header); err != nil {

@@ -402,6 +402,13 @@ func checkSame(t *testing.T, p *pair, script []byte, which int) {
 		ourRes = afterReset.ReplaceAllString(ourRes, "$1 (after the client's reset)")
 	}
 	ref, refRes, ours, ourRes = mask(ref), mask(refRes), mask(ours), mask(ourRes)
+	if strings.Contains(ref, "(timeout)") && !strings.Contains(ours, "(timeout)") {
+		// net/http left the response unfinished (an invalid trailer
+		// value makes it send nothing at the end); h2server ended it.
+		// A hang is not behaviour to match.
+		t.Logf("request %s, script %x: net/http's response never ended; h2server's did:\n%s", shape.name, script, ours)
+		return
+	}
 	if ref != ours || refRes != ourRes {
 		t.Fatalf("request %s, script %x\nnet/http:\n%s(handler %s)\nh2server:\n%s(handler %s)",
 			shape.name, script, ref, refRes, ours, ourRes)

@@ -335,6 +335,12 @@ func sendFrames(t testing.TB, ca *localca.CA, addr string, data []byte) string {
 	// stream still open on the server (a stream error, maybe before the
 	// response) or one gone (a connection error, or nothing) would
 	// otherwise be timing.
+	serverReset := func(id uint32) bool {
+		fr.mu.Lock()
+		defer fr.mu.Unlock()
+		s := fr.streams[id]
+		return s != nil && s.reset
+	}
 	settle := func(id uint32) {
 		if id != 0 && (ended[id] || touched[id]) && !reset[id] {
 			syncAll()
@@ -377,6 +383,13 @@ func sendFrames(t testing.TB, ca *localca.CA, addr string, data []byte) string {
 				flags |= 1
 			}
 			settle(id)
+			if serverReset(id) {
+				// Header blocks the client sends on a stream the server
+				// reset must be ignored (RFC 9113, section 5.1): h2server
+				// does, net/http ends the connection
+				// (TestAdvTrailersAfterReset covers h2server's side).
+				continue
+			}
 			if op == 0 {
 				// A request on a stream id used before: what the
 				// server sends from now on is for it.

@@ -82,10 +82,6 @@ func (sc *serverConn) newRequest(st *stream, f *http2.MetaHeadersFrame) (*http.R
 		}
 		requestURI = path
 	}
-	var tlsState = sc.tlsState
-	if scheme != "https" {
-		tlsState = nil
-	}
 	body := &requestBody{st: st, needsContinue: needsContinue}
 	req := &http.Request{
 		Method:     method,
@@ -96,7 +92,7 @@ func (sc *serverConn) newRequest(st *stream, f *http2.MetaHeadersFrame) (*http.R
 		Proto:      "HTTP/2.0",
 		ProtoMajor: 2,
 		ProtoMinor: 0,
-		TLS:        tlsState,
+		TLS:        sc.tlsState, // whatever :scheme says, as net/http's Server sets it
 		Host:       authority,
 		Body:       body,
 		Trailer:    trailer,
@@ -159,6 +155,16 @@ func badRequest(err error) func(http.ResponseWriter, *http.Request) {
 	}
 }
 
+// globalOptions answers "OPTIONS *" as net/http's Server does, rather
+// than pass it to the handler: with no body and a Content-Length of 0,
+// after reading up to 4 KiB of a request body.
+func globalOptions(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Length", "0")
+	if r.ContentLength != 0 {
+		_, _ = io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, 4<<10))
+	}
+}
+
 // headerListTooLong answers a request whose header list is over the
 // limit (RFC 9113, section 10.5.1), in net/http's words.
 func headerListTooLong(w http.ResponseWriter, r *http.Request) {
@@ -175,7 +181,9 @@ func runtimeStack(buf []byte) int { return runtime.Stack(buf, false) }
 func (sc *serverConn) write100Continue(st *stream) {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
-	if st.state == stateClosed {
+	if st.state == stateClosed || st.wroteHeaders {
+		// A response (or a 1xx) already went out: a 100 now would
+		// be out of place (golang.org/issue/14030).
 		return
 	}
 	if sc.writeHeadersLocked(st, false, func(enc *hpackEncoder) {

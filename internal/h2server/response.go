@@ -339,9 +339,16 @@ func (rw *responseWriter) writeChunk(p []byte) (int, error) {
 		}
 		if endStream || isHead || len(p) == 0 {
 			sc.flushLocked()
+			var err error
+			if endStream && h != nil && st.state == stateClosed {
+				// net/http's handler waits for a header it has set to
+				// be written, and learns then that the stream (a HEAD,
+				// or the handler's last write) has ended.
+				err = st.closeErr
+			}
 			sc.mu.Unlock()
 			if endStream {
-				return 0, nil
+				return 0, err
 			}
 		} else {
 			// The common case: the header and the first chunk of body
