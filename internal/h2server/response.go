@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/textproto"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -203,9 +204,63 @@ func (rw *responseWriter) SetWriteDeadline(deadline time.Time) error {
 // calls: HTTP/2 always is.
 func (rw *responseWriter) EnableFullDuplex() error { return nil }
 
-// Push implements http.Pusher, as net/http's HTTP/2 server does for a
-// client that disabled server push, which every browser now does.
+// Push implements http.Pusher as net/http's HTTP/2 server does for a
+// client that disabled server push, which every browser now does: it
+// checks the target and options with net/http's rules and errors, then
+// reports a closed stream or http.ErrNotSupported.
 func (rw *responseWriter) Push(target string, opts *http.PushOptions) error {
+	rw.check("Push")
+	if opts == nil {
+		opts = new(http.PushOptions)
+	}
+	method := opts.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	wantScheme := "http"
+	if rw.req.TLS != nil {
+		wantScheme = "https"
+	}
+	u, err := url.Parse(target)
+	if err != nil {
+		return err
+	}
+	if u.Scheme == "" {
+		if !strings.HasPrefix(target, "/") {
+			return fmt.Errorf("target must be an absolute URL or an absolute path: %q", target)
+		}
+	} else {
+		if u.Scheme != wantScheme {
+			return fmt.Errorf("cannot push URL with scheme %q from request with scheme %q", u.Scheme, wantScheme)
+		}
+		if u.Host == "" {
+			return errors.New("URL must have a host")
+		}
+	}
+	for k := range opts.Header {
+		if strings.HasPrefix(k, ":") {
+			return fmt.Errorf("promised request headers cannot include pseudo header %q", k)
+		}
+		switch strings.ToLower(k) {
+		case "content-length", "content-encoding", "trailer", "te", "expect", "host":
+			return fmt.Errorf("promised request headers cannot include %q", k)
+		}
+	}
+	if err := checkRequestHeaders(opts.Header); err != nil {
+		return err
+	}
+	if method != http.MethodGet && method != http.MethodHead {
+		return fmt.Errorf("method %q must be GET or HEAD", method)
+	}
+	sc := rw.st.sc
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	switch {
+	case sc.closing:
+		return errClientDisconnected
+	case rw.st.state == stateClosed:
+		return errStreamClosed
+	}
 	return http.ErrNotSupported
 }
 
