@@ -10,10 +10,12 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
 
+	"golang.org/x/net/http/httpguts"
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
 )
@@ -178,6 +180,17 @@ func newServerConn(s *Server, ctx context.Context, c net.Conn) *serverConn {
 // serve is the read loop.
 func (sc *serverConn) serve() {
 	defer sc.end()
+	if sc.tlsState != nil && sc.tlsState.Version < tls.VersionTLS12 {
+		// RFC 9113, section 9.2; net/http refuses it the same way.
+		sc.rlock()
+		sc.sentSettings = true
+		sc.writeLocked(func(fr *http2.Framer) error {
+			return fr.WriteGoAway(0, http2.ErrCodeInadequateSecurity, []byte("TLS version too low"))
+		})
+		sc.flushLocked()
+		sc.runlock()
+		return
+	}
 	if err := sc.readPreface(); err != nil {
 		if !errors.Is(err, io.EOF) {
 			sc.srv.logf("http2: server: error reading preface from client %v: %v", sc.remoteAddr, err)
@@ -998,7 +1011,7 @@ func (sc *serverConn) processTrailersLocked(st *stream, f *http2.MetaHeadersFram
 	if st.trailer != nil {
 		for _, hf := range f.RegularFields() {
 			key := sc.canonicalHeader(hf.Name)
-			if !validTrailerHeader(key) {
+			if !httpguts.ValidTrailerHeader(key) {
 				return http2.StreamError{StreamID: st.id, Code: http2.ErrCodeProtocol}
 			}
 			st.trailer[key] = append(st.trailer[key], hf.Value)
@@ -1065,7 +1078,7 @@ func (sc *serverConn) runHandler(st *stream) {
 			if e != http.ErrAbortHandler {
 				const size = 64 << 10
 				buf := make([]byte, size)
-				buf = buf[:runtimeStack(buf)]
+				buf = buf[:runtime.Stack(buf, false)]
 				sc.srv.logf("http2: panic serving %v: %v\n%s", sc.remoteAddr, e, buf)
 			}
 			sc.mu.Lock()

@@ -7,12 +7,12 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
-	"runtime"
 	"strconv"
 	"strings"
 
 	"golang.org/x/net/http/httpguts"
 	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
 )
 
 // newRequest builds a stream's request from its HEADERS, with the rules
@@ -172,10 +172,6 @@ func headerListTooLong(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.WriteString(w, "<h1>HTTP Error 431</h1><p>Request Header Field(s) Too Large</p>")
 }
 
-func validTrailerHeader(name string) bool { return httpguts.ValidTrailerHeader(name) }
-
-func runtimeStack(buf []byte) int { return runtime.Stack(buf, false) }
-
 // write100Continue answers Expect: 100-continue when the handler first
 // reads the body.
 func (sc *serverConn) write100Continue(st *stream) {
@@ -186,7 +182,7 @@ func (sc *serverConn) write100Continue(st *stream) {
 		// be out of place (golang.org/issue/14030).
 		return
 	}
-	if sc.writeHeadersLocked(st, false, func(enc *hpackEncoder) {
+	if sc.writeHeadersLocked(st, false, func(enc *hpack.Encoder) {
 		encKV(enc, ":status", "100")
 	}) == nil {
 		sc.flushLocked()

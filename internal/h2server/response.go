@@ -18,8 +18,6 @@ import (
 	"golang.org/x/net/http2/hpack"
 )
 
-type hpackEncoder = hpack.Encoder
-
 // responseWriter is a stream's http.ResponseWriter. Its rules are
 // net/http's HTTP/2 server's: the body goes through a 4 KiB buffer; the
 // header is snapshotted at WriteHeader and sent with the first chunk of
@@ -368,7 +366,7 @@ func (rw *responseWriter) writeChunk(p []byte) (int, error) {
 		}
 		for _, v := range rw.snapHeader["Trailer"] {
 			for _, f := range strings.Split(v, ",") {
-				if f = textprotoTrim(f); f != "" {
+				if f = textproto.TrimString(f); f != "" {
 					rw.declareTrailer(f)
 				}
 			}
@@ -558,8 +556,6 @@ var commonLower = func() map[string]string {
 	}
 	return m
 }()
-
-func textprotoTrim(s string) string { return textproto.TrimString(s) }
 
 // bodyAllowedForStatus reports whether a status may have a body (RFC 9110).
 func bodyAllowedForStatus(status int) bool {
