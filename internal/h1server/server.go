@@ -12,9 +12,11 @@
 // line, header order, Content-Length and Content-Type rules, chunking and
 // trailers; a differential test holds it to that byte for byte).
 //
-// Everything else goes to the Fallback http.Server, which then owns the
-// connection: HTTP/2 connections as soon as ALPN picks h2, and an HTTP/1.1
-// connection from the first request this package does not serve itself
+// HTTP/2 connections go, as soon as ALPN picks h2, to the HTTP2 server if
+// one is set (serve sets internal/h2server's). Everything else goes to the
+// Fallback http.Server, which then owns the connection: HTTP/2 connections
+// when no HTTP2 server is set, and an HTTP/1.1 connection from the first
+// request this package does not serve itself
 // (a request with a body, an upgrade, Expect, HTTP/1.0, an absolute or
 // asterisk target, an oversized or unusual head, anything that does not
 // parse), together with every byte already read from it. The fallback
@@ -42,8 +44,8 @@ type Server struct {
 	// Handler serves the requests the server answers itself.
 	Handler http.Handler
 
-	// Fallback serves HTTP/2 connections and the HTTP/1.1 connections
-	// handed to it. Its Handler is normally the same as Handler. Serve
+	// Fallback serves the HTTP/1.1 connections handed to it, and HTTP/2
+	// connections unless HTTP2 is set. Its Handler is normally the same as Handler. Serve
 	// runs it on a listener of handed-over connections; Shutdown and
 	// Close shut it down too. Unless HTTP2 is set, its TLSConfig must
 	// offer "h2" in NextProtos for net/http to configure HTTP/2 on it.
