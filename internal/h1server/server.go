@@ -16,10 +16,10 @@
 // one is set (serve sets internal/h2server's). Everything else goes to the
 // Fallback http.Server, which then owns the connection: HTTP/2 connections
 // when no HTTP2 server is set, and an HTTP/1.1 connection from the first
-// request this package does not serve itself
-// (a request with a body, an upgrade, Expect, HTTP/1.0, an absolute or
-// asterisk target, an oversized or unusual head, anything that does not
-// parse), together with every byte already read from it. The fallback
+// request this package does not serve itself (a request with a body, an
+// upgrade, Expect, HTTP/1.0, an absolute or asterisk target, an oversized
+// or unusual head, anything that does not parse), together with every byte
+// already read from it. The fallback
 // therefore sees the request exactly as the client sent it, and answers it
 // (or refuses it) exactly as it would have without this package.
 package h1server
