@@ -3,14 +3,12 @@ package h2server
 import (
 	"context"
 	"crypto/tls"
-	"fmt"
 	"io"
 	"log"
 	"net"
 	"net/http"
 	"os"
 	"regexp"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -82,43 +80,12 @@ func (l *handedListener) Close() error {
 	return nil
 }
 
-var (
-	probeOnce   sync.Once
-	unavailable bool
-)
-
-// skipUnlessImplemented skips the test while ServeConn only panics (the
-// server is being written), so that the differential tests can land before
-// it does.
-func skipUnlessImplemented(tb testing.TB) {
-	if oursIsRef() {
-		return
-	}
-	probeOnce.Do(func() {
-		c1, c2 := net.Pipe()
-		c2.Close()
-		defer func() {
-			if r := recover(); r != nil {
-				if !strings.Contains(fmt.Sprint(r), "not implemented") {
-					panic(r)
-				}
-				unavailable = true
-			}
-		}()
-		(&Server{ErrorLog: quietLog}).ServeConn(context.Background(), c1)
-	})
-	if unavailable {
-		tb.Skip("h2server.ServeConn is not implemented yet (H2DIFF_OURS=ref tests the harness against x/net's server)")
-	}
-}
-
 // startOurs serves h with this package's server on a loopback listener:
 // each accepted connection is handshaken with cfg and given to ServeConn.
 // With H2DIFF_OURS=ref it is given to x/net's http2.Server instead. It
 // returns the address; cleanup closes everything and fails the test if a
 // ServeConn does not return.
 func startOurs(tb testing.TB, cfg *tls.Config, h http.Handler) string {
-	skipUnlessImplemented(tb)
 	ln := listen(tb)
 	ctx, cancel := context.WithCancel(context.Background())
 	srv := &Server{Handler: h, ErrorLog: quietLog}
