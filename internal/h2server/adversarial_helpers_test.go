@@ -21,7 +21,6 @@ import (
 	"golang.org/x/net/http2/hpack"
 
 	"github.com/httpsguard/httpsguard/localca"
-	"github.com/httpsguard/httpsguard/localca/localcatest"
 )
 
 // advTimeout bounds every wait in the adversarial tests: a server that
@@ -52,28 +51,12 @@ type advServer struct {
 	accepted, serving atomic.Int32
 }
 
-var (
-	advCAOnce sync.Once
-	advCA     *localca.CA
-	advCert   *tls.Certificate
-)
-
-// advTLS returns a CA and a certificate for 127.0.0.1, made once per test
-// binary (the fuzz target starts many servers).
-func advTLS(tb testing.TB) (*localca.CA, *tls.Certificate) {
-	advCAOnce.Do(func() {
-		advCA = localcatest.New(tb)
-		advCert = localcatest.Issue(tb, advCA, "127.0.0.1")
-	})
-	return advCA, advCert
-}
-
 // startAdv serves srv (its ErrorLog is set to a buffer unless given) on a
 // new listener; the listener and the server are closed at cleanup, which
 // waits for every ServeConn to return.
 func startAdv(tb testing.TB, srv *Server) *advServer {
 	tb.Helper()
-	ca, cert := advTLS(tb)
+	ca, cfg := testTLS(tb)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
@@ -82,7 +65,6 @@ func startAdv(tb testing.TB, srv *Server) *advServer {
 	if srv.ErrorLog == nil {
 		srv.ErrorLog = log.New(s.log, "", 0)
 	}
-	cfg := &tls.Config{Certificates: []tls.Certificate{*cert}, NextProtos: []string{"h2"}}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()

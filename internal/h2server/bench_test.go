@@ -4,14 +4,11 @@ import (
 	"context"
 	"crypto/tls"
 	"io"
-	"log"
 	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
-
-	"github.com/httpsguard/httpsguard/localca/localcatest"
 )
 
 // BenchmarkServe compares this package's server with net/http's HTTP/2
@@ -28,21 +25,18 @@ func BenchmarkServe(b *testing.B) {
 		w.Header().Set("Content-Length", "1024")
 		io.WriteString(w, body)
 	})
-	ca := localcatest.New(b)
-	cert := localcatest.Issue(b, ca, "example.test", "127.0.0.1")
-	cfg := &tls.Config{Certificates: []tls.Certificate{*cert}, NextProtos: []string{"h2"}}
-	quiet := log.New(io.Discard, "", 0)
+	ca, cfg := testTLS(b)
 	servers := []struct {
 		name  string
 		serve func(b *testing.B, ln net.Listener)
 	}{
 		{"net-http", func(b *testing.B, ln net.Listener) {
-			s := &http.Server{Handler: h, TLSConfig: cfg.Clone(), ErrorLog: quiet}
+			s := &http.Server{Handler: h, TLSConfig: cfg.Clone(), ErrorLog: quietLog}
 			b.Cleanup(func() { s.Close() })
 			go s.ServeTLS(ln, "", "")
 		}},
 		{"h2server", func(b *testing.B, ln net.Listener) {
-			s := &Server{Handler: h, ErrorLog: quiet}
+			s := &Server{Handler: h, ErrorLog: quietLog}
 			b.Cleanup(func() { ln.Close(); s.Close() })
 			go func() {
 				for {

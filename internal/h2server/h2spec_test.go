@@ -1,7 +1,6 @@
 package h2server
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/xml"
@@ -19,8 +18,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/httpsguard/httpsguard/localca/localcatest"
 )
 
 // h2specAllowed lists the h2spec cases, by h2spec's own ID ("http2/8.1.2.2/1",
@@ -169,24 +166,6 @@ func buildH2Spec(t *testing.T) string {
 	return bin
 }
 
-// lockedBuffer is a bytes.Buffer that the servers' loggers share.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // startH2SpecServer listens on loopback with TLS offering only h2, a
 // certificate from a test CA, and serves each connection with serveH2. It
 // returns the address, the buffer the server logs to (h2spec provokes many
@@ -195,9 +174,7 @@ func (b *lockedBuffer) String() string {
 // and every serveH2 has returned, when the test ends.
 func startH2SpecServer(t *testing.T, target string) (addr string, serverLog *lockedBuffer, panicked <-chan string) {
 	t.Helper()
-	ca := localcatest.New(t)
-	cert := localcatest.Issue(t, ca, "127.0.0.1")
-	cfg := &tls.Config{Certificates: []tls.Certificate{*cert}, NextProtos: []string{"h2"}}
+	_, cfg := testTLS(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

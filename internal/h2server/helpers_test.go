@@ -1,6 +1,7 @@
 package h2server
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"io"
@@ -22,12 +23,40 @@ import (
 // quietLog drops what a server logs.
 var quietLog = log.New(io.Discard, "", 0)
 
-// testTLS returns a new CA and a server configuration that offers only h2,
-// with a certificate from the CA for example.test and 127.0.0.1.
+// lockedBuffer is a bytes.Buffer that the servers' loggers share.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+var (
+	testCAOnce sync.Once
+	testCA     *localca.CA
+	testCert   *tls.Certificate
+)
+
+// testTLS returns the test CA and a new server configuration that offers
+// only h2, with a certificate from the CA for example.test and 127.0.0.1.
+// The CA and the certificate are made once per test binary, since the fuzz
+// targets start many servers.
 func testTLS(tb testing.TB) (*localca.CA, *tls.Config) {
-	ca := localcatest.New(tb)
-	cert := localcatest.Issue(tb, ca, "example.test", "127.0.0.1")
-	return ca, &tls.Config{Certificates: []tls.Certificate{*cert}, NextProtos: []string{"h2"}}
+	testCAOnce.Do(func() {
+		testCA = localcatest.New(tb)
+		testCert = localcatest.Issue(tb, testCA, "example.test", "127.0.0.1")
+	})
+	return testCA, &tls.Config{Certificates: []tls.Certificate{*testCert}, NextProtos: []string{"h2"}}
 }
 
 // listen returns a new loopback listener, closed at cleanup.

@@ -15,7 +15,8 @@ import (
 // gets GOAWAY INADEQUATE_SECURITY before any request is served (RFC 9113,
 // section 9.2), as with net/http.
 func TestRefusesOldTLS(t *testing.T) {
-	ca, cert := advTLS(t)
+	ca, cfg := testTLS(t)
+	cfg.MinVersion, cfg.MaxVersion = tls.VersionTLS11, tls.VersionTLS11
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -29,10 +30,7 @@ func TestRefusesOldTLS(t *testing.T) {
 		if err != nil {
 			return
 		}
-		tc := tls.Server(c, &tls.Config{
-			Certificates: []tls.Certificate{*cert}, NextProtos: []string{"h2"},
-			MinVersion: tls.VersionTLS11, MaxVersion: tls.VersionTLS11,
-		})
+		tc := tls.Server(c, cfg)
 		if err := tc.Handshake(); err != nil {
 			c.Close()
 			return
