@@ -59,53 +59,6 @@ func serveH2(ctx context.Context, target string, c *tls.Conn, h http.Handler, er
 	(&Server{Handler: h, ErrorLog: errLog}).ServeConn(ctx, c)
 }
 
-// serveNetHTTP serves c with net/http's HTTP/2 until the connection ends.
-// net/http serves one connection only through a listener, so this one gives
-// it c and then reports itself closed; x/net's http2.Server.ServeConn would
-// take c directly, but it is deprecated for net/http's server.
-func serveNetHTTP(ctx context.Context, c *tls.Conn, h http.Handler, errLog *log.Logger) {
-	closed := make(chan struct{})
-	srv := &http.Server{
-		Handler:     h,
-		ErrorLog:    errLog,
-		BaseContext: func(net.Listener) context.Context { return ctx },
-		ConnState: func(_ net.Conn, s http.ConnState) {
-			if s == http.StateClosed || s == http.StateHijacked {
-				close(closed)
-			}
-		},
-	}
-	srv.Serve(&oneConnListener{conn: c}) // returns once c is taken
-	<-closed
-}
-
-// oneConnListener is a listener that accepts conn, then nothing.
-type oneConnListener struct {
-	mu   sync.Mutex
-	conn net.Conn
-}
-
-func (l *oneConnListener) Accept() (net.Conn, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.conn == nil {
-		return nil, net.ErrClosed
-	}
-	c := l.conn
-	l.conn = nil
-	return c, nil
-}
-
-func (l *oneConnListener) Close() error { return nil }
-
-func (l *oneConnListener) Addr() net.Addr { return addrOf{} }
-
-// addrOf is oneConnListener's address; net/http asks for it only to log.
-type addrOf struct{}
-
-func (addrOf) Network() string { return "tcp" }
-func (addrOf) String() string  { return "h2spec_test" }
-
 // h2specHandler answers like a small application: it reads the request's
 // body (h2spec sends POSTs with DATA frames, and some cases check the flow
 // control of what the server reads) and answers 200 with a short body (some

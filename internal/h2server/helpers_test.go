@@ -86,28 +86,52 @@ func startRef(tb testing.TB, cfg *tls.Config, h http.Handler) string {
 // net/http in places).
 func oursIsRef() bool { return os.Getenv("H2DIFF_OURS") == "ref" || os.Getenv("H2DIFF_OURS") == "xnet" }
 
-// handedListener hands net/http's server one connection whose handshake
-// is done, so that it serves it as it would one it accepted.
-type handedListener struct {
-	net.Listener // for Addr
-	c            chan net.Conn
-	done         chan struct{}
-	once         sync.Once
+// serveNetHTTP serves c with net/http's HTTP/2 until the connection ends.
+// net/http serves one connection only through a listener, so this one gives
+// it c and then reports itself closed; x/net's http2.Server.ServeConn would
+// take c directly, but it is deprecated for net/http's server.
+func serveNetHTTP(ctx context.Context, c *tls.Conn, h http.Handler, errLog *log.Logger) {
+	closed := make(chan struct{})
+	srv := &http.Server{
+		Handler:     h,
+		ErrorLog:    errLog,
+		BaseContext: func(net.Listener) context.Context { return ctx },
+		ConnState: func(_ net.Conn, s http.ConnState) {
+			if s == http.StateClosed || s == http.StateHijacked {
+				close(closed)
+			}
+		},
+	}
+	srv.Serve(&oneConnListener{conn: c}) // returns once c is taken
+	<-closed
 }
 
-func (l *handedListener) Accept() (net.Conn, error) {
-	select {
-	case c := <-l.c:
-		return c, nil
-	case <-l.done:
+// oneConnListener is a listener that accepts conn, then nothing.
+type oneConnListener struct {
+	mu   sync.Mutex
+	conn net.Conn
+}
+
+func (l *oneConnListener) Accept() (net.Conn, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.conn == nil {
 		return nil, net.ErrClosed
 	}
+	c := l.conn
+	l.conn = nil
+	return c, nil
 }
 
-func (l *handedListener) Close() error {
-	l.once.Do(func() { close(l.done) })
-	return nil
-}
+func (l *oneConnListener) Close() error { return nil }
+
+func (l *oneConnListener) Addr() net.Addr { return addrOf{} }
+
+// addrOf is oneConnListener's address; net/http asks for it only to log.
+type addrOf struct{}
+
+func (addrOf) Network() string { return "tcp" }
+func (addrOf) String() string  { return "one-connection listener" }
 
 // startOurs serves h with this package's server on a loopback listener:
 // each accepted connection is handshaken with cfg and given to ServeConn.
@@ -146,19 +170,7 @@ func startOurs(tb testing.TB, cfg *tls.Config, h http.Handler) string {
 				tc.Close()
 				return
 			}
-			// net/http serves a *tls.Conn whose handshake chose h2 with
-			// its HTTP/2 server, and returns from Serve only when the
-			// listener closes: close it when the connection ends.
-			l := &handedListener{Listener: ln, c: make(chan net.Conn, 1), done: make(chan struct{})}
-			l.c <- tc
-			hs := &http.Server{Handler: h, ErrorLog: quietLog, TLSConfig: cfg,
-				ConnState: func(c net.Conn, s http.ConnState) {
-					if s == http.StateClosed || s == http.StateHijacked {
-						l.Close()
-					}
-				}}
-			go func() { <-ctx.Done(); hs.Close() }()
-			hs.Serve(l)
+			serveNetHTTP(ctx, tc, h, quietLog)
 			return
 		}
 		srv.ServeConn(ctx, tc)
