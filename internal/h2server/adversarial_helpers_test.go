@@ -38,14 +38,12 @@ const advTimeout = 20 * time.Second
 const advTargetEnv = "H2ADV_TARGET"
 
 // advServer is a Server behind a loopback TLS listener that offers only
-// h2, with a certificate from a test CA.
+// h2, with a certificate from the test CA.
 type advServer struct {
 	srv  *Server
 	ca   *localca.CA
-	ln   net.Listener
 	addr string
 	log  *lockedBuffer
-	wg   sync.WaitGroup // the accept loop and every ServeConn
 	// accepted counts connections; serving is the number of ServeConn
 	// calls that have not returned.
 	accepted, serving atomic.Int32
@@ -57,54 +55,21 @@ type advServer struct {
 func startAdv(tb testing.TB, srv *Server) *advServer {
 	tb.Helper()
 	ca, cfg := testTLS(tb)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	s := &advServer{srv: srv, ca: ca, ln: ln, addr: ln.Addr().String(), log: &lockedBuffer{}}
+	s := &advServer{srv: srv, ca: ca, log: &lockedBuffer{}}
 	if srv.ErrorLog == nil {
 		srv.ErrorLog = log.New(s.log, "", 0)
 	}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s.wg.Add(1)
-			go func() {
-				defer s.wg.Done()
-				tc := tls.Server(c, cfg)
-				_ = tc.SetDeadline(time.Now().Add(advTimeout))
-				if err := tc.Handshake(); err != nil {
-					tc.Close()
-					return
-				}
-				_ = tc.SetDeadline(time.Time{})
-				s.accepted.Add(1)
-				s.serving.Add(1)
-				defer s.serving.Add(-1)
-				if os.Getenv(advTargetEnv) == "nethttp" {
-					serveNetHTTP(context.Background(), tc, srv.Handler, srv.ErrorLog)
-					return
-				}
-				srv.ServeConn(context.Background(), tc)
-			}()
+	opts := tlsServerOpts{handshakeTimeout: advTimeout, stop: func(*tlsServer) { srv.Close() }, stopTimeout: advTimeout}
+	s.addr = startTLSServer(tb, cfg, opts, func(tc *tls.Conn) {
+		s.accepted.Add(1)
+		s.serving.Add(1)
+		defer s.serving.Add(-1)
+		if os.Getenv(advTargetEnv) == "nethttp" {
+			serveNetHTTP(context.Background(), tc, srv.Handler, srv.ErrorLog)
+			return
 		}
-	}()
-	tb.Cleanup(func() {
-		ln.Close()
-		srv.Close()
-		done := make(chan struct{})
-		go func() { s.wg.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(advTimeout):
-			tb.Errorf("ServeConn did not return after Close")
-		}
-	})
+		srv.ServeConn(context.Background(), tc)
+	}).addr
 	return s
 }
 

@@ -15,7 +15,6 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -120,7 +119,7 @@ func buildH2Spec(t *testing.T) string {
 }
 
 // startH2SpecServer listens on loopback with TLS offering only h2, a
-// certificate from a test CA, and serves each connection with serveH2. It
+// certificate from the test CA, and serves each connection with serveH2. It
 // returns the address, the buffer the server logs to (h2spec provokes many
 // connection errors, so it is shown only when the test fails), and a
 // channel that receives the first panic of serveH2. Everything is closed,
@@ -128,28 +127,17 @@ func buildH2Spec(t *testing.T) string {
 func startH2SpecServer(t *testing.T, target string) (addr string, serverLog *lockedBuffer, panicked <-chan string) {
 	t.Helper()
 	_, cfg := testTLS(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	serverLog = &lockedBuffer{}
 	errLog := log.New(serverLog, "", log.Lmicroseconds)
 	ctx, cancel := context.WithCancel(context.Background())
 	panics := make(chan string, 1)
-
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		conns = map[net.Conn]bool{}
-	)
-	serve := func(c net.Conn) {
-		defer wg.Done()
-		defer func() {
-			mu.Lock()
-			delete(conns, c)
-			mu.Unlock()
-			c.Close()
-		}()
+	opts := tlsServerOpts{
+		handshakeTimeout: 10 * time.Second,
+		handshakeLog:     errLog,
+		stop:             func(ts *tlsServer) { cancel(); ts.closeConns() },
+		stopTimeout:      10 * time.Second,
+	}
+	ts := startTLSServer(t, cfg, opts, func(tc *tls.Conn) {
 		// A panic would end the whole test binary, with every other test
 		// of the package; recovered, it fails this test with its stack.
 		defer func() {
@@ -160,53 +148,13 @@ func startH2SpecServer(t *testing.T, target string) (addr string, serverLog *loc
 				}
 			}
 		}()
-		tc := tls.Server(c, cfg)
-		hctx, hcancel := context.WithTimeout(ctx, 10*time.Second)
-		err := tc.HandshakeContext(hctx)
-		hcancel()
-		if err != nil {
-			errLog.Printf("h2spec_test: TLS handshake from %s: %v", c.RemoteAddr(), err)
-			return
-		}
 		if p := tc.ConnectionState().NegotiatedProtocol; p != "h2" {
-			errLog.Printf("h2spec_test: %s negotiated %q, not h2", c.RemoteAddr(), p)
+			errLog.Printf("h2spec_test: %s negotiated %q, not h2", tc.RemoteAddr(), p)
 			return
 		}
 		serveH2(ctx, target, tc, http.HandlerFunc(h2specHandler), errLog)
-	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns[c] = true
-			mu.Unlock()
-			wg.Add(1)
-			go serve(c)
-		}
-	}()
-
-	t.Cleanup(func() {
-		ln.Close()
-		cancel()
-		mu.Lock()
-		for c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		done := make(chan struct{})
-		go func() { wg.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Errorf("serveH2 did not return within 10 s of its connection being closed")
-		}
 	})
-	return ln.Addr().String(), serverLog, panics
+	return ts.addr, serverLog, panics
 }
 
 // runH2Spec runs h2spec's whole suite against addr over TLS and returns

@@ -133,81 +133,130 @@ type addrOf struct{}
 func (addrOf) Network() string { return "tcp" }
 func (addrOf) String() string  { return "one-connection listener" }
 
-// startOurs serves h with this package's server on a loopback listener:
-// each accepted connection is handshaken with cfg and given to ServeConn.
-// With H2DIFF_OURS=ref it is given to x/net's http2.Server instead. It
-// returns the address; cleanup closes everything and fails the test if a
-// ServeConn does not return.
-func startOurs(tb testing.TB, cfg *tls.Config, h http.Handler) string {
+// tlsServer accepts loopback connections, completes each one's TLS
+// handshake, and serves it in a goroutine of its own: the accept loop of
+// the tests that give connections to ServeConn (or to a reference server)
+// themselves.
+type tlsServer struct {
+	addr  string
+	wg    sync.WaitGroup // the accept loop and every serve
+	mu    sync.Mutex
+	conns map[net.Conn]bool // accepted, and not yet served to the end
+}
+
+// tlsServerOpts are startTLSServer's bounds and hooks.
+type tlsServerOpts struct {
+	// handshakeTimeout bounds each TLS handshake.
+	handshakeTimeout time.Duration
+	// handshakeLog, if not nil, logs the handshakes that fail.
+	handshakeLog *log.Logger
+	// stop runs at cleanup, once the listener is closed; it makes every
+	// serve return (by closing the server, or the server's connections).
+	stop func(*tlsServer)
+	// stopTimeout bounds how long cleanup waits, after stop, for every
+	// serve to return; the test fails if one has not.
+	stopTimeout time.Duration
+}
+
+// startTLSServer listens on loopback and, for each connection, completes
+// the TLS handshake with cfg and calls serve with it; the connection is
+// closed when serve returns, or when its handshake fails. At cleanup it
+// closes the listener, runs o.stop, and fails the test unless every serve
+// returns within o.stopTimeout.
+func startTLSServer(tb testing.TB, cfg *tls.Config, o tlsServerOpts, serve func(*tls.Conn)) *tlsServer {
 	ln := listen(tb)
-	ctx, cancel := context.WithCancel(context.Background())
-	srv := &Server{Handler: h, ErrorLog: quietLog}
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		conns = map[net.Conn]bool{}
-	)
-	serve := func(c net.Conn) {
-		defer wg.Done()
-		tc := tls.Server(c, cfg)
-		tc.SetDeadline(time.Now().Add(20 * time.Second))
-		if err := tc.Handshake(); err != nil {
+	s := &tlsServer{addr: ln.Addr().String(), conns: map[net.Conn]bool{}}
+	handle := func(c net.Conn) {
+		defer s.wg.Done()
+		defer func() {
+			s.mu.Lock()
+			delete(s.conns, c)
+			s.mu.Unlock()
 			c.Close()
-			return
-		}
-		tc.SetDeadline(time.Time{})
-		if oursIsRef() {
-			mu.Lock()
-			conns[tc] = true
-			mu.Unlock()
-			if os.Getenv("H2DIFF_OURS") == "xnet" {
-				//lint:ignore SA1019 x/net's server, for comparison
-				(&http2.Server{}).ServeConn(tc, &http2.ServeConnOpts{
-					Context:    ctx,
-					Handler:    h,
-					BaseConfig: &http.Server{Handler: h, ErrorLog: quietLog},
-				})
-				tc.Close()
-				return
+		}()
+		tc := tls.Server(c, cfg)
+		_ = tc.SetDeadline(time.Now().Add(o.handshakeTimeout))
+		if err := tc.Handshake(); err != nil {
+			if o.handshakeLog != nil {
+				o.handshakeLog.Printf("test server: TLS handshake from %s: %v", c.RemoteAddr(), err)
 			}
-			serveNetHTTP(ctx, tc, h, quietLog)
 			return
 		}
-		srv.ServeConn(ctx, tc)
+		_ = tc.SetDeadline(time.Time{})
+		serve(tc)
 	}
-	wg.Add(1)
+	s.wg.Add(1)
 	go func() {
-		defer wg.Done()
+		defer s.wg.Done()
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			wg.Add(1)
-			go serve(c)
+			s.mu.Lock()
+			s.conns[c] = true
+			s.mu.Unlock()
+			s.wg.Add(1)
+			go handle(c)
 		}
 	}()
 	tb.Cleanup(func() {
 		ln.Close()
+		o.stop(s)
+		done := make(chan struct{})
+		go func() { s.wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(o.stopTimeout):
+			tb.Errorf("serving a connection did not return within %v of the test server's cleanup", o.stopTimeout)
+		}
+	})
+	return s
+}
+
+// closeConns closes every connection still being served.
+func (s *tlsServer) closeConns() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		c.Close()
+	}
+}
+
+// startOurs serves h with this package's server on a loopback listener:
+// each accepted connection is handshaken with cfg and given to ServeConn.
+// With H2DIFF_OURS=ref it is given to net/http's server instead, with
+// H2DIFF_OURS=xnet to x/net's http2.Server (see oursIsRef). It returns the
+// address; cleanup closes everything and fails the test if a ServeConn does
+// not return.
+func startOurs(tb testing.TB, cfg *tls.Config, h http.Handler) string {
+	ctx, cancel := context.WithCancel(context.Background())
+	srv := &Server{Handler: h, ErrorLog: quietLog}
+	stop := func(ts *tlsServer) {
 		if oursIsRef() {
-			mu.Lock()
-			for c := range conns {
-				c.Close()
-			}
-			mu.Unlock()
+			ts.closeConns()
 		} else {
 			srv.Close()
 		}
 		cancel()
-		done := make(chan struct{})
-		go func() { wg.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			tb.Errorf("ServeConn did not return within 20s of Close")
+	}
+	opts := tlsServerOpts{handshakeTimeout: 20 * time.Second, stop: stop, stopTimeout: 20 * time.Second}
+	ts := startTLSServer(tb, cfg, opts, func(tc *tls.Conn) {
+		switch os.Getenv("H2DIFF_OURS") {
+		case "xnet":
+			//lint:ignore SA1019 x/net's server, for comparison
+			(&http2.Server{}).ServeConn(tc, &http2.ServeConnOpts{
+				Context:    ctx,
+				Handler:    h,
+				BaseConfig: &http.Server{Handler: h, ErrorLog: quietLog},
+			})
+		case "ref":
+			serveNetHTTP(ctx, tc, h, quietLog)
+		default:
+			srv.ServeConn(ctx, tc)
 		}
 	})
-	return ln.Addr().String()
+	return ts.addr
 }
 
 // results collects what handlers report, by an id the request carries.
