@@ -254,10 +254,10 @@ func (rw *responseWriter) Push(target string, opts *http.PushOptions) error {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
 	switch {
-	case sc.closing:
-		return errClientDisconnected
 	case rw.st.state == stateClosed:
 		return errStreamClosed
+	case sc.closing:
+		return errClientDisconnected
 	}
 	return http.ErrNotSupported
 }
