@@ -22,23 +22,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-// findChromium finds a headless-capable Chromium, or skips the test; with
-// HTTPSGUARD_TEST_STRICT=1 (as in CI) a missing browser is a failure.
-func findChromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("HTTPSGUARD_TEST_STRICT") == "1" {
-		t.Fatal("chromium is not installed (apt-get install -y chromium) and HTTPSGUARD_TEST_STRICT=1")
-	}
-	t.Skip("chromium is not installed; apt-get install -y chromium to run this test")
-	return ""
-}
+	"github.com/httpsguard/httpsguard/internal/browsertest"
+)
 
 const (
 	browserResources = 40      // small parallel fetches
@@ -296,7 +282,7 @@ func leafPin(t *testing.T, ts *testServer) string {
 // checks that every request went over HTTP/2, served by h2server, and that
 // everything the page fetched, uploaded and streamed arrived intact.
 func TestBrowserHTTP2(t *testing.T) {
-	bin := findChromium(t)
+	bin := browsertest.Chromium(t)
 
 	big := make([]byte, browserBig)
 	rand.NewChaCha8([32]byte{'h', '2'}).Read(big)

@@ -14,26 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/httpsguard/httpsguard/internal/browsertest"
+
 	"github.com/httpsguard/httpsguard/scan"
 )
 
 var screenshotOut = flag.String("screenshot-out", "", "also save the HTML report's screenshot to this file (the README's is ../docs/report-html.png)")
-
-// chromium finds a headless-capable Chromium, or skips the test; with
-// HTTPSGUARD_TEST_STRICT=1 (as in CI) a missing browser is a failure.
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("HTTPSGUARD_TEST_STRICT") == "1" {
-		t.Fatal("chromium is not installed (apt-get install -y chromium) and HTTPSGUARD_TEST_STRICT=1")
-	}
-	t.Skip("chromium is not installed; apt-get install -y chromium to run this test")
-	return ""
-}
 
 // screenshot renders an HTML file with headless Chromium and returns the
 // decoded PNG.
@@ -93,7 +79,7 @@ func near(a uint32, b uint8) bool {
 // Content-Security-Policy hash lets it through; run with
 // -screenshot-out=../docs/report-html.png to refresh the README picture.
 func TestHTMLScreenshot(t *testing.T) {
-	bin := chromium(t)
+	bin := browsertest.Chromium(t)
 	dir := t.TempDir()
 	page := filepath.Join(dir, "report.html")
 	var buf bytes.Buffer
