@@ -131,7 +131,7 @@ func (b *requestBody) Read(p []byte) (int, error) {
 	if err == io.EOF {
 		b.sawEOF = true
 	}
-	b.st.sc.bodyRead(b.st, n)
+	b.st.sc.giveBackWindow(b.st, n, true)
 	return n, err
 }
 
@@ -140,7 +140,7 @@ func (b *requestBody) Close() error {
 		if b.pipe != nil {
 			// Dropped bytes were received: the connection's window
 			// gets them back.
-			b.st.sc.bodyDropped(b.st, b.pipe.breakOff())
+			b.st.sc.giveBackWindow(b.st, b.pipe.breakOff(), false)
 		}
 	})
 	return nil

@@ -906,15 +906,19 @@ func (sc *serverConn) endRequestLocked(st *stream) {
 	st.state = stateHalfClosedRemote
 }
 
-// bodyRead gives the window of n bytes a handler read back to the client.
-func (sc *serverConn) bodyRead(st *stream, n int) {
+// giveBackWindow returns the receive window of n request bytes the
+// handler has done with: the connection's always, and the stream's too
+// when the handler read them (bytes it dropped by closing the body are
+// not asked for again). A closed stream's bytes were given back when it
+// closed.
+func (sc *serverConn) giveBackWindow(st *stream, n int, read bool) {
 	if n <= 0 {
 		return
 	}
 	sc.mu.Lock()
 	if st.state != stateClosed {
 		sc.sendWindowUpdateLocked(nil, n)
-		if st.state == stateOpen {
+		if read && st.state == stateOpen {
 			sc.sendWindowUpdateLocked(st, n)
 		}
 	}

@@ -188,16 +188,3 @@ func (sc *serverConn) write100Continue(st *stream) {
 		sc.flushLocked()
 	}
 }
-
-// bodyDropped gives back the window of request bytes the handler will
-// never read.
-func (sc *serverConn) bodyDropped(st *stream, n int) {
-	if n <= 0 {
-		return
-	}
-	sc.mu.Lock()
-	if st.state != stateClosed {
-		sc.sendWindowUpdateLocked(nil, n)
-	}
-	sc.mu.Unlock()
-}
