@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/httpsguard/httpsguard/internal/testpeer"
 	"github.com/httpsguard/httpsguard/localca"
 )
 
@@ -221,10 +222,7 @@ func TestCAInstallNSS(t *testing.T) {
 	}
 	certutil, err := exec.LookPath("certutil")
 	if err != nil {
-		if os.Getenv("HTTPSGUARD_TEST_STRICT") == "1" {
-			t.Fatal("certutil is required when HTTPSGUARD_TEST_STRICT=1")
-		}
-		t.Skip("certutil not installed")
+		testpeer.Missing(t, testpeer.Certutil, err.Error())
 	}
 	home := t.TempDir()
 	db := filepath.Join(home, ".pki", "nssdb")
