@@ -10,60 +10,6 @@ import (
 	"github.com/httpsguard/httpsguard/scan/observatory"
 )
 
-// newCheck starts a check from its catalog entry.
-func newCheck(id string) *Check {
-	info, ok := catalogByID[id]
-	if !ok {
-		panic("scan: check " + id + " is not in the catalog")
-	}
-	return &Check{ID: id, Title: info.Title, Category: info.Category, Refs: info.Refs}
-}
-
-func (c *Check) set(st Status, impact int, msg string, ev []string) *Check {
-	c.Status, c.ScoreImpact, c.Message = st, impact, msg
-	c.Evidence = append(c.Evidence, ev...)
-	if st == StatusFail || st == StatusWarn {
-		c.Fix = catalogByID[c.ID].Fix
-	}
-	return c
-}
-
-// fallbackResult gives the check a result code of its own when it carries
-// none: the checks that take their code from an Observatory test keep a
-// code when the Observatory could not run (it refuses a site whose
-// sessions both failed, for example an HTTPS page redirecting to a closed
-// http:// port), so every verdict stays machine-readable.
-func (c *Check) fallbackResult(code string) *Check {
-	if c.Result == "" {
-		c.Result = code
-	}
-	return c
-}
-
-func (c *Check) pass(msg string, ev ...string) *Check { return c.set(StatusPass, 0, msg, ev) }
-func (c *Check) info(msg string, ev ...string) *Check { return c.set(StatusInfo, 0, msg, ev) }
-func (c *Check) skip(msg string, ev ...string) *Check { return c.set(StatusSkip, 0, msg, ev) }
-func (c *Check) warn(impact int, msg string, ev ...string) *Check {
-	return c.set(StatusWarn, -abs(impact), msg, ev)
-}
-func (c *Check) fail(impact int, msg string, ev ...string) *Check {
-	return c.set(StatusFail, -abs(impact), msg, ev)
-}
-func (c *Check) errored(msg string, err error) *Check {
-	c.set(StatusError, 0, msg, nil)
-	if err != nil {
-		c.Error = err.Error()
-	}
-	return c
-}
-
-func abs(n int) int {
-	if n < 0 {
-		return -n
-	}
-	return n
-}
-
 // evaluate runs every check on the observations, scores them and fills res.
 func (s *Scanner) evaluate(res *Result, o *observations) {
 	res.HTTPSRedirects = hopsOf(o.https)
@@ -96,35 +42,13 @@ func (s *Scanner) evaluate(res *Result, o *observations) {
 			}
 		}
 	}
-	byName := map[string]observatory.Test{}
+	o.obTests = map[string]observatory.Test{}
 	for _, t := range tests {
-		byName[t.Name] = t
+		o.obTests[t.Name] = t
 	}
-	ob := func(name string) (observatory.Test, error) {
-		t, ok := byName[name]
-		if !ok {
-			if obsErr != nil {
-				return t, obsErr
-			}
-			return t, fmt.Errorf("observatory test %s did not run", name)
-		}
-		return t, nil
-	}
+	o.obErr = obsErr
 
-	var checks []*Check
-	add := func(c ...*Check) { checks = append(checks, c...) }
-	add(checkTLS(o)...)
-	add(checkRedirects(o, ob)...)
-	add(checkHSTS(o, ob)...)
-	add(checkCookies(o, ob)...)
-	add(checkHeaders(o, ob)...)
-	add(checkContent(o)...)
-	add(checkLeaks(o)...)
-
-	res.Checks = make([]Check, 0, len(checks))
-	for _, c := range checks {
-		res.Checks = append(res.Checks, *c)
-	}
+	res.Checks = runChecks(o)
 	if o.unreachable() {
 		res.Error = o.unreachableReason()
 		// Nothing answered: every verdict but reachability would be
@@ -232,12 +156,24 @@ func (o *observations) verification() verifyResult {
 	return o.tlsVerify
 }
 
-// noHTTPSPage ends a check that reads the HTTPS page when there is none: an
-// error with the cause when the fetch failed, a skip when nothing was
-// fetched at all.
-func (c *Check) noHTTPSPage(o *observations) *Check {
-	if o.https != nil && o.https.final == nil && o.https.err != nil {
-		return c.errored("The HTTPS page could not be fetched.", o.https.err)
+// ob returns the Observatory test named name, or why it did not run.
+func (o *observations) ob(name string) (observatory.Test, error) {
+	t, ok := o.obTests[name]
+	if !ok {
+		if o.obErr != nil {
+			return t, o.obErr
+		}
+		return t, fmt.Errorf("observatory test %s did not run", name)
 	}
-	return c.skip("No HTTPS page was received.")
+	return t, nil
+}
+
+// noHTTPSPage is the verdict of a check that reads the HTTPS page when there
+// is none: an error with the cause when the fetch failed, a skip when
+// nothing was fetched at all.
+func (o *observations) noHTTPSPage() verdict {
+	if o.https != nil && o.https.final == nil && o.https.err != nil {
+		return errored("The HTTPS page could not be fetched.", o.https.err)
+	}
+	return skip("No HTTPS page was received.")
 }

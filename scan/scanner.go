@@ -132,8 +132,15 @@ type observations struct {
 	// TLS handshake fails (hstspreload's domain.www.no_tls).
 	wwwErr error
 
-	// parsedMain caches the parsed HTTPS page (see mainPage).
+	// What the checks share, computed once: the parsed HTTPS page (see
+	// mainPage), the HSTS header, the cookies and the forms judged, and
+	// the Observatory's tests (or why they did not run).
 	parsedMain *page
+	hsts       *hstsView
+	cookies    *cookieView
+	forms      *formView
+	obTests    map[string]observatory.Test
+	obErr      error
 
 	// rootsTried names the trust anchors chains were verified against.
 	rootsTried []string

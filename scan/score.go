@@ -71,9 +71,9 @@ func toObservatory(f *fetched) *observatory.Response {
 	return &observatory.Response{URL: f.url.String(), Status: f.status, Header: f.header, Body: f.body}
 }
 
-// Grade returns the letter grade for a 0–100 score: the Observatory's grade
-// chart, used by both scoring models so that grades read the same.
-func Grade(score int) string {
+// LetterGrade returns the letter grade for a 0–100 score: the Observatory's
+// grade chart, used by both scoring models so that grades read the same.
+func LetterGrade(score int) string {
 	_, g := observatory.Grade(score)
 	return g
 }
@@ -89,23 +89,21 @@ func scoreHTTPSGuard(res *Result) {
 		score = 0
 	}
 	res.Score = max(0, min(100, score))
-	res.Grade = Grade(res.Score)
+	res.Grade = LetterGrade(res.Score)
 }
 
 // observatoryCheckIDs maps each Observatory test to the check that carries
-// its result and modifier in the observatory scoring model.
-var observatoryCheckIDs = map[string]string{
-	"content-security-policy":       "HGS-HDR-001",
-	"x-frame-options":               "HGS-HDR-002",
-	"x-content-type-options":        "HGS-HDR-003",
-	"referrer-policy":               "HGS-HDR-004",
-	"cross-origin-resource-policy":  "HGS-HDR-006",
-	"cross-origin-resource-sharing": "HGS-HDR-007",
-	"subresource-integrity":         "HGS-HDR-008",
-	"redirection":                   "HGS-RED-001",
-	"strict-transport-security":     "HGS-HSTS-001",
-	"cookies":                       "HGS-COOK-001",
-}
+// its result and modifier in the observatory scoring model, as the
+// catalogue declares it.
+var observatoryCheckIDs = func() map[string]string {
+	m := map[string]string{}
+	for _, c := range catalog {
+		if c.Observatory != "" {
+			m[c.Observatory] = c.ID
+		}
+	}
+	return m
+}()
 
 // scoreObservatory takes the Observatory's score and grade as they are, and
 // makes each check's ScoreImpact the modifier of the Observatory test it

@@ -292,6 +292,11 @@ func TestDowngradeToClosedHTTPPort(t *testing.T) {
 
 func assertTraceable(t *testing.T, res *scan.Result) {
 	t.Helper()
+	for _, c := range res.Checks {
+		if c.Status == scan.StatusError && strings.Contains(c.Error, "internal error") {
+			t.Errorf("%s: %s", c.ID, c.Error)
+		}
+	}
 	sum := 100
 	for _, c := range res.Checks {
 		sum += c.ScoreImpact
@@ -422,7 +427,7 @@ func TestObservatoryScoring(t *testing.T) {
 	if c := check(t, res, "HGS-HDR-003"); c.Result != "x-content-type-options-not-implemented" || c.ScoreImpact != -5 {
 		t.Errorf("XCTO: %s %d", c.Result, c.ScoreImpact)
 	}
-	if res.Grade != scan.Grade(min(res.Score, 100)) {
+	if res.Grade != scan.LetterGrade(min(res.Score, 100)) {
 		t.Errorf("grade %s for %d", res.Grade, res.Score)
 	}
 }
