@@ -94,7 +94,8 @@ func skip(msg string, ev ...string) verdict {
 	return verdict{skipped: true, message: msg, evidence: ev}
 }
 
-// errored is the verdict of a check that could not observe what it judges.
+// errored is the verdict of a check that could not observe what it judges;
+// err says why (an *Error, or it is reported as an internal error).
 func errored(msg string, err error) verdict {
 	return verdict{errored: true, message: msg, err: err}
 }
@@ -135,20 +136,25 @@ func (s *CheckSpec) outcome(result string) (Outcome, bool) {
 // verdict that says so.
 func (s *CheckSpec) run(o *observations) (c Check) {
 	c = Check{ID: s.ID, Title: s.Title, Category: s.Category, Refs: s.Refs}
+	internal := func(format string, args ...any) Check {
+		return Check{ID: s.ID, Title: s.Title, Category: s.Category, Refs: s.Refs, Status: StatusError,
+			Message: "The check could not complete.",
+			Error:   &Error{Kind: KindInternal, Message: fmt.Sprintf(format, args...), Fix: fixInternal}}
+	}
 	defer func() {
 		if p := recover(); p != nil {
-			c = Check{ID: s.ID, Title: s.Title, Category: s.Category, Refs: s.Refs, Status: StatusError,
-				Message: "The check failed.", Error: fmt.Sprintf("internal error in %s: %v", s.ID, p)}
+			c = internal("internal error in %s: %v", s.ID, p)
 		}
 	}()
 	v := s.decide(o)
 	c.Message, c.Evidence = v.message, v.evidence
 	switch {
 	case v.errored:
-		c.Status = StatusError
-		if v.err != nil {
-			c.Error = v.err.Error()
+		e := asError(v.err)
+		if e == nil {
+			return internal("internal error: %s could not complete and recorded no cause (%s)", s.ID, v.message)
 		}
+		c.Status, c.Error = StatusError, e
 		return c
 	case v.skipped:
 		c.Status, c.Result = StatusSkip, v.code
@@ -159,8 +165,7 @@ func (s *CheckSpec) run(o *observations) (c Check) {
 	default:
 		out, ok := s.outcome(v.result)
 		if !ok {
-			return Check{ID: s.ID, Title: s.Title, Category: s.Category, Refs: s.Refs, Status: StatusError,
-				Message: "The check failed.", Error: fmt.Sprintf("internal error: %s reached the undeclared outcome %q", s.ID, v.result)}
+			return internal("internal error: %s reached the undeclared outcome %q", s.ID, v.result)
 		}
 		c.Status, c.ScoreImpact, c.Result = out.Status, out.Impact, out.Result
 	}

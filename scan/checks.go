@@ -2,6 +2,7 @@ package scan
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -49,42 +50,67 @@ func (s *Scanner) evaluate(res *Result, o *observations) {
 	o.obErr = obsErr
 
 	res.Checks = runChecks(o)
-	if o.unreachable() {
-		res.Error = o.unreachableReason()
-		// Nothing answered: every verdict but reachability would be
-		// about nothing.
-		for i := range res.Checks {
-			if c := &res.Checks[i]; c.ID != "HGS-TLS-001" {
-				*c = Check{ID: c.ID, Title: c.Title, Category: c.Category, Status: StatusSkip,
-					Message: "The site could not be reached.", Refs: c.Refs}
-			}
+	if s.opts.Scoring == ScoringObservatory {
+		// The Observatory's own rule decides whether there is a grade:
+		// it grades the HTTPS page, else the HTTP one, and refuses when
+		// both sessions failed or the page answers an error status.
+		if obsReport.Err != nil {
+			res.Error = observatoryRefusal(obsReport.Err, o)
+		} else {
+			scoreObservatory(res, obsReport)
+		}
+	} else {
+		// Fail closed: no page, no grade.
+		if err := o.pageError(); err != nil {
+			res.Error = err
+		} else {
+			scoreHTTPSGuard(res)
 		}
 	}
-	if s.opts.Scoring == ScoringObservatory {
-		scoreObservatory(res, obsReport)
-	} else {
-		scoreHTTPSGuard(res)
-	}
+	res.Incomplete = res.Graded() && len(res.ErroredChecks()) > 0
 }
 
-// unreachable reports that neither scheme answered with anything.
-func (o *observations) unreachable() bool {
-	return (o.https == nil || o.https.final == nil) && (o.http == nil || o.http.final == nil) &&
-		(o.tls == nil || o.tls.state == nil)
+// pageError says why the HTTPS page could not be fetched as a browser would
+// fetch it: its first request failed, a redirect led to a request that
+// failed, or the redirects never end. It is nil when the page was fetched
+// (even if the redirects led it to plain HTTP: HGS-RED-003 judges that).
+func (o *observations) pageError() *Error {
+	c := o.https
+	switch {
+	case c == nil:
+		return &Error{Kind: KindInternal, Message: "the HTTPS page was not requested", Fix: fixInternal}
+	case c.err != nil:
+		e := asError(c.err)
+		if len(c.hops) > 0 && c.failed {
+			// A later hop failed: name the redirect that led there.
+			e2 := *e
+			e2.Message = fmt.Sprintf("%s redirects to %s, which could not be fetched: %s", c.start, c.next, e.Message)
+			e = &e2
+		}
+		return e
+	case c.final == nil:
+		return &Error{Kind: KindInternal, Message: "the HTTPS page session ended without a response", Fix: fixInternal}
+	}
+	return nil
 }
 
-func (o *observations) unreachableReason() string {
-	var parts []string
-	if o.https != nil && o.https.err != nil {
-		parts = append(parts, o.https.err.Error())
+// observatoryRefusal is the error of a result the Observatory does not
+// grade, with the cause httpsguard found where it has one.
+func observatoryRefusal(err error, o *observations) *Error {
+	var status *observatory.UnexpectedStatusError
+	if errors.As(err, &status) {
+		return &Error{Kind: KindHTTPStatus, cause: err,
+			Message: fmt.Sprintf("the page answers %d, a status the Observatory does not grade (%s)", status.Status, strings.TrimPrefix(err.Error(), "observatory: ")),
+			Fix:     "The Observatory grades only a page that answers 2xx, 3xx, 401 or 403: scan a URL that serves a page, or use httpsguard's own scoring."}
 	}
-	if o.http != nil && o.http.err != nil {
-		parts = append(parts, o.http.err.Error())
+	// Both sessions failed: name the HTTPS page's cause.
+	why := strings.TrimPrefix(err.Error(), "observatory: ")
+	if e := o.pageError(); e != nil {
+		e2 := *e
+		e2.Message = fmt.Sprintf("%s; the Observatory does not grade it: %s", e.Message, why)
+		return &e2
 	}
-	if len(parts) == 0 {
-		return "the site could not be reached"
-	}
-	return "the site could not be reached: " + strings.Join(parts, "; ")
+	return &Error{Kind: KindInternal, Message: "the Observatory does not grade the site: " + why, Fix: fixInternal, cause: err}
 }
 
 // hopsOf turns a chain into report hops; a failed last request becomes a
@@ -169,11 +195,42 @@ func (o *observations) ob(name string) (observatory.Test, error) {
 }
 
 // noHTTPSPage is the verdict of a check that reads the HTTPS page when there
-// is none: an error with the cause when the fetch failed, a skip when
-// nothing was fetched at all.
+// is none: an error with the cause.
 func (o *observations) noHTTPSPage() verdict {
-	if o.https != nil && o.https.final == nil && o.https.err != nil {
-		return errored("The HTTPS page could not be fetched.", o.https.err)
+	return errored("The HTTPS page could not be fetched.", o.pageError())
+}
+
+// httpsPage returns the final response of the HTTPS page session when it
+// came over HTTPS; otherwise v is the verdict of a check that reads it: an
+// error when it could not be fetched, not applicable when the redirects
+// led it to plain HTTP.
+func (o *observations) httpsPage() (f *fetched, v verdict, ok bool) {
+	if err := o.pageError(); err != nil {
+		return nil, errored("The HTTPS page could not be fetched.", err), false
 	}
-	return skip("No HTTPS page was received.")
+	if f = o.https.final; f.url.Scheme != "https" {
+		return nil, skip("The HTTPS page redirects to plain HTTP (HGS-RED-003), so there is no HTTPS page to judge.", f.url.String()), false
+	}
+	return f, verdict{}, true
+}
+
+// handshakeError says why no TLS handshake succeeded on the HTTPS port.
+func (o *observations) handshakeError() *Error {
+	if o.https != nil && len(o.https.hops) == 0 && o.https.err != nil {
+		return asError(o.https.err)
+	}
+	if o.tls != nil {
+		if o.tls.unreachable != nil {
+			return asError(o.tls.unreachable)
+		}
+		for _, v := range slices.Backward(tlsVersions) {
+			if err := o.tls.versions[v]; err != nil {
+				return asError(err)
+			}
+		}
+	}
+	if o.deadline != nil {
+		return o.deadline
+	}
+	return &Error{Kind: KindInternal, Message: "no TLS handshake was attempted", Fix: fixInternal}
 }

@@ -145,10 +145,11 @@ var contentChecks = []CheckSpec{
 // page, not HTML, a body that did not arrive whole), v is the verdict of a
 // check that reads it.
 func (o *observations) htmlPage() (p *page, v verdict, ok bool) {
+	if _, v, ok := o.httpsPage(); !ok {
+		return nil, v, false
+	}
 	f, p := o.mainPage()
 	switch {
-	case f == nil:
-		return nil, o.noHTTPSPage(), false
 	case p == nil:
 		return nil, skip("The HTTPS page is not HTML.", f.header.Get("Content-Type")), false
 	case f.bodyErr != nil:

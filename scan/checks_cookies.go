@@ -74,6 +74,8 @@ var cookieChecks = []CheckSpec{
 			switch {
 			case len(cs.insecureSession) > 0:
 				return decided("cookies-session-without-secure-flag", "Session or CSRF cookies are set without Secure: "+strings.Join(cs.insecureSession, ", ")+".", append(slices.Clone(cs.insecureSession), cs.insecureOther...)...).with(code)
+			case cs.missing != nil:
+				return cs.notAll()
 			case len(cs.insecureOther) > 0:
 				return decided("cookies-without-secure-flag", "Cookies are set without Secure: "+strings.Join(cs.insecureOther, ", ")+".", cs.insecureOther...).with(code)
 			}
@@ -93,10 +95,12 @@ var cookieChecks = []CheckSpec{
 			switch {
 			case !ok:
 				return v
-			case len(cs.sessions) == 0:
-				return skip("No session-like cookies were set.", cs.names()...)
 			case len(cs.noHTTPOnly) > 0:
 				return decided("cookies-session-without-httponly", "Session cookies are readable by scripts (no HttpOnly): "+strings.Join(cs.noHTTPOnly, ", ")+".", cs.noHTTPOnly...)
+			case cs.missing != nil:
+				return cs.notAll()
+			case len(cs.sessions) == 0:
+				return skip("No session-like cookies were set.", cs.names()...)
 			case hasSession(cs.cookies):
 				return decided("cookies-session-httponly", "Session cookies carry HttpOnly.", cs.sessions...)
 			}
@@ -116,10 +120,12 @@ var cookieChecks = []CheckSpec{
 			switch {
 			case !ok:
 				return v
-			case len(cs.sessions) == 0:
-				return skip("No session-like or CSRF cookies were set.", cs.names()...)
 			case len(cs.noSameSite) > 0:
 				return decided("cookies-without-samesite", "Session or CSRF cookies have no valid SameSite: "+strings.Join(cs.noSameSite, ", ")+".", cs.noSameSite...)
+			case cs.missing != nil:
+				return cs.notAll()
+			case len(cs.sessions) == 0:
+				return skip("No session-like or CSRF cookies were set.", cs.names()...)
 			}
 			return decided("cookies-samesite", "Session and CSRF cookies carry SameSite.", cs.sessions...)
 		},
@@ -137,8 +143,11 @@ var cookieChecks = []CheckSpec{
 			if !ok {
 				return v
 			}
-			if len(cs.prefixBad) > 0 {
+			switch {
+			case len(cs.prefixBad) > 0:
 				return decided("cookies-prefix-invalid", "Cookies break the rules of their name prefix, so browsers reject them.", cs.prefixBad...)
+			case cs.missing != nil:
+				return cs.notAll()
 			}
 			return decided("cookies-prefix-valid", "No cookie breaks the __Secure-/__Host- prefix rules.")
 		},
@@ -152,6 +161,10 @@ type cookieView struct {
 	insecureSession, insecureOther    []string
 	noHTTPOnly, noSameSite, prefixBad []string
 	sessions                          []string // session-like and CSRF cookies
+	// missing says why a response that could have set cookies over HTTPS
+	// was not received. A problem found stands; "all is well" cannot be
+	// said.
+	missing *Error
 }
 
 func (cs *cookieView) names() []string {
@@ -162,20 +175,29 @@ func (cs *cookieView) names() []string {
 	return out
 }
 
+// notAll is the verdict of a cookie check that found nothing wrong in the
+// responses received, while one was not received.
+func (cs *cookieView) notAll() verdict {
+	return errored("Not every HTTPS response that could set cookies was received.", cs.missing)
+}
+
 // cookieView sorts the cookies set over HTTPS, once; when there are none to
 // judge, v is the verdict for the cookie checks.
 func (o *observations) cookieView() (cs *cookieView, v verdict, ok bool) {
 	if o.cookies != nil {
 		return o.cookies, verdict{}, true
 	}
-	cookies, bad := o.cookiesOverHTTPS()
-	if len(cookies) == 0 && o.https != nil && o.https.final == nil && o.https.err != nil {
+	if o.https == nil || len(o.https.hops) == 0 {
 		return nil, o.noHTTPSPage(), false
 	}
+	cookies, bad := o.cookiesOverHTTPS()
+	cs = &cookieView{cookies: cookies, missing: o.missingHTTPSResponse()}
 	if len(cookies) == 0 {
+		if cs.missing != nil {
+			return nil, cs.notAll(), false
+		}
 		return nil, skip("No cookies were set over HTTPS.", bad...), false
 	}
-	cs = &cookieView{cookies: cookies}
 	for _, c := range cookies {
 		important := c.SessionLike() || c.CSRF()
 		if important {
@@ -204,6 +226,32 @@ func (o *observations) cookieView() (cs *cookieView, v verdict, ok bool) {
 	}
 	o.cookies = cs
 	return cs, verdict{}, true
+}
+
+// missingHTTPSResponse says why an HTTPS request whose response the cookie
+// checks read failed: a page chain stopped at an https:// URL, the
+// robots.txt follow-up, the not-found probe, or an admin or login page.
+// It is nil when every one was received.
+func (o *observations) missingHTTPSResponse() *Error {
+	stoppedAtHTTPS := func(c *chain) bool {
+		return c != nil && c.failed && !strings.HasPrefix(strings.ToLower(c.next), "http://")
+	}
+	switch {
+	case stoppedAtHTTPS(o.https):
+		return o.pageError()
+	case stoppedAtHTTPS(o.http) && len(o.http.hops) > 0:
+		return asError(o.http.err)
+	case o.robotsErr != nil && sessionOK(o.https):
+		return asError(o.robotsErr)
+	case o.notFoundErr != nil:
+		return asError(o.notFoundErr)
+	}
+	for _, p := range o.paths {
+		if stoppedAtHTTPS(p.https) {
+			return asError(p.https.err)
+		}
+	}
+	return nil
 }
 
 func hasSession(cs []SetCookie) bool {

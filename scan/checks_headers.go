@@ -14,6 +14,9 @@ func observatoryCheck(id, title, test, description, fix string, refs ...string) 
 		ID: id, Title: title, Category: CategoryHeaders, Description: description, Fix: fix, Refs: refs,
 		Observatory: test,
 		decide: func(o *observations) verdict {
+			if err := o.pageError(); err != nil {
+				return errored("The HTTPS page could not be fetched.", err)
+			}
 			t, err := o.ob(test)
 			if err != nil {
 				return errored("The Observatory analysis could not run.", err)
@@ -52,8 +55,8 @@ var headerChecks = []CheckSpec{
 			{Result: "coop-header-invalid", Status: StatusFail, Impact: -5},
 		},
 		decide: func(o *observations) verdict {
-			if o.https == nil || o.https.final == nil {
-				return o.noHTTPSPage()
+			if err := o.pageError(); err != nil {
+				return errored("The HTTPS page could not be fetched.", err)
 			}
 			v := o.https.final.header.Get("Cross-Origin-Opener-Policy")
 			val := strings.ToLower(strings.TrimSpace(v))
@@ -101,7 +104,15 @@ var headerChecks = []CheckSpec{
 // where the Observatory sends its own after a certificate error).
 // Otherwise the verdict is the Observatory's CORS test.
 func decideCORS(o *observations) verdict {
-	if o.pageCORS != nil {
+	if err := o.pageError(); err != nil {
+		return errored("The HTTPS page could not be fetched.", err)
+	}
+	if o.pageCORS == nil {
+		// The Observatory counts a failed preflight as no CORS at all;
+		// that is not an observation.
+		return errored("The CORS preflight got no answer.", o.pageCORSErr)
+	}
+	{
 		acao := strings.TrimSpace(o.pageCORS.header.Get("Access-Control-Allow-Origin"))
 		acac := strings.ToLower(strings.TrimSpace(o.pageCORS.header.Get("Access-Control-Allow-Credentials")))
 		if acac == "true" && (acao == observatory.CORSOrigin || acao == "null") {

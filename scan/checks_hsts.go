@@ -145,6 +145,12 @@ var hstsChecks = []CheckSpec{
 			{Result: "hsts-preload-not-eligible", Status: StatusInfo},
 		},
 		decide: func(o *observations) verdict {
+			if o.https == nil || len(o.https.hops) == 0 {
+				return o.noHTTPSPage()
+			}
+			if e := asError(o.wwwErr); e != nil && e.Kind == KindTimeout {
+				return errored("The probe of the www subdomain got no answer.", e)
+			}
 			issues := o.preloadIssues()
 			if len(issues.Errors) == 0 {
 				return decided("hsts-preload-eligible", "The site meets every HSTS preload requirement.", issues.Codes()...)
@@ -184,8 +190,10 @@ type hstsView struct {
 // hstsHeader reads the header HGS-HSTS-001…005 judge, once; when there is
 // no HTTPS page, v is the verdict for them.
 func (o *observations) hstsHeader() (h *hstsView, v verdict, ok bool) {
-	if o.https == nil || len(o.https.hops) == 0 {
-		return nil, o.noHTTPSPage(), false
+	// The HTTPS responses must have been seen to the end of the chain, or
+	// to a redirect to plain HTTP, where what follows cannot count.
+	if err := o.pageError(); err != nil && (o.https == nil || len(o.https.hops) == 0 || endsDowngraded(o.https) == "") {
+		return nil, errored("The HTTPS page could not be fetched.", err), false
 	}
 	if o.hsts != nil {
 		return o.hsts, verdict{}, true

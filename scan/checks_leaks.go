@@ -2,7 +2,6 @@ package scan
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -115,6 +114,11 @@ var leakChecks = []CheckSpec{
 				return decided("debug-page-exposed", "A framework debug page is exposed: "+found[0]+".", found...)
 			case o.notFound == nil:
 				return errored("The not-found probe failed.", o.notFoundErr)
+			case o.pageError() != nil:
+				return errored("The HTTPS page could not be fetched.", o.pageError())
+			}
+			if ended, err := o.chainEnded(o.http); !ended {
+				return errored("The HTTP page could not be fetched.", err)
 			}
 			return decided("debug-page-not-exposed", fmt.Sprintf("A missing page answers %d without debug details.", o.notFound.status), o.notFound.url.String())
 		},
@@ -138,6 +142,8 @@ var leakChecks = []CheckSpec{
 			switch {
 			case len(f.insecurePw) > 0:
 				return decided("login-form-insecure-action", "A login form sends the password to http://.", f.insecurePw...)
+			case f.missing != nil:
+				return errored("Not every page that could hold a login form was received.", f.missing)
 			case len(f.pwForms) == 0:
 				return skip("No login form was found.")
 			}
@@ -157,6 +163,8 @@ var leakChecks = []CheckSpec{
 			switch {
 			case len(f.noToken) > 0:
 				return decided("csrf-token-missing", fmt.Sprintf("%d POST form(s) carry no anti-CSRF token field.", len(f.noToken)), f.noToken...)
+			case f.missing != nil:
+				return errored("Not every page that could hold a form was received.", f.missing)
 			case len(f.postForms) == 0:
 				return skip("No POST forms were found.")
 			}
@@ -201,11 +209,16 @@ var leakChecks = []CheckSpec{
 				}
 			}
 			look(o.notFound)
-			switch {
-			case len(disclosed) > 0:
+			if len(disclosed) > 0 {
 				return decided("server-version-disclosed", "Response headers disclose the server software: "+disclosed[0]+".", disclosed...)
-			case o.https == nil && o.http == nil:
-				return skip("No response was received.")
+			}
+			for _, c := range []*chain{o.https, o.http} {
+				if ended, err := o.chainEnded(c); !ended {
+					return errored("Not every response was received.", err)
+				}
+			}
+			if o.notFound == nil {
+				return errored("The not-found probe failed.", o.notFoundErr)
 			}
 			return decided("server-version-hidden", "No software version is disclosed in response headers.")
 		},
@@ -244,13 +257,14 @@ func pathCheck(id, kind, title, description, fix string) CheckSpec {
 			{Result: kind + "-page-over-http", Status: StatusFail, Impact: -10},
 		},
 		decide: func(o *observations) verdict {
-			var foundPaths, overHTTP, errs []string
+			var foundPaths, overHTTP []string
+			var missing error
 			for _, p := range o.paths {
 				if p.kind != kind {
 					continue
 				}
-				if p.https != nil && p.https.failed && p.https.final == nil {
-					errs = append(errs, p.https.err.Error())
+				if err := p.missing(); err != nil && missing == nil {
+					missing = err
 				}
 				if p.found {
 					foundPaths = append(foundPaths, p.https.final.url.String())
@@ -264,8 +278,8 @@ func pathCheck(id, kind, title, description, fix string) CheckSpec {
 				return decided(kind+"-page-over-http", fmt.Sprintf("The %s page is served over plain HTTP.", kind), append(overHTTP, foundPaths...)...)
 			case len(foundPaths) > 0:
 				return decided(kind+"-page-https-only", fmt.Sprintf("%s %s page is reachable, over HTTPS only.", article, kind), foundPaths...)
-			case len(errs) > 0 && len(errs) == countKind(o.paths, kind):
-				return errored(fmt.Sprintf("The %s probes failed.", kind), errors.New(errs[0]))
+			case missing != nil:
+				return errored(fmt.Sprintf("The %s page probes got no answer.", kind), missing)
 			}
 			return decided(kind+"-page-not-found", fmt.Sprintf("No %s page was found at the usual paths.", kind))
 		},
@@ -276,6 +290,24 @@ func pathCheck(id, kind, title, description, fix string) CheckSpec {
 // posting to http://, POST forms and those without a CSRF token.
 type formView struct {
 	pwForms, insecurePw, postForms, noToken []string
+	// missing says why a page that could hold forms was not received.
+	missing error
+}
+
+// missing says why the probe of an admin or login path did not observe
+// the path over both schemes; nil when it did (a refused HTTP port is an
+// answer: nothing is served there).
+func (p *pathProbe) missing() error {
+	if p.https == nil {
+		return &Error{Kind: KindInternal, Message: "the " + p.path + " probe did not run", Fix: fixInternal}
+	}
+	if p.https.failed {
+		return p.https.err
+	}
+	if e := asError(p.httpErr); e != nil && e.Kind != KindRefused {
+		return e
+	}
+	return nil
 }
 
 // formView gathers the forms of the home page and the admin and login
@@ -305,23 +337,21 @@ func (o *observations) formView() *formView {
 	if _, p := o.mainPage(); p != nil {
 		consider("home page", *p)
 	}
+	if pf, v, ok := o.httpsPage(); !ok && v.errored {
+		f.missing = v.err
+	} else if ok && pf.bodyErr != nil {
+		f.missing = pf.bodyErr
+	}
 	for _, p := range o.paths {
 		if p.found {
 			consider(p.path, p.page)
 		}
+		if err := p.missing(); err != nil && f.missing == nil {
+			f.missing = err
+		}
 	}
 	o.forms = f
 	return f
-}
-
-func countKind(ps []pathProbe, kind string) int {
-	n := 0
-	for _, p := range ps {
-		if p.kind == kind {
-			n++
-		}
-	}
-	return n
 }
 
 // sentence ends s with exactly one full stop.

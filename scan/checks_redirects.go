@@ -3,6 +3,7 @@ package scan
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/httpsguard/httpsguard/scan/observatory"
@@ -11,13 +12,13 @@ import (
 var redirectChecks = []CheckSpec{
 	{
 		ID: "HGS-RED-001", Title: "HTTP redirects to HTTPS", Category: CategoryRedirects,
-		Description: "http://host/ ends on an https:// page. Fails when plain HTTP serves content or redirects elsewhere; passes when nothing listens on HTTP. The Result is the Observatory's redirection result.",
+		Description: "http://host/ ends on an https:// page. Fails when plain HTTP serves content or redirects elsewhere. When nothing answers on plain HTTP (the connection is refused) it is a note, not a pass: a browser that tries http:// first gets an error instead of a redirect, until HSTS or the preload list sends it to https:// directly (hstspreload only warns about it). With --scoring observatory the Observatory's own rule applies (redirection-not-needed-no-http passes).",
 		Fix:         "Answer every http:// request with a 301 to the same URL on https://.",
 		Refs:        []string{mdnGuides + "TLS#http_redirection"},
 		Observatory: observatory.TestRedirection,
 		Outcomes: []Outcome{
 			{Result: "redirection-to-https", Status: StatusPass},
-			{Result: "redirection-not-needed-no-http", Status: StatusPass},
+			{Result: "http-not-served", Status: StatusInfo},
 			{Result: "redirection-missing", Status: StatusFail, Impact: -20},
 			{Result: "redirection-not-to-https", Status: StatusFail, Impact: -20},
 		},
@@ -27,24 +28,27 @@ var redirectChecks = []CheckSpec{
 				code = t.Result
 			}
 			hc := o.http
-			if hc == nil || (hc.final == nil && hc.failed && len(hc.hops) == 0) {
-				var ev []string
-				if hc != nil && hc.err != nil {
-					ev = append(ev, hc.err.Error())
-				}
-				if isConnRefused(hc) {
-					return decided("redirection-not-needed-no-http", "Nothing answers on plain HTTP, so there is nothing to redirect.", ev...).with(code)
-				}
-				if hc == nil {
-					return errored("The HTTP session did not run.", nil)
-				}
-				return errored("The HTTP request failed.", hc.err)
+			if absent, cause := o.httpAbsent(); absent {
+				return decided("http-not-served", fmt.Sprintf("Nothing answers on %s (connection refused): a browser that tries http:// first (an older one, or one that does not upgrade the address typed) gets an error instead of a redirect to HTTPS, until HSTS or the HSTS preload list sends it to https:// directly; hstspreload accepts this with a warning (redirects.http.does_not_exist).", o.t.httpURL()), cause.Message)
+			} else if cause != nil {
+				return errored("The HTTP request failed.", cause)
 			}
 			chainEv := chainEvidence(hc)
-			switch first := hc.hops[0]; {
-			case !first.isRedirectStatus():
-				return decided("redirection-missing", fmt.Sprintf("http://%s/ answers %d over plain HTTP instead of redirecting to HTTPS.", o.t.host, first.status), chainEv...).with(code)
-			case hc.final.url.Scheme != "https":
+			first := hc.hops[0]
+			if !first.isRedirectStatus() {
+				return decided("redirection-missing", fmt.Sprintf("%s answers %d over plain HTTP instead of redirecting to HTTPS.", hc.start, first.status), chainEv...).with(code)
+			}
+			// Where the redirects lead: the last response, or the URL
+			// whose request failed (another check judges that failure).
+			dest := hc.final.url.Scheme
+			if hc.failed {
+				u, err := url.Parse(hc.next)
+				if err != nil || u.Scheme == "http" {
+					return errored("The HTTP redirect chain could not be followed to its end.", hc.err)
+				}
+				dest = u.Scheme
+			}
+			if dest != "https" {
 				return decided("redirection-not-to-https", "The redirect chain from HTTP does not end on HTTPS.", chainEv...).with(code)
 			}
 			return decided("redirection-to-https", "HTTP redirects to HTTPS.", chainEv...).with(code)
@@ -91,7 +95,11 @@ var redirectChecks = []CheckSpec{
 		},
 		decide: func(o *observations) verdict {
 			var downs []string
+			var unknown error
 			for _, c := range []*chain{o.https, o.http} {
+				if _, err := o.chainEnded(c); err != nil && unknown == nil {
+					unknown = err
+				}
 				if c == nil {
 					continue
 				}
@@ -107,8 +115,13 @@ var redirectChecks = []CheckSpec{
 					downs = append(downs, fmt.Sprintf("%s → %s", c.hops[len(c.hops)-1].url, c.next))
 				}
 			}
-			if len(downs) > 0 {
+			switch {
+			case len(downs) > 0:
 				return decided("redirect-downgrade", "A redirect goes from HTTPS back to plain HTTP.", downs...)
+			case unknown != nil:
+				// A chain stopped on a request that failed: a later hop
+				// might have downgraded.
+				return errored("A redirect chain could not be followed to its end.", unknown)
 			}
 			return decided("redirect-no-downgrade", "No redirect downgrades HTTPS to HTTP.")
 		},
@@ -123,14 +136,20 @@ var redirectChecks = []CheckSpec{
 		},
 		decide: func(o *observations) verdict {
 			var loops []string
+			var unknown error
 			for _, c := range []*chain{o.https, o.http} {
 				if c != nil && c.err != nil && !c.failed {
 					loops = append(loops, c.err.Error())
 					loops = append(loops, chainEvidence(c)...)
+				} else if _, err := o.chainEnded(c); err != nil && unknown == nil {
+					unknown = err
 				}
 			}
-			if len(loops) > 0 {
+			switch {
+			case len(loops) > 0:
 				return decided("redirect-loop-or-too-many", "A redirect chain does not end: "+loops[0]+".", loops[1:]...)
+			case unknown != nil:
+				return errored("A redirect chain could not be followed to its end.", unknown)
 			}
 			return decided("redirects-terminate", "Every redirect chain ends.")
 		},
@@ -160,14 +179,51 @@ var redirectChecks = []CheckSpec{
 // firstHTTPRedirect returns the first response from http://host/ when it
 // is a redirect; otherwise v is the verdict of a check about that redirect.
 func (o *observations) firstHTTPRedirect() (first *fetched, v verdict, ok bool) {
-	hc := o.http
-	if hc == nil || (hc.final == nil && hc.failed && len(hc.hops) == 0) {
-		return nil, skip("Nothing answers on plain HTTP, so there is nothing to redirect."), false
+	if absent, cause := o.httpAbsent(); absent {
+		return nil, skip("Nothing answers on plain HTTP, so there is nothing to redirect.", cause.Message), false
+	} else if cause != nil {
+		return nil, errored("The HTTP request failed.", cause), false
 	}
-	if first = hc.hops[0]; !first.isRedirectStatus() {
+	if first = o.http.hops[0]; !first.isRedirectStatus() {
 		return nil, skip("HTTP does not redirect."), false
 	}
 	return first, verdict{}, true
+}
+
+// httpAbsent reports whether nothing listens on plain HTTP (the first
+// request's connection was refused), with that error. When the first
+// request failed for another reason, cause says why and absent is false:
+// whether HTTP is served could not be observed.
+func (o *observations) httpAbsent() (absent bool, cause *Error) {
+	hc := o.http
+	switch {
+	case hc == nil:
+		return false, &Error{Kind: KindInternal, Message: "the HTTP session did not run", Fix: fixInternal}
+	case len(hc.hops) > 0:
+		return false, nil
+	}
+	e := asError(hc.err)
+	if e == nil {
+		e = &Error{Kind: KindInternal, Message: "the HTTP session ended without a response or an error", Fix: fixInternal}
+	}
+	return e.Kind == KindRefused, e
+}
+
+// chainEnded reports whether chain c was followed to its end: a page, a
+// redirect loop or the redirect limit, or (for the HTTP chain) nothing
+// listening. Otherwise a request of the chain failed and err says why.
+func (o *observations) chainEnded(c *chain) (bool, error) {
+	switch {
+	case c == nil:
+		return false, &Error{Kind: KindInternal, Message: "a redirect chain was not followed", Fix: fixInternal}
+	case !c.failed:
+		return true, nil
+	case c == o.http:
+		if absent, _ := o.httpAbsent(); absent {
+			return true, nil
+		}
+	}
+	return false, c.err
 }
 
 // sameHostName reports whether two host names are the same host: equal
@@ -179,14 +235,6 @@ func (o *observations) firstHTTPRedirect() (first *fetched, v verdict, ok bool) 
 // http://example.com/ as well as one to https://example.com/.
 func sameHostName(a, b string) bool {
 	return strings.EqualFold(strings.TrimSuffix(a, "."), strings.TrimSuffix(b, "."))
-}
-
-func isConnRefused(c *chain) bool {
-	if c == nil || c.err == nil {
-		return false
-	}
-	s := c.err.Error()
-	return strings.Contains(s, "connection refused") || strings.Contains(s, "no such host") || strings.Contains(s, "connect: ")
 }
 
 func chainEvidence(c *chain) []string {

@@ -12,7 +12,7 @@ import (
 var tlsChecks = []CheckSpec{
 	{
 		ID: "HGS-TLS-001", Title: "HTTPS reachable", Category: CategoryTLS,
-		Description: "A TLS handshake succeeds on the HTTPS port. Fails when nothing answers or no TLS version can be negotiated; every other check then has little to look at.",
+		Description: "A TLS handshake succeeds on the HTTPS port. Fails when the server turns every handshake down (a TLS alert) or answers with something that is not TLS. When nothing could be asked (the name does not resolve, the port refuses connections, no answer in time) the check is an error naming that cause, and the result has no grade.",
 		Fix:         "Serve the site over HTTPS on port 443 (or the port given with --https-port).",
 		Outcomes: []Outcome{
 			{Result: "https-reachable", Status: StatusPass},
@@ -32,7 +32,7 @@ var tlsChecks = []CheckSpec{
 		},
 		decide: func(o *observations) verdict {
 			if o.tlsState() == nil {
-				return skip("HTTPS is not reachable.")
+				return errored("No TLS handshake succeeded, so no certificate chain was seen.", o.handshakeError())
 			}
 			v := o.verification()
 			if v.ok {
@@ -136,13 +136,8 @@ var tlsChecks = []CheckSpec{
 			if _, v, ok := o.versionsAccepted(); !ok {
 				return v
 			}
-			switch {
-			case o.tls.versions[tls.VersionTLS12] != nil:
+			if o.tls.versions[tls.VersionTLS12] != nil {
 				return skip("The server does not accept TLS 1.2, so it has no TLS 1.2 cipher suites.")
-			case o.tls.weakErr != nil && len(o.tls.weak) == 0:
-				return errored("The cipher suite probes did not complete.", o.tls.weakErr)
-			case len(o.tls.weak) == 0:
-				return decided("tls12-ciphers-strong", "The server accepts only forward-secret AEAD cipher suites for TLS 1.2.")
 			}
 			var names []string
 			insecure := false
@@ -151,10 +146,18 @@ var tlsChecks = []CheckSpec{
 				insecure = insecure || insecureSuite(id)
 			}
 			msg := fmt.Sprintf("The server accepts %d weak TLS 1.2 cipher suite(s).", len(names))
-			if insecure {
+			switch {
+			case insecure:
 				return decided("tls12-ciphers-insecure", msg, names...)
+			case o.tls.weakErr != nil:
+				// The listing stopped on a probe that got no answer: an
+				// insecure suite may be missing from it.
+				return errored("The cipher suite probes did not complete.", o.tls.weakErr)
+			case len(names) == 0:
+				return decided("tls12-ciphers-strong", "The server accepts only forward-secret AEAD cipher suites for TLS 1.2.")
+			default:
+				return decided("tls12-ciphers-cbc", msg, names...)
 			}
-			return decided("tls12-ciphers-cbc", msg, names...)
 		},
 	},
 	{
@@ -187,33 +190,19 @@ var tlsChecks = []CheckSpec{
 	},
 }
 
-// decideReachable judges HGS-TLS-001.
+// decideReachable judges HGS-TLS-001: a handshake that worked passes; one
+// the server turned down (a TLS alert, or no TLS at all on the port) fails;
+// anything else (no such host, a refused port, a timeout) is not an answer
+// about TLS, and the check says why it could not tell.
 func decideReachable(o *observations) verdict {
 	st := o.tlsState()
 	if st == nil {
-		why := "no TLS version could be negotiated"
-		var err error
-		switch {
-		case o.tls != nil && o.tls.unreachable != nil:
-			why, err = "nothing accepted a connection on the HTTPS port", o.tls.unreachable
-		case o.https != nil && o.https.err != nil:
-			err = o.https.err
-		case o.tls != nil:
-			err = o.tls.versions[tls.VersionTLS12]
+		cause := o.handshakeError()
+		switch cause.Kind {
+		case KindTLS, KindNotTLS:
+			return decided("https-unreachable", "No TLS handshake succeeds on the HTTPS port: "+sentence(cause.Message), cause.Message)
 		}
-		var ev []string
-		if err != nil {
-			ev = append(ev, err.Error())
-		}
-		if o.tls != nil {
-			for _, v := range slices.Backward(tlsVersions) {
-				if e := o.tls.versions[v]; e != nil && (err == nil || e.Error() != err.Error()) {
-					ev = append(ev, versionName(v)+": "+e.Error())
-					break
-				}
-			}
-		}
-		return decided("https-unreachable", "HTTPS is not reachable: "+why+".", ev...)
+		return errored("No TLS handshake could be attempted.", cause)
 	}
 	ev := []string{fmt.Sprintf("%s, %s", versionName(st.Version), tls.CipherSuiteName(st.CipherSuite))}
 	if o.https != nil && o.https.final == nil && o.https.err != nil {
@@ -227,27 +216,42 @@ func decideReachable(o *observations) verdict {
 func (o *observations) leaf() (leaf *x509.Certificate, v verdict, ok bool) {
 	st := o.tlsState()
 	if st == nil {
-		return nil, skip("HTTPS is not reachable."), false
+		return nil, errored("No TLS handshake succeeded, so no certificate was seen.", o.handshakeError()), false
 	}
 	if len(st.PeerCertificates) == 0 {
-		return nil, errored("The server sent no certificate.", nil), false
+		// TLS 1.2 and 1.3 always send one; this is an anonymous suite
+		// Go would not even negotiate.
+		return nil, errored("The server sent no certificate.", &Error{Kind: KindTLS, Detail: "no_certificate",
+			Message: "the server completed the handshake without a certificate", Fix: tlsFix("")}), false
 	}
 	return st.PeerCertificates[0], verdict{}, true
 }
 
 // versionsAccepted returns the protocol versions the server accepted,
-// oldest first; when the probes did not run, v is the verdict for a check
-// that needs them.
+// oldest first. A version counts as refused only when the server turned it
+// down (an alert, or hanging up on the offer); a probe that timed out or
+// could not connect says nothing, and v is then the verdict of a check that
+// needs the probes: an error, whatever the other probes found.
 func (o *observations) versionsAccepted() (accepted []uint16, v verdict, ok bool) {
 	if o.tlsState() == nil {
-		return nil, skip("HTTPS is not reachable."), false
+		return nil, errored("No TLS handshake succeeded, so no protocol version was accepted.", o.handshakeError()), false
 	}
 	if o.tls == nil || len(o.tls.versions) == 0 {
-		return nil, errored("The protocol probes did not run.", o.deadline), false
+		cause := o.deadline
+		if cause == nil {
+			cause = &Error{Kind: KindInternal, Message: "the protocol probes did not run", Fix: fixInternal}
+		}
+		return nil, errored("The protocol probes did not run.", cause), false
 	}
 	for _, ver := range tlsVersions {
-		if o.tls.versions[ver] == nil {
+		err, probed := o.tls.versions[ver]
+		switch {
+		case !probed:
+			return nil, errored("The "+versionName(ver)+" probe did not run.", &Error{Kind: KindInternal, Message: versionName(ver) + " was not probed", Fix: fixInternal}), false
+		case err == nil:
 			accepted = append(accepted, ver)
+		case !probeRefused(err):
+			return nil, errored("The "+versionName(ver)+" probe got no answer.", err), false
 		}
 	}
 	return accepted, verdict{}, true

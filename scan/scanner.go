@@ -59,9 +59,10 @@ func (s *Scanner) SetVersion(v string) { s.version = v }
 func (s *Scanner) Options() Options { return s.opts }
 
 // Scan scans one target (a host name, host:port, or http/https URL) and
-// returns its Result. It never panics and never returns nil: when nothing
-// could be scanned (a bad target, a refused address, nothing answering),
-// Result.Error says why and the score is 0.
+// returns its Result. It never panics and never returns nil. When there is
+// no grade (a bad target, or an HTTPS page that cannot be fetched: a name
+// that does not resolve, a refused port, a server that does not speak TLS
+// or HTTP...), Result.Error says why, with its kind, and Grade is empty.
 func (s *Scanner) Scan(ctx context.Context, targetStr string) (res *Result) {
 	started := time.Now()
 	res = &Result{
@@ -70,20 +71,20 @@ func (s *Scanner) Scan(ctx context.Context, targetStr string) (res *Result) {
 		Target:        targetStr,
 		StartedAt:     started.UTC(),
 		Scoring:       s.opts.Scoring,
-		Grade:         "F",
 		Checks:        []Check{},
 	}
 	defer func() {
 		if p := recover(); p != nil {
 			s.log.Error("scan panicked", "target", targetStr, "panic", p, "stack", string(debug.Stack()))
-			res.Error = fmt.Sprintf("internal error while scanning: %v", p)
-			res.Score, res.Grade = 0, "F"
+			res.Error = &Error{Kind: KindInternal, Message: fmt.Sprintf("internal error while scanning: %v", p), Fix: fixInternal}
+			res.Score, res.Grade, res.Incomplete = 0, "", false
 		}
 		res.DurationMS = time.Since(started).Milliseconds()
 	}()
 	t, err := parseTarget(targetStr, s.opts.HTTPPort, s.opts.HTTPSPort)
 	if err != nil {
-		res.Error = err.Error()
+		res.Error = &Error{Kind: KindInvalidTarget, Message: err.Error(), cause: err,
+			Fix: "Give a host name (example.com), host:port, or an http:// or https:// URL."}
 		return res
 	}
 	res.Host, res.URL = t.host, t.httpsURL()
@@ -113,9 +114,9 @@ type observations struct {
 	// (observatory.Input.CORSURL). pageCORS is the preflight of the
 	// analysed page itself, which HGS-HDR-007 judges; it is the same
 	// response as cors unless the Observatory preflighted /robots.txt.
-	robots, cors, pageCORS      *fetched
-	robotsErr, corsErr, pageErr error
-	corsElsewhere               bool // cors is not the page's preflight
+	robots, cors, pageCORS          *fetched
+	robotsErr, corsErr, pageCORSErr error
+	corsElsewhere                   bool // cors is not the page's preflight
 
 	notFound    *fetched // a random path that does not exist
 	notFoundErr error
@@ -145,7 +146,7 @@ type observations struct {
 	// rootsTried names the trust anchors chains were verified against.
 	rootsTried []string
 
-	deadline error // set when the per-target timeout expired
+	deadline *Error // set when the per-target timeout expired
 }
 
 // pathProbe is one admin or login path, fetched over both schemes.
@@ -202,7 +203,7 @@ func (s *Scanner) gather(ctx context.Context, f *fetcher, t target) *observation
 	followUps := func(c *chain, https bool) {
 		page := c.final.url.String()
 		wg.Go(func() {
-			o.pageCORS, o.pageErr = f.preflight(ctx, page)
+			o.pageCORS, o.pageCORSErr = f.preflight(ctx, page)
 		})
 		wg.Go(func() {
 			// RobotsURL depends on the session's start URL only: no need to
@@ -254,14 +255,14 @@ func (s *Scanner) gather(ctx context.Context, f *fetcher, t target) *observation
 	}
 	wg.Wait()
 	if !o.corsElsewhere {
-		o.cors, o.corsErr = o.pageCORS, o.pageErr
+		o.cors, o.corsErr = o.pageCORS, o.pageCORSErr
 	}
 
 	if o.tls != nil && o.tls.state != nil {
 		o.tlsVerify = f.verifyState(t.host, o.tls.state)
 	}
 	if ctx.Err() != nil {
-		o.deadline = fmt.Errorf("scan time limit of %s reached: %w", s.opts.Timeout, ctx.Err())
+		o.deadline = classify(ctx.Err(), "", o.t.httpsURL(), step{}, &s.opts, true)
 	}
 	return o
 }
@@ -332,11 +333,12 @@ func (f *fetcher) followAuto(ctx context.Context, method, start string, hdr http
 			return r, nil
 		}
 		if i >= f.opts.MaxRedirects {
-			return nil, fmt.Errorf("%s %s: more than %d redirects", method, start, f.opts.MaxRedirects)
+			return nil, tooManyRedirects(method+" "+start, f.opts.MaxRedirects, false)
 		}
 		u, err := resolveLocation(r.url, r.header.Get("Location"))
 		if err != nil {
-			return nil, err
+			return nil, &Error{Kind: KindBadRedirect, Message: fmt.Sprintf("%s %s: redirect from %s: %v", method, start, r.url, err),
+				Fix: "Make every redirect's Location a valid http:// or https:// URL.", cause: err}
 		}
 		if r.status == http.StatusSeeOther && method != http.MethodHead {
 			method = http.MethodGet

@@ -257,7 +257,7 @@ func TestScanPipelineMatchesTheObservatory(t *testing.T) {
 					"unexpected-status": "unexpected HTTP status code",
 				}[want.Error]
 				wantErr = strings.TrimPrefix(wantErr, "observatory: ")
-				if wantErr == "" || !strings.Contains(res.Error, wantErr) || res.Score != 0 || res.Grade != "F" {
+				if wantErr == "" || res.Error == nil || !strings.Contains(res.Error.Message, wantErr) || res.Graded() {
 					t.Errorf("the Observatory refused to grade (%s); httpsguard: %d %s, error %q", want.Error, res.Score, res.Grade, res.Error)
 				}
 				return
