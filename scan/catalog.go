@@ -79,9 +79,6 @@ type verdict struct {
 	// errored: the check could not observe what it judges; err says why.
 	errored bool
 	err     error
-	// code, when set, is reported as the check's result instead of
-	// result's own code (the Observatory's name for the same verdict).
-	code string
 }
 
 // decided is a verdict that reached the outcome named result.
@@ -109,14 +106,6 @@ func fromObservatory(t observatory.Test) verdict {
 	v := verdict{obs: &t, message: msg}
 	if s, ok := t.Data.(string); ok && s != "" {
 		v.evidence = []string{s}
-	}
-	return v
-}
-
-// with reports code as the verdict's result code.
-func (v verdict) with(code string) verdict {
-	if v.code == "" {
-		v.code = code
 	}
 	return v
 }
@@ -157,7 +146,7 @@ func (s *CheckSpec) run(o *observations) (c Check) {
 		c.Status, c.Error = StatusError, e
 		return c
 	case v.skipped:
-		c.Status, c.Result = StatusSkip, v.code
+		c.Status = StatusSkip
 		return c
 	case v.obs != nil:
 		out := ObservatoryOutcome(v.obs.Result, v.obs.Pass)
@@ -168,9 +157,6 @@ func (s *CheckSpec) run(o *observations) (c Check) {
 			return internal("internal error: %s reached the undeclared outcome %q", s.ID, v.result)
 		}
 		c.Status, c.ScoreImpact, c.Result = out.Status, out.Impact, out.Result
-	}
-	if v.code != "" {
-		c.Result = v.code
 	}
 	if c.Status == StatusFail || c.Status == StatusWarn {
 		c.Fix = s.Fix

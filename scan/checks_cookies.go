@@ -53,7 +53,7 @@ func (o *observations) cookiesOverHTTPS() (cookies []SetCookie, bad []string) {
 var cookieChecks = []CheckSpec{
 	{
 		ID: "HGS-COOK-001", Title: "Cookies set with Secure", Category: CategoryCookies,
-		Description: "Every cookie set over HTTPS carries Secure. Fails for session-like and CSRF cookies, warns for others. The Result is the Observatory's cookies result.",
+		Description: "Every cookie set over HTTPS carries Secure. Fails for session-like and CSRF cookies (httpsguard's rule: see HGS-COOK-002), warns for others. With --scoring observatory the result is the Observatory's cookies result, with its own rule for session cookies (a name containing sess or login).",
 		Fix:         "Set the Secure attribute on every cookie (Django: SESSION_COOKIE_SECURE and CSRF_COOKIE_SECURE).",
 		Refs:        []string{mdnGuides + "Cookies"},
 		Observatory: observatory.TestCookies,
@@ -63,28 +63,24 @@ var cookieChecks = []CheckSpec{
 			{Result: "cookies-session-without-secure-flag", Status: StatusFail, Impact: -20},
 		},
 		decide: func(o *observations) verdict {
-			code := ""
-			if t, err := o.ob(observatory.TestCookies); err == nil {
-				code = t.Result
-			}
 			cs, v, ok := o.cookieView()
 			if !ok {
-				return v.with(code)
+				return v
 			}
 			switch {
 			case len(cs.insecureSession) > 0:
-				return decided("cookies-session-without-secure-flag", "Session or CSRF cookies are set without Secure: "+strings.Join(cs.insecureSession, ", ")+".", append(slices.Clone(cs.insecureSession), cs.insecureOther...)...).with(code)
+				return decided("cookies-session-without-secure-flag", "Session or CSRF cookies are set without Secure: "+strings.Join(cs.insecureSession, ", ")+".", append(slices.Clone(cs.insecureSession), cs.insecureOther...)...)
 			case cs.missing != nil:
 				return cs.notAll()
 			case len(cs.insecureOther) > 0:
-				return decided("cookies-without-secure-flag", "Cookies are set without Secure: "+strings.Join(cs.insecureOther, ", ")+".", cs.insecureOther...).with(code)
+				return decided("cookies-without-secure-flag", "Cookies are set without Secure: "+strings.Join(cs.insecureOther, ", ")+".", cs.insecureOther...)
 			}
-			return decided("cookies-secure", fmt.Sprintf("All %d cookies set over HTTPS carry Secure.", len(cs.cookies)), cs.names()...).with(code)
+			return decided("cookies-secure", fmt.Sprintf("All %d cookies set over HTTPS carry Secure.", len(cs.cookies)), cs.names()...)
 		},
 	},
 	{
 		ID: "HGS-COOK-002", Title: "Session cookies HttpOnly", Category: CategoryCookies,
-		Description: "Session-like cookies (names containing sess or login, and well-known session names) carry HttpOnly, so script injection cannot read them.",
+		Description: "Session-like cookies (names containing sess or login, and the session and login cookies frameworks name otherwise: wordpress_logged_in_*, .ASPXAUTH, .AspNetCore.* but its Culture and Antiforgery cookies, connect.sid, Laravel's remember_web_*...) carry HttpOnly, so script injection cannot read them.",
 		Fix:         "Set HttpOnly on session cookies (Django: SESSION_COOKIE_HTTPONLY).",
 		Outcomes: []Outcome{
 			{Result: "cookies-session-httponly", Status: StatusPass},

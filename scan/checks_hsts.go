@@ -11,7 +11,7 @@ import (
 var hstsChecks = []CheckSpec{
 	{
 		ID: "HGS-HSTS-001", Title: "HSTS header present", Category: CategoryHSTS,
-		Description: "The HTTPS response carries Strict-Transport-Security. The Result is the Observatory's HSTS result. When the HTTPS chain is downgraded to http://, the HTTPS responses before the downgrade are judged, since browsers ignore the header on plain HTTP.",
+		Description: "The HTTPS response carries Strict-Transport-Security. When the HTTPS chain is downgraded to http://, the HTTPS responses before the downgrade are judged, since browsers ignore the header on plain HTTP. With --scoring observatory the result is the Observatory's HSTS result, which reads the final response whatever its scheme.",
 		Fix:         "Send Strict-Transport-Security: max-age=63072000; includeSubDomains on every HTTPS response.",
 		Refs:        []string{mdnGuides + "TLS#http_strict_transport_security_implementation"},
 		Observatory: observatory.TestHSTS,
@@ -21,27 +21,22 @@ var hstsChecks = []CheckSpec{
 			{Result: "hsts-not-implemented", Status: StatusFail, Impact: -20},
 		},
 		decide: func(o *observations) verdict {
-			code := ""
-			if t, err := o.ob(observatory.TestHSTS); err == nil {
-				code = t.Result
-			}
 			h, v, ok := o.hstsHeader()
 			if !ok {
-				return v.with(code)
+				return v
 			}
 			if len(h.values) == 0 {
 				msg := "The HTTPS response has no Strict-Transport-Security header."
 				if h.down != "" {
-					code = "hsts-not-implemented"
 					msg = "No HTTPS response carries Strict-Transport-Security: the chain is downgraded to http://, where browsers ignore the header."
 				}
-				return decided("hsts-not-implemented", msg, append([]string{h.resp.url.String()}, h.downEv...)...).with(code)
+				return decided("hsts-not-implemented", msg, append([]string{h.resp.url.String()}, h.downEv...)...)
 			}
 			if h.down != "" {
 				return decided("hsts-implemented-before-downgrade", "Strict-Transport-Security is set on "+h.resp.url.String()+", an HTTPS response before the chain is downgraded to http:// (HGS-RED-003); browsers record it there.",
 					append(slices.Clone(h.values), h.downEv...)...)
 			}
-			return decided("hsts-implemented", "Strict-Transport-Security is set.", h.values...).with(code)
+			return decided("hsts-implemented", "Strict-Transport-Security is set.", h.values...)
 		},
 	},
 	{

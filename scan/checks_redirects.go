@@ -12,7 +12,7 @@ import (
 var redirectChecks = []CheckSpec{
 	{
 		ID: "HGS-RED-001", Title: "HTTP redirects to HTTPS", Category: CategoryRedirects,
-		Description: "http://host/ ends on an https:// page. Fails when plain HTTP serves content or redirects elsewhere. When nothing answers on plain HTTP (the connection is refused) it is a note, not a pass: a browser that tries http:// first gets an error instead of a redirect, until HSTS or the preload list sends it to https:// directly (hstspreload only warns about it). With --scoring observatory the Observatory's own rule applies (redirection-not-needed-no-http passes).",
+		Description: "http://host/ ends on an https:// page. Fails when plain HTTP serves content or redirects elsewhere. When nothing answers on plain HTTP (the connection is refused) it is a note, not a pass: a browser that tries http:// first gets an error instead of a redirect, until HSTS or the preload list sends it to https:// directly (hstspreload only warns about it). With --scoring observatory the result is the Observatory's redirection result, and its own rule applies (redirection-not-needed-no-http passes).",
 		Fix:         "Answer every http:// request with a 301 to the same URL on https://.",
 		Refs:        []string{mdnGuides + "TLS#http_redirection"},
 		Observatory: observatory.TestRedirection,
@@ -23,10 +23,6 @@ var redirectChecks = []CheckSpec{
 			{Result: "redirection-not-to-https", Status: StatusFail, Impact: -20},
 		},
 		decide: func(o *observations) verdict {
-			code := ""
-			if t, err := o.ob(observatory.TestRedirection); err == nil {
-				code = t.Result
-			}
 			hc := o.http
 			if absent, cause := o.httpAbsent(); absent {
 				return decided("http-not-served", fmt.Sprintf("Nothing answers on %s (connection refused): a browser that tries http:// first (an older one, or one that does not upgrade the address typed) gets an error instead of a redirect to HTTPS, until HSTS or the HSTS preload list sends it to https:// directly; hstspreload accepts this with a warning (redirects.http.does_not_exist).", o.t.httpURL()), cause.Message)
@@ -36,7 +32,7 @@ var redirectChecks = []CheckSpec{
 			chainEv := chainEvidence(hc)
 			first := hc.hops[0]
 			if !first.isRedirectStatus() {
-				return decided("redirection-missing", fmt.Sprintf("%s answers %d over plain HTTP instead of redirecting to HTTPS.", hc.start, first.status), chainEv...).with(code)
+				return decided("redirection-missing", fmt.Sprintf("%s answers %d over plain HTTP instead of redirecting to HTTPS.", hc.start, first.status), chainEv...)
 			}
 			// Where the redirects lead: the last response, or the URL
 			// whose request failed (another check judges that failure).
@@ -49,9 +45,9 @@ var redirectChecks = []CheckSpec{
 				dest = u.Scheme
 			}
 			if dest != "https" {
-				return decided("redirection-not-to-https", "The redirect chain from HTTP does not end on HTTPS.", chainEv...).with(code)
+				return decided("redirection-not-to-https", "The redirect chain from HTTP does not end on HTTPS.", chainEv...)
 			}
-			return decided("redirection-to-https", "HTTP redirects to HTTPS.", chainEv...).with(code)
+			return decided("redirection-to-https", "HTTP redirects to HTTPS.", chainEv...)
 		},
 	},
 	{
