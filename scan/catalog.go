@@ -17,7 +17,9 @@ type CheckSpec struct {
 	ID       string `json:"id"`
 	Title    string `json:"title"`
 	Category string `json:"category"`
-	// Description says what the check looks at and when it fails.
+	// Description says what the check looks at and when it fails, for
+	// the finding catalogue of docs/check.md (Markdown code spans
+	// allowed).
 	Description string `json:"description"`
 	// Fix is what to change when the check warns or fails.
 	Fix  string   `json:"fix"`

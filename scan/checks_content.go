@@ -109,7 +109,7 @@ var contentChecks = []CheckSpec{
 	},
 	{
 		ID: "HGS-CNT-003", Title: "<meta http-equiv> policies", Category: CategoryContent,
-		Description: "Lists <meta http-equiv> policies; warns on ones browsers ignore in <meta> (Strict-Transport-Security, X-Frame-Options, X-Content-Type-Options, Set-Cookie), which give a false sense of protection.",
+		Description: "Lists `<meta http-equiv>` policies; warns on ones browsers ignore in `<meta>` (Strict-Transport-Security, X-Frame-Options, X-Content-Type-Options, Set-Cookie), which give a false sense of protection.",
 		Fix:         "Send these policies as HTTP response headers instead.",
 		Outcomes: []Outcome{
 			{Result: "meta-http-equiv-none", Status: StatusPass},

@@ -80,7 +80,7 @@ var cookieChecks = []CheckSpec{
 	},
 	{
 		ID: "HGS-COOK-002", Title: "Session cookies HttpOnly", Category: CategoryCookies,
-		Description: "Session-like cookies (names containing sess or login, and the session and login cookies frameworks name otherwise: wordpress_logged_in_*, .ASPXAUTH, .AspNetCore.* but its Culture and Antiforgery cookies, connect.sid, Laravel's remember_web_*...) carry HttpOnly, so script injection cannot read them.",
+		Description: "Session-like cookies carry HttpOnly, so script injection cannot read them. Session-like means a name containing `sess` or `login` (`PHPSESSID`, `JSESSIONID`, `laravel_session`, Rails' `_app_session`...) or a session or login cookie a framework names otherwise: WordPress `wordpress_logged_in_*`, `wordpress_sec_*` and `wordpress_<hash>`, `.ASPXAUTH`, every ASP.NET Core framework cookie (`.AspNetCore.*`) but its `Culture` and `Antiforgery` ones, Express `connect.sid`, Laravel `remember_web_*`, Spring `remember-me`, Keycloak, Cloudflare Access, oauth2-proxy.",
 		Fix:         "Set HttpOnly on session cookies (Django: SESSION_COOKIE_HTTPONLY).",
 		Outcomes: []Outcome{
 			{Result: "cookies-session-httponly", Status: StatusPass},
@@ -128,7 +128,7 @@ var cookieChecks = []CheckSpec{
 	},
 	{
 		ID: "HGS-COOK-004", Title: "Cookie prefixes used correctly", Category: CategoryCookies,
-		Description: "__Secure- cookies carry Secure; __Host- cookies carry Secure, no Domain and Path=/. Browsers reject cookies that break these rules; an empty Domain= attribute is ignored by browsers and counts as none.",
+		Description: "`__Secure-` cookies carry Secure; `__Host-` cookies carry Secure, no Domain and Path=/. Browsers reject cookies that break these rules. An empty `Domain=` is no Domain: RFC 6265bis ignores it and so do Chrome, Firefox and Safari (the cookie stays host-only and is accepted), while an earlier non-empty `Domain` still counts.",
 		Fix:         "Give __Host- cookies Secure; Path=/ and no Domain, and __Secure- cookies Secure.",
 		Outcomes: []Outcome{
 			{Result: "cookies-prefix-valid", Status: StatusPass},

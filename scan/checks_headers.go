@@ -28,7 +28,7 @@ func observatoryCheck(id, title, test, description, fix string, refs ...string) 
 
 var headerChecks = []CheckSpec{
 	observatoryCheck("HGS-HDR-001", "Content-Security-Policy", observatory.TestCSP,
-		"The Observatory's CSP test: the policy (header or <meta>) is parsed and judged for unsafe-inline, unsafe-eval, insecure schemes, missing default-src/object-src and more.",
+		"The Observatory's CSP test: the policy (header or `<meta>`) is parsed and judged for unsafe-inline, unsafe-eval, insecure schemes, missing default-src/object-src and more.",
 		"Send a Content-Security-Policy with default-src 'none' or 'self', no 'unsafe-inline' or 'unsafe-eval' in script-src, object-src 'none', frame-ancestors and base-uri.",
 		mdnGuides+"CSP"),
 	observatoryCheck("HGS-HDR-002", "Framing protection", observatory.TestXFrameOptions,
@@ -40,7 +40,7 @@ var headerChecks = []CheckSpec{
 		"Send X-Content-Type-Options: nosniff.",
 		mdnGuides+"MIME_types"),
 	observatoryCheck("HGS-HDR-004", "Referrer-Policy", observatory.TestReferrerPolicy,
-		"The Observatory's test: a Referrer-Policy (header or <meta name=referrer>) that does not leak full URLs cross-origin.",
+		"The Observatory's test: a Referrer-Policy (header or `<meta name=referrer>`) that does not leak full URLs cross-origin.",
 		"Send Referrer-Policy: strict-origin-when-cross-origin (or same-origin / no-referrer).",
 		mdnGuides+"Referrer_policy"),
 	{

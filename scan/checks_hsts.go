@@ -11,7 +11,7 @@ import (
 var hstsChecks = []CheckSpec{
 	{
 		ID: "HGS-HSTS-001", Title: "HSTS header present", Category: CategoryHSTS,
-		Description: "The HTTPS response carries Strict-Transport-Security. When the HTTPS chain is downgraded to http://, the HTTPS responses before the downgrade are judged, since browsers ignore the header on plain HTTP. With --scoring observatory the result is the Observatory's HSTS result, which reads the final response whatever its scheme.",
+		Description: "The HTTPS response carries Strict-Transport-Security. Browsers ignore the header over plain HTTP, so when the HTTPS chain ends on `http://` (or stops at a redirect there) the HTTPS responses before the downgrade are judged instead, and the evidence names the downgrade and any header the plain-HTTP page sent in vain: `hsts-implemented-before-downgrade` when one of them set it (HSTS-002…005 then read that header), `hsts-not-implemented` (a fail) when none did. With `--scoring observatory` the result is the Observatory's HSTS result, which reads the final response whatever its scheme.",
 		Fix:         "Send Strict-Transport-Security: max-age=63072000; includeSubDomains on every HTTPS response.",
 		Refs:        []string{mdnGuides + "TLS#http_strict_transport_security_implementation"},
 		Observatory: observatory.TestHSTS,

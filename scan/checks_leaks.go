@@ -81,7 +81,7 @@ var csrfFieldRE = regexp.MustCompile(`(?i)csrf|xsrf|authenticity_token|^_token$|
 var leakChecks = []CheckSpec{
 	{
 		ID: "HGS-LEAK-001", Title: "No debug error page", Category: CategoryLeaks,
-		Description: "A path that does not exist must not show a framework's debug page: Django technical 404/500 (DEBUG = True), Rails, Laravel Ignition/Whoops, Laravel's own exception page (Laravel 11+), Werkzeug debugger, Express/Node or PHP stack traces.",
+		Description: "A path that does not exist must not show a framework's debug page: Django technical 404/500 (DEBUG = True), Rails, Laravel Ignition/Whoops, Laravel's own exception page (Laravel 11+), Werkzeug debugger, Express/Node or PHP stack traces. Pages are recognised by markup only their templates write (Ignition's `<script>` that starts with `window.ignite(`, Whoops's `<div class=\"Whoops container\">` or its title as the whole `<title>`, the Laravel page's `<style>` that marks each stack frame's line, `#frame-0 .hljs-ln-line[data-line-number='83']`, or, in Laravel 12's redesign, its `LARAVEL` and `PHP` version badges), so a blog post or a page of code samples naming these packages is not a debug page. Laravel answers a missing path with its plain 404 page even with `APP_DEBUG=true`, so its exception page shows there only when every request fails (a missing `APP_KEY`, a database that is down); the home page and the HTTP page are checked too.",
 		Fix:         "Turn off debug mode in production (Django: DEBUG = False; Rails: consider_all_requests_local = false; Laravel: APP_DEBUG=false; Flask: debug off; Express: NODE_ENV=production).",
 		Outcomes: []Outcome{
 			{Result: "debug-page-not-exposed", Status: StatusPass},
@@ -346,8 +346,11 @@ func (o *observations) formView() *formView {
 		if p.found {
 			consider(p.path, p.page)
 		}
-		if err := p.missing(); err != nil && f.missing == nil {
-			f.missing = err
+		// Forms count on HTTPS pages only: the HTTP probe does not matter.
+		if p.https == nil || p.https.failed {
+			if err := p.missing(); err != nil && f.missing == nil {
+				f.missing = err
+			}
 		}
 	}
 	o.forms = f

@@ -52,7 +52,7 @@ var redirectChecks = []CheckSpec{
 	},
 	{
 		ID: "HGS-RED-002", Title: "First redirect stays on the same host", Category: CategoryRedirects,
-		Description: "The first redirect from http://host/ goes to https://host/ (the hstspreload rule), so the browser records HSTS for the host before going anywhere else. The same name with a trailing dot (https://host./) is the same host.",
+		Description: "The first redirect from http://host/ goes to https://host/ (the hstspreload rule), so the browser records HSTS for the host before going anywhere else. `https://host./` (the fully qualified name, with a trailing dot) is the same host: DNS answers the same and browsers record HSTS for the name without the dot. hstspreload compares the names exactly, so HGS-HSTS-006 still reports `redirects.http.first_redirect.insecure` for it, as hstspreload.org would, and so does the Observatory (`redirection-off-host-from-http`, −5 with `--scoring observatory`).",
 		Fix:         "Redirect http://host/ to https://host/ first, and only then to another host (such as www).",
 		Outcomes: []Outcome{
 			{Result: "redirect-first-same-host", Status: StatusPass},

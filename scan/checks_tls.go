@@ -44,7 +44,7 @@ var tlsChecks = []CheckSpec{
 	},
 	{
 		ID: "HGS-TLS-003", Title: "Certificate expiry", Category: CategoryTLS,
-		Description: "Days until the leaf certificate expires: warns under 30 days, fails under 7 days or once expired.",
+		Description: "Days until the leaf certificate expires: warns under 30 days, fails under 7 days, once expired or before it is valid. A short-lived certificate (a whole life under 30 days: Let's Encrypt's six-day certificates, Caddy's and `httpsguard serve`'s local leaves) is judged on the share of its life left instead — warns under a quarter, fails under an eighth — since automation renews it long before 7 days and it would otherwise always fail.",
 		Fix:         "Renew the certificate, and automate renewal (ACME) so it is replaced a month before it expires.",
 		Outcomes: []Outcome{
 			{Result: "certificate-valid", Status: StatusPass},
@@ -79,7 +79,7 @@ var tlsChecks = []CheckSpec{
 	},
 	{
 		ID: "HGS-TLS-004", Title: "No obsolete protocol versions", Category: CategoryTLS,
-		Description: "Each protocol version is tried on its own connection. Fails when TLS 1.0 or TLS 1.1 is accepted (RFC 8996 deprecates both).",
+		Description: "Each protocol version is tried on its own connection. Fails when TLS 1.0 or TLS 1.1 is accepted (RFC 8996 deprecates both). A version counts as refused only when the server turns it down (an alert, or hanging up on the offer); a probe that gets no answer makes the check an error, never a pass.",
 		Fix:         "Set the server's minimum protocol version to TLS 1.2.",
 		Refs:        []string{"https://www.rfc-editor.org/rfc/rfc8996"},
 		Outcomes: []Outcome{
