@@ -140,6 +140,7 @@ type step struct {
 	handshakeSeen bool // a TLS handshake started
 	handshakeDone bool // and finished
 	gotConn       bool // the request has a connection to go on
+	firstByte     bool // a first byte of the response arrived
 	// headBytes is how many bytes the connection read while waiting for
 	// this response's head (raw bytes, TLS records included).
 	headBytes int64
@@ -243,7 +244,10 @@ func classify(err error, method, rawURL string, st step, o *Options, scanExpired
 		}
 		e.Message = fmt.Sprintf("%s: the TLS handshake failed: %v", at, cause)
 		e.Fix = tlsFix(e.Detail)
-	case closedConn(err):
+	case closedConn(err) || st.gotConn && !st.firstByte:
+		// net/http also reports a connection the server closed before
+		// the request went out ("server closed idle connection") with a
+		// sentinel it does not export: no byte of a response came.
 		e.Kind, e.Detail = KindClosed, "head"
 		e.Message = fmt.Sprintf("%s: the server closed the connection without answering (%v)", at, cause)
 		e.Fix = "The server accepts the connection but drops it: check its error log, and a proxy in front of it that may cut requests it cannot route."

@@ -286,6 +286,11 @@ func (t *requestTrace) hooks() *httptrace.ClientTrace {
 				t.mu.Unlock()
 			}
 		},
+		GotFirstResponseByte: func() {
+			t.mu.Lock()
+			t.st.firstByte = true
+			t.mu.Unlock()
+		},
 		GotConn: func(info httptrace.GotConnInfo) {
 			t.mu.Lock()
 			defer t.mu.Unlock()
