@@ -56,6 +56,11 @@ func (s *Scanner) evaluate(res *Result, o *observations) {
 		// both sessions failed or the page answers an error status.
 		if obsReport.Err != nil {
 			res.Error = observatoryRefusal(obsReport.Err, o)
+			// In this model only the Observatory's modifiers count,
+			// and it has none to give.
+			for i := range res.Checks {
+				res.Checks[i].ScoreImpact = 0
+			}
 		} else {
 			scoreObservatory(res, obsReport)
 		}
