@@ -2,6 +2,7 @@ package httpsguard
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -106,8 +107,8 @@ var catalogue = []CheckInfo{
 	{"HG151", SeverityWarning, "SecureCookies", "cookies are not made Secure", "security.W012, security.W016"},
 	{"HG152", SeverityInfo, "SecureCookies", "only the named cookies are made Secure", ""},
 	{"HG153", SeverityWarning, "HTTPOnlyCookies", "no cookie is made HttpOnly", "security.W015"},
-	{"HG154", SeverityInfo, "CookieSameSite", "SameSite is left to each cookie", ""},
-	{"HG155", SeverityWarning, "CookieSameSite", "SameSite=None sends cookies on cross-site requests", ""},
+	{"HG154", SeverityInfo, "CookieSameSite", "SameSite is left to each cookie that sets none", ""},
+	{"HG155", SeverityWarning, "CookieSameSite", "SameSite=None is given to cookies", ""},
 	{"HG156", SeverityError, "CookieSameSite", "a cookie setting is invalid", ""},
 	{"HG161", SeverityWarning, "AllowedHosts", "AllowedHosts is empty", "security.W020"},
 	{"HG162", SeverityWarning, "AllowedHosts", "AllowedHosts contains \"*\"", ""},
@@ -321,16 +322,17 @@ func (p Policy) Check() []Finding {
 		add("HG153", "No cookie is made HttpOnly: an XSS can read the session cookie.",
 			`Name the session cookies in HTTPOnlyCookies (such as "sessionid"); "*" also hides the CSRF cookie from scripts that need it.`)
 	}
-	switch ss := canonicalSameSite(p.CookieSameSite); {
-	case len(invalid["CookieSameSite"])+len(invalid["SecureCookies"])+len(invalid["HTTPOnlyCookies"]) > 0:
-		add("HG156", strings.Trim(strings.Join([]string{errText("CookieSameSite"), errText("SecureCookies"), errText("HTTPOnlyCookies")}, "; "), "; "),
+	rules := cookieRulesFor(p)
+	switch {
+	case len(invalid["CookieSameSite"])+len(invalid["SameSiteCookies"])+len(invalid["SecureCookies"])+len(invalid["HTTPOnlyCookies"]) > 0:
+		add("HG156", strings.Trim(strings.Join([]string{errText("CookieSameSite"), errText("SameSiteCookies"), errText("SecureCookies"), errText("HTTPOnlyCookies")}, "; "), "; "),
 			`Use cookie names, or "*", and Lax, Strict or None for SameSite.`)
-	case ss == "" && (len(p.SecureCookies) > 0 || len(p.HTTPOnlyCookies) > 0):
-		add("HG154", "CookieSameSite is empty: each cookie keeps its own SameSite, and browsers disagree on the default.",
-			`Set CookieSameSite to "Lax".`)
-	case ss == "None":
-		add("HG155", "CookieSameSite is None: cookies go with cross-site requests, so every form needs CSRF protection (the Guard adds Secure, which browsers require with None).",
-			`Use "Lax" unless the site is embedded in other sites.`)
+	case rules.sameSiteAll == "":
+		add("HG154", "CookieSameSite is off: a cookie that sets no SameSite of its own gets none, and browsers disagree on what that means (Chromium treats it as Lax, Firefox and Safari send it cross-site).",
+			`Set CookieSameSite to "Lax" (HTTPSGUARD_COOKIE_SAMESITE=Lax), and name in SameSiteCookies the cookies that need another value.`)
+	case rules.sameSiteAll == "None" || slices.Contains(slices.Collect(maps.Values(rules.sameSite)), "None"):
+		add("HG155", "SameSite=None is given to cookies: they go with cross-site requests, so every form needs CSRF protection (the Guard adds Secure, which browsers require with None).",
+			`Use "Lax" unless the cookie must reach the site from inside other sites.`)
 	}
 
 	// Hosts.

@@ -9,19 +9,64 @@ import (
 type cookieRules struct {
 	secureAll, httpOnlyAll bool
 	secure, httpOnly       []string // cookie names; names are case-sensitive
-	sameSite               string   // "Lax", "Strict", "None" or ""
+	// sameSiteAll is the SameSite value of every cookie sameSite does not
+	// name: "Lax", "Strict", "None" or "" (left alone).
+	sameSiteAll string
+	// sameSite holds the per-cookie values, canonical, "" for a cookie
+	// left alone; nil when there are none.
+	sameSite map[string]string
 }
 
 func (c *cookieRules) enabled() bool {
-	return c.secureAll || c.httpOnlyAll || len(c.secure) > 0 || len(c.httpOnly) > 0
+	return c.secureAll || c.httpOnlyAll || len(c.secure) > 0 || len(c.httpOnly) > 0 ||
+		c.sameSiteAll != "" || len(c.sameSite) > 0
 }
 
-// The attributes a Set-Cookie line may be missing.
+// sameSiteFor returns the SameSite value the rules give the cookie name.
+// A map lookup keyed by a substring of the header does not allocate.
+func (c *cookieRules) sameSiteFor(name string) string {
+	if v, ok := c.sameSite[name]; ok {
+		return v
+	}
+	return c.sameSiteAll
+}
+
+// The attributes a Set-Cookie line may be missing. The SameSite value rides
+// in the bits, so one byte per line says everything rewrite appends.
 const (
 	addSecure uint8 = 1 << iota
 	addHTTPOnly
-	addSameSite
+	addLax
+	addStrict
+	addNone
+	addSameSite = addLax | addStrict | addNone
 )
+
+// sameSiteBit returns the add bit for a canonical SameSite value.
+func sameSiteBit(v string) uint8 {
+	switch v {
+	case "Lax":
+		return addLax
+	case "Strict":
+		return addStrict
+	case "None":
+		return addNone
+	}
+	return 0
+}
+
+// sameSiteAttr returns the attribute the SameSite bits of add stand for.
+func sameSiteAttr(add uint8) string {
+	switch add & addSameSite {
+	case addLax:
+		return "; SameSite=Lax"
+	case addStrict:
+		return "; SameSite=Strict"
+	case addNone:
+		return "; SameSite=None"
+	}
+	return ""
+}
 
 // missing returns the attributes the rules require that line lacks. A line
 // is one Set-Cookie header value, "name=value; Attr; Attr=v"; a cookie value
@@ -37,7 +82,8 @@ func (c *cookieRules) missing(line string) (add uint8) {
 
 	wantSecure := c.secureAll || contains(c.secure, name)
 	wantHTTPOnly := c.httpOnlyAll || contains(c.httpOnly, name)
-	if !wantSecure && !wantHTTPOnly {
+	wantSameSite := c.sameSiteFor(name)
+	if !wantSecure && !wantHTTPOnly && wantSameSite == "" {
 		return 0
 	}
 	hasSecure, hasHTTPOnly, hasSameSite, sameSiteNone := false, false, false, false
@@ -59,12 +105,14 @@ func (c *cookieRules) missing(line string) (add uint8) {
 	if wantHTTPOnly && !hasHTTPOnly {
 		add |= addHTTPOnly
 	}
-	if c.sameSite != "" && !hasSameSite {
-		add |= addSameSite
-		sameSiteNone = c.sameSite == "None"
+	if wantSameSite != "" && !hasSameSite {
+		add |= sameSiteBit(wantSameSite)
+		sameSiteNone = wantSameSite == "None"
 	}
 	// Browsers drop a SameSite=None cookie that is not Secure, so Secure is
-	// added even where the rules did not ask for it.
+	// added even where the rules did not ask for it: to a cookie the rules
+	// give None, and to one that says None itself and that the rules touch
+	// at all.
 	if (wantSecure || sameSiteNone) && !hasSecure {
 		add |= addSecure
 	}
@@ -73,7 +121,7 @@ func (c *cookieRules) missing(line string) (add uint8) {
 
 // rewrittenLen is the length of line once the attributes in add are
 // appended.
-func (c *cookieRules) rewrittenLen(line string, add uint8) int {
+func (*cookieRules) rewrittenLen(line string, add uint8) int {
 	n := len(trimCookieLine(line))
 	if add&addSecure != 0 {
 		n += len("; Secure")
@@ -81,10 +129,7 @@ func (c *cookieRules) rewrittenLen(line string, add uint8) int {
 	if add&addHTTPOnly != 0 {
 		n += len("; HttpOnly")
 	}
-	if add&addSameSite != 0 {
-		n += len("; SameSite=") + len(c.sameSite)
-	}
-	return n
+	return n + len(sameSiteAttr(add))
 }
 
 // trimCookieLine drops trailing separators so appended attributes do not
@@ -148,10 +193,7 @@ func (c *cookieRules) rewrite(h http.Header) {
 		if add&addHTTPOnly != 0 {
 			b.WriteString("; HttpOnly")
 		}
-		if add&addSameSite != 0 {
-			b.WriteString("; SameSite=")
-			b.WriteString(c.sameSite)
-		}
+		b.WriteString(sameSiteAttr(add))
 	}
 	all, off := b.String(), 0
 	for i, line := range lines {
@@ -192,7 +234,17 @@ func cookieRulesFor(p Policy) cookieRules {
 			c.httpOnly = append(c.httpOnly, n)
 		}
 	}
-	c.sameSite = canonicalSameSite(p.CookieSameSite)
+	c.sameSiteAll = canonicalSameSite(p.CookieSameSite)
+	for name, v := range p.SameSiteCookies {
+		if name = strings.TrimSpace(name); name == "*" {
+			c.sameSiteAll = canonicalSameSite(v)
+			continue
+		}
+		if c.sameSite == nil {
+			c.sameSite = make(map[string]string, len(p.SameSiteCookies))
+		}
+		c.sameSite[name] = canonicalSameSite(v)
+	}
 	return c
 }
 

@@ -10,7 +10,11 @@ import (
 
 func TestRewriteSetCookie(t *testing.T) {
 	all := Policy{SecureCookies: []string{"*"}, HTTPOnlyCookies: []string{"*"}, CookieSameSite: "Lax"}
-	named := Policy{SecureCookies: []string{"sessionid", "csrftoken"}, HTTPOnlyCookies: []string{"sessionid"}, CookieSameSite: "Strict"}
+	named := Policy{SecureCookies: []string{"sessionid", "csrftoken"}, HTTPOnlyCookies: []string{"sessionid"},
+		SameSiteCookies: map[string]string{"sessionid": "Strict", "csrftoken": "Strict"}}
+	// Django's SESSION_COOKIE_SAMESITE and CSRF_COOKIE_SAMESITE, with a
+	// default for every other cookie and one cookie left alone.
+	perCookie := Policy{CookieSameSite: "Lax", SameSiteCookies: map[string]string{"sessionid": "Strict", "csrftoken": "None", "legacy": ""}}
 	none := Policy{SecureCookies: []string{"widget"}, CookieSameSite: "None"}
 	httpOnlyNone := Policy{HTTPOnlyCookies: []string{"*"}, CookieSameSite: "none"}
 
@@ -33,11 +37,20 @@ func TestRewriteSetCookie(t *testing.T) {
 		{"names are case-sensitive", named, "SessionID=abc", "SessionID=abc"},
 		{"name with spaces", named, " sessionid =abc", " sessionid =abc; Secure; HttpOnly; SameSite=Strict"},
 		{"SameSite=None gets Secure", none, "widget=1", "widget=1; Secure; SameSite=None"},
+		{"per cookie: session", perCookie, "sessionid=abc; Path=/", "sessionid=abc; Path=/; SameSite=Strict"},
+		{"per cookie: CSRF None gets Secure", perCookie, "csrftoken=x", "csrftoken=x; Secure; SameSite=None"},
+		{"per cookie: every other cookie", perCookie, "theme=dark", "theme=dark; SameSite=Lax"},
+		{"per cookie: a name mapped to nothing is left alone", perCookie, "legacy=1", "legacy=1"},
+		{"per cookie: the cookie's own SameSite wins", perCookie, "sessionid=abc; SameSite=Lax", "sessionid=abc; SameSite=Lax"},
+		{"per cookie: the cookie's own None still gets Secure", perCookie, "theme=dark; SameSite=None", "theme=dark; SameSite=None; Secure"},
+		{"\"*\" in the map is CookieSameSite", Policy{SameSiteCookies: map[string]string{"*": "strict", "a": "lax"}}, "b=1", "b=1; SameSite=Strict"},
+		{"lower-case values are canonicalised", Policy{SameSiteCookies: map[string]string{"*": "strict", "a": "lax"}}, "a=1", "a=1; SameSite=Lax"},
 		{"SameSite=None from the policy forces Secure on HttpOnly-only cookies", httpOnlyNone, "a=1", "a=1; Secure; HttpOnly; SameSite=None"},
 		{"handler's SameSite=None forces Secure", Policy{HTTPOnlyCookies: []string{"a"}}, "a=1; SameSite=None", "a=1; SameSite=None; Secure; HttpOnly"},
 		{"handler's SameSite kept", none, "widget=1; SameSite=Lax", "widget=1; SameSite=Lax; Secure"},
 		{"last SameSite counts", Policy{HTTPOnlyCookies: []string{"a"}}, "a=1; SameSite=None; SameSite=Lax; HttpOnly", "a=1; SameSite=None; SameSite=Lax; HttpOnly"},
 		{"unmanaged SameSite=None left alone", named, "tracker=1; SameSite=None", "tracker=1; SameSite=None"},
+		{"SameSite=None without Secure is completed once the rules touch the cookie", Policy{CookieSameSite: "Lax"}, "tracker=1; SameSite=None", "tracker=1; SameSite=None; Secure"},
 		{"nameless cookie only matches *", named, "sessionid", "sessionid"},
 		{"nameless cookie with *", all, "token", "token; Secure; HttpOnly; SameSite=Lax"},
 		{"empty policy changes nothing", Policy{}, "a=1", "a=1"},
@@ -124,7 +137,8 @@ func FuzzSetCookie(f *testing.F) {
 	}
 	f.Add("x=1", "None", false)
 	f.Fuzz(func(t *testing.T, line, sameSite string, all bool) {
-		p := Policy{SecureCookies: []string{"a"}, HTTPOnlyCookies: []string{"sessionid", "a"}, CookieSameSite: canonicalSameSite(sameSite)}
+		p := Policy{SecureCookies: []string{"a"}, HTTPOnlyCookies: []string{"sessionid", "a"}, CookieSameSite: canonicalSameSite(sameSite),
+			SameSiteCookies: map[string]string{"b": "Strict", "c": ""}}
 		if all {
 			p.SecureCookies = []string{"*"}
 		}

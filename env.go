@@ -3,7 +3,9 @@ package httpsguard
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -93,18 +95,12 @@ var envVars = []envVar{
 	{name: "HTTPSGUARD_SECURE_COOKIES", field: "SecureCookies",
 		get: func(p *Policy) string { return strings.Join(p.SecureCookies, ",") },
 		set: func(p *Policy, v string) error { p.SecureCookies = parseList(v); return nil }},
-	{name: "HTTPSGUARD_HTTPONLY_COOKIES", field: "HTTPOnlyCookies",
-		get: func(p *Policy) string { return strings.Join(p.HTTPOnlyCookies, ",") },
+	{name: "HTTPSGUARD_HTTPONLY_COOKIES", field: "HTTPOnlyCookies", def: "sessionid",
+		get: func(p *Policy) string { return orOff(strings.Join(p.HTTPOnlyCookies, ",")) },
 		set: func(p *Policy, v string) error { p.HTTPOnlyCookies = parseList(v); return nil }},
-	{name: "HTTPSGUARD_COOKIE_SAMESITE", field: "CookieSameSite",
-		get: func(p *Policy) string { return p.CookieSameSite },
-		set: func(p *Policy, v string) error {
-			p.CookieSameSite = offToEmpty(v)
-			if c := canonicalSameSite(p.CookieSameSite); c != "" {
-				p.CookieSameSite = c
-			}
-			return nil
-		}},
+	{name: "HTTPSGUARD_COOKIE_SAMESITE", field: "CookieSameSite", fields: "CookieSameSite, SameSiteCookies", def: "Lax",
+		get: func(p *Policy) string { return orOff(formatSameSite(p)) },
+		set: parseSameSite},
 	{name: "HTTPSGUARD_ALLOWED_HOSTS", field: "AllowedHosts",
 		get: func(p *Policy) string { return strings.Join(p.AllowedHosts, ",") },
 		set: func(p *Policy, v string) error { p.AllowedHosts = parseList(v); return nil }},
@@ -126,8 +122,9 @@ func EnvVars() []string {
 // PolicyFromEnv reads a Policy from the HTTPSGUARD_* environment variables
 // (see EnvVars). Unset or empty variables take Django 3.2's defaults where
 // Django has one (nosniff on, X-Frame-Options DENY, Referrer-Policy and
-// Cross-Origin-Opener-Policy same-origin) and are off otherwise; "off" turns
-// a defaulted header off. Booleans accept true/false, 1/0, yes/no and on/off;
+// Cross-Origin-Opener-Policy same-origin, the sessionid cookie HttpOnly,
+// SameSite=Lax on every cookie that sets none) and are off otherwise; "off"
+// turns a default off. Booleans accept true/false, 1/0, yes/no and on/off;
 // lists are comma-separated. The policy is validated as New validates it,
 // and every invalid value is reported as a *FieldError naming the variable
 // and the value.
@@ -162,7 +159,7 @@ func PolicyFromLookup(lookup func(string) (string, bool)) (Policy, error) {
 	for _, e := range errs {
 		reported[e.Env] = true
 	}
-	for _, e := range p.validate() {
+	for _, e := range p.validateAs(true) {
 		if e.Env = envNameFor(e.Field); reported[e.Env] {
 			continue // the value did not even parse; that error says enough
 		}
@@ -182,7 +179,7 @@ func PolicyFromLookup(lookup func(string) (string, bool)) (Policy, error) {
 func isListVar(name string) bool {
 	switch name {
 	case "HTTPSGUARD_REDIRECT_EXEMPT", "HTTPSGUARD_TRUSTED_PROXIES", "HTTPSGUARD_SECURE_COOKIES",
-		"HTTPSGUARD_HTTPONLY_COOKIES", "HTTPSGUARD_ALLOWED_HOSTS":
+		"HTTPSGUARD_HTTPONLY_COOKIES", "HTTPSGUARD_COOKIE_SAMESITE", "HTTPSGUARD_ALLOWED_HOSTS":
 		return true
 	}
 	return false
@@ -190,8 +187,11 @@ func isListVar(name string) bool {
 
 // envNameFor returns the variable that sets a Policy field.
 func envNameFor(field string) string {
-	if field == "ProxySSLValue" {
+	switch field {
+	case "ProxySSLValue":
 		field = "ProxySSLHeader"
+	case "SameSiteCookies":
+		field = "CookieSameSite"
 	}
 	for _, v := range envVars {
 		if v.field == field {
@@ -248,8 +248,12 @@ func parseBool(v string) (bool, error) {
 	return false, fmt.Errorf("not a boolean: use true or false")
 }
 
-// parseList splits a comma-separated list, dropping empty elements.
+// parseList splits a comma-separated list, dropping empty elements; "off"
+// is the empty list, the way to override a default.
 func parseList(v string) []string {
+	if strings.EqualFold(strings.TrimSpace(v), off) {
+		return nil
+	}
 	var out []string
 	for _, e := range strings.Split(v, ",") {
 		if e = strings.TrimSpace(e); e != "" {
@@ -269,6 +273,69 @@ func offToEmpty(v string) string {
 func orOff(v string) string {
 	if v == "" {
 		return off
+	}
+	return v
+}
+
+// parseSameSite reads HTTPSGUARD_COOKIE_SAMESITE: a bare value ("Lax") for
+// every cookie, or a list of name=value pairs where "*" stands for every
+// cookie not named ("sessionid=Strict,csrftoken=Lax,*=Lax") and "off" leaves
+// a cookie alone. Values are checked by validate, which names the bad pair.
+func parseSameSite(p *Policy, v string) error {
+	p.CookieSameSite, p.SameSiteCookies = "", nil
+	bare := 0
+	for _, e := range parseList(v) {
+		name, val, pair := strings.Cut(e, "=")
+		name, val = strings.TrimSpace(name), canonicalOrRaw(offToEmpty(strings.TrimSpace(val)))
+		switch {
+		case !pair:
+			if bare++; bare > 1 {
+				return errors.New(`more than one value for every cookie: write "Lax", or pairs such as "sessionid=Strict,csrftoken=Lax,*=Lax"`)
+			}
+			p.CookieSameSite = canonicalOrRaw(name)
+		case name == "*":
+			p.CookieSameSite = val
+		default:
+			if _, dup := p.SameSiteCookies[name]; dup {
+				return fmt.Errorf("cookie %q is named twice", name)
+			}
+			if p.SameSiteCookies == nil {
+				p.SameSiteCookies = map[string]string{}
+			}
+			p.SameSiteCookies[name] = val
+		}
+	}
+	return nil
+}
+
+// formatSameSite writes CookieSameSite and SameSiteCookies as
+// parseSameSite reads them: the bare value when no cookie is named, else
+// the pairs by name with "*" last.
+func formatSameSite(p *Policy) string {
+	all := p.CookieSameSite
+	if v, ok := p.SameSiteCookies["*"]; ok && all == "" {
+		all = v
+	}
+	var pairs []string
+	for _, name := range slices.Sorted(maps.Keys(p.SameSiteCookies)) {
+		if name != "*" {
+			pairs = append(pairs, name+"="+orOff(p.SameSiteCookies[name]))
+		}
+	}
+	if len(pairs) == 0 {
+		return all
+	}
+	if all != "" {
+		pairs = append(pairs, "*="+all)
+	}
+	return strings.Join(pairs, ",")
+}
+
+// canonicalOrRaw returns the canonical spelling of a SameSite value, or v
+// itself when it is none, for validate to report.
+func canonicalOrRaw(v string) string {
+	if c := canonicalSameSite(v); c != "" {
+		return c
 	}
 	return v
 }

@@ -22,7 +22,11 @@ func TestPolicyFromLookupDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Policy{ContentTypeNosniff: true, FrameOptions: "DENY", ReferrerPolicy: "same-origin", CrossOriginOpenerPolicy: "same-origin"}
+	// Django 3.2's defaults: nosniff, DENY, same-origin, the session cookie
+	// HttpOnly, SameSite=Lax (here for every cookie that sets none), and
+	// Django 4.0's Cross-Origin-Opener-Policy.
+	want := Policy{ContentTypeNosniff: true, FrameOptions: "DENY", ReferrerPolicy: "same-origin", CrossOriginOpenerPolicy: "same-origin",
+		HTTPOnlyCookies: []string{"sessionid"}, CookieSameSite: "Lax"}
 	if !reflect.DeepEqual(p, want) {
 		t.Errorf("defaults:\n%v\nwant\n%v", p, want)
 	}
@@ -94,6 +98,52 @@ func TestPolicyFromLookupValues(t *testing.T) {
 	}
 }
 
+// TestPolicyFromLookupSameSite covers the per-cookie SameSite syntax, which
+// is how Django's SESSION_COOKIE_SAMESITE and CSRF_COOKIE_SAMESITE map.
+func TestPolicyFromLookupSameSite(t *testing.T) {
+	for _, tc := range []struct {
+		value   string
+		all     string
+		cookies map[string]string
+		environ string
+	}{
+		{"lax", "Lax", nil, "Lax"},
+		{"off", "", nil, "off"},
+		{"sessionid=Strict, csrftoken=lax", "", map[string]string{"sessionid": "Strict", "csrftoken": "Lax"}, "csrftoken=Lax,sessionid=Strict"},
+		{"sessionid=Strict,*=Lax", "Lax", map[string]string{"sessionid": "Strict"}, "sessionid=Strict,*=Lax"},
+		{"Lax, legacy=off", "Lax", map[string]string{"legacy": ""}, "legacy=off,*=Lax"},
+		{"*=None", "None", nil, "None"},
+	} {
+		p, err := PolicyFromLookup(lookupMap(map[string]string{"HTTPSGUARD_COOKIE_SAMESITE": tc.value}))
+		if err != nil {
+			t.Errorf("%q: %v", tc.value, err)
+			continue
+		}
+		if p.CookieSameSite != tc.all || !reflect.DeepEqual(p.SameSiteCookies, tc.cookies) {
+			t.Errorf("%q: CookieSameSite %q SameSiteCookies %v, want %q %v", tc.value, p.CookieSameSite, p.SameSiteCookies, tc.all, tc.cookies)
+		}
+		if got := p.Settings()[envIndex(t, "HTTPSGUARD_COOKIE_SAMESITE")].Value; got != tc.environ {
+			t.Errorf("%q: written back as %q, want %q", tc.value, got, tc.environ)
+		}
+	}
+	// "off" empties a list whose default is not empty.
+	p, err := PolicyFromLookup(lookupMap(map[string]string{"HTTPSGUARD_HTTPONLY_COOKIES": "off"}))
+	if err != nil || p.HTTPOnlyCookies != nil {
+		t.Errorf("HTTPSGUARD_HTTPONLY_COOKIES=off: %v, %v", p.HTTPOnlyCookies, err)
+	}
+}
+
+func envIndex(t *testing.T, name string) int {
+	t.Helper()
+	for i, n := range EnvVars() {
+		if n == name {
+			return i
+		}
+	}
+	t.Fatalf("no variable %s", name)
+	return 0
+}
+
 func TestPolicyFromLookupErrors(t *testing.T) {
 	for _, tc := range []struct {
 		env   map[string]string
@@ -105,10 +155,14 @@ func TestPolicyFromLookupErrors(t *testing.T) {
 		{map[string]string{"HTTPSGUARD_PROXY_SSL_HEADER": "X-Forwarded-Proto"}, []string{`HTTPSGUARD_PROXY_SSL_HEADER="X-Forwarded-Proto"`}},
 		{map[string]string{"HTTPSGUARD_PROXY_SSL_HEADER": "X-Forwarded-Proto:"}, []string{`HTTPSGUARD_PROXY_SSL_HEADER="X-Forwarded-Proto:"`}},
 		{map[string]string{"HTTPSGUARD_TRUSTED_PROXIES": "10.0.0.0/8,10.0.0.0/99"}, []string{`HTTPSGUARD_TRUSTED_PROXIES="10.0.0.0/99"`}},
-		{map[string]string{"HTTPSGUARD_FRAME_OPTIONS": "ALLOWALL"}, []string{`HTTPSGUARD_FRAME_OPTIONS="ALLOWALL"`}},
+		{map[string]string{"HTTPSGUARD_FRAME_OPTIONS": "ALLOWALL"}, []string{`HTTPSGUARD_FRAME_OPTIONS="ALLOWALL"`, "or off for none"}},
 		{map[string]string{"HTTPSGUARD_REDIRECT_EXEMPT": "(x"}, []string{`HTTPSGUARD_REDIRECT_EXEMPT="(x"`}},
 		{map[string]string{"HTTPSGUARD_SSL_HOST": "https://example.com/"}, []string{`HTTPSGUARD_SSL_HOST="https://example.com/"`}},
-		{map[string]string{"HTTPSGUARD_COOKIE_SAMESITE": "loose"}, []string{`HTTPSGUARD_COOKIE_SAMESITE="loose"`}},
+		{map[string]string{"HTTPSGUARD_COOKIE_SAMESITE": "loose"}, []string{`HTTPSGUARD_COOKIE_SAMESITE="loose"`, "or off"}},
+		{map[string]string{"HTTPSGUARD_COOKIE_SAMESITE": "sessionid=Strict,csrftoken=relaxed"}, []string{`HTTPSGUARD_COOKIE_SAMESITE="csrftoken=relaxed"`}},
+		{map[string]string{"HTTPSGUARD_COOKIE_SAMESITE": "Lax,Strict"}, []string{`HTTPSGUARD_COOKIE_SAMESITE="Lax,Strict"`}},
+		{map[string]string{"HTTPSGUARD_COOKIE_SAMESITE": "a=Lax,a=Strict"}, []string{`HTTPSGUARD_COOKIE_SAMESITE="a=Lax,a=Strict"`}},
+		{map[string]string{"HTTPSGUARD_COOKIE_SAMESITE": "bad name=Lax"}, []string{`HTTPSGUARD_COOKIE_SAMESITE="bad name"`}},
 		{map[string]string{"HTTPSGUARD_ALLOWED_HOSTS": "*.example.com"}, []string{`HTTPSGUARD_ALLOWED_HOSTS="*.example.com"`}},
 		{map[string]string{"HTTPSGUARD_USE_X_FORWARDED_HOST": "maybe"}, []string{`HTTPSGUARD_USE_X_FORWARDED_HOST="maybe"`}},
 		{map[string]string{"HTTPSGUARD_CSP_REPORT_ONLY": "default-src 'none';\x00report-uri /csp"}, []string{`HTTPSGUARD_CSP_REPORT_ONLY="default-src 'none';\x00report-uri /csp"`}},
@@ -140,7 +194,7 @@ func FuzzPolicyFromLookup(f *testing.F) {
 	for _, s := range []string{"", "true", "off", "0", "yes", "31536000", "-1", "1e9", "99999999999999999999",
 		"X-Forwarded-Proto: https", "Forwarded: proto=https", ":", "a,b,,c", " , ", "10.0.0.0/8,::1", "300.1.1.1/8",
 		"example.com,.example.com,*", "[::1]:443", "default-src 'self'; script-src 'nonce-{nonce}'",
-		"DENY", "SAMEORIGIN", "ALLOW-FROM x", "Lax", "None", "same-origin", "a\r\nb: c", "\x00", "é", "^/static/", "(",
+		"DENY", "SAMEORIGIN", "ALLOW-FROM x", "Lax", "None", "same-origin", "sessionid=Strict,*=Lax", "a=off,b=None", "=Lax", "a=b=c", "a\r\nb: c", "\x00", "é", "^/static/", "(",
 	} {
 		for i := range envVars {
 			f.Add(uint8(i), s)

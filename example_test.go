@@ -132,6 +132,7 @@ func ExamplePolicy_Check() {
 	// HG143 info
 	// HG151 warning security.W012, security.W016
 	// HG153 warning security.W015
+	// HG154 info
 	// HG161 warning security.W020
 }
 

@@ -3,7 +3,8 @@ package httpsguard
 // Policy is what a site must do to keep its transport safe. It is a plain
 // value: the zero Policy enforces nothing, and PolicyFromEnv returns the
 // defaults Django 3.2+ users expect (nosniff, X-Frame-Options DENY,
-// Referrer-Policy same-origin, Cross-Origin-Opener-Policy same-origin).
+// Referrer-Policy same-origin, Cross-Origin-Opener-Policy same-origin, an
+// HttpOnly sessionid cookie, SameSite=Lax).
 type Policy struct {
 	// SSLRedirect redirects every insecure request to https:// (Django's
 	// SECURE_SSL_REDIRECT). GET and HEAD get 301; other methods get 308 so
@@ -93,14 +94,25 @@ type Policy struct {
 	// every cookie (SESSION_COOKIE_SECURE, CSRF_COOKIE_SECURE, for all).
 	SecureCookies []string
 	// HTTPOnlyCookies names the cookies that must carry HttpOnly; "*" means
-	// every cookie (SESSION_COOKIE_HTTPONLY).
+	// every cookie (SESSION_COOKIE_HTTPONLY, CSRF_COOKIE_HTTPONLY).
+	// PolicyFromEnv's default is "sessionid", as Django's session cookie
+	// is HttpOnly by default.
 	HTTPOnlyCookies []string
-	// CookieSameSite is the SameSite value ("Lax", "Strict" or "None") given
-	// to the cookies named in SecureCookies or HTTPOnlyCookies that do not
-	// set their own; "" leaves SameSite alone (SESSION_COOKIE_SAMESITE).
-	// Browsers reject SameSite=None without Secure, so such a cookie also
-	// gets Secure.
+	// CookieSameSite is the SameSite value ("Lax", "Strict" or "None")
+	// given to every cookie that sets none itself and that SameSiteCookies
+	// does not name; "" leaves them alone. It is the "*" entry of
+	// SameSiteCookies. PolicyFromEnv's default is "Lax": what Django gives
+	// its session and CSRF cookies, and what Chromium already assumes for a
+	// cookie without SameSite. Browsers reject SameSite=None without
+	// Secure, so a cookie given None also gets Secure.
 	CookieSameSite string
+	// SameSiteCookies gives named cookies their own SameSite value, as
+	// Django's SESSION_COOKIE_SAMESITE and CSRF_COOKIE_SAMESITE do:
+	// {"sessionid": "Strict", "csrftoken": "Lax"}. A name mapped to ""
+	// is left alone even when CookieSameSite is set. The key "*" may stand
+	// for CookieSameSite (the two must then agree). A cookie that sets its
+	// own SameSite keeps it either way.
+	SameSiteCookies map[string]string
 
 	// AllowedHosts lists the Host names the site answers, in Django's
 	// ALLOWED_HOSTS syntax: ".example.com" matches example.com and its

@@ -3,6 +3,7 @@ package httpsguard
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"regexp/syntax"
 	"slices"
@@ -57,8 +58,18 @@ var (
 	}
 )
 
-// validate returns every invalid value in p.
-func (p Policy) validate() []*FieldError {
+// validate returns every invalid value in p, worded for a Policy written
+// in Go.
+func (p Policy) validate() []*FieldError { return p.validateAs(false) }
+
+// validateAs returns every invalid value in p. With env, messages are
+// worded for the HTTPSGUARD_* variables: the value that turns something
+// off is "off" there, "" in Go.
+func (p Policy) validateAs(env bool) []*FieldError {
+	none := `""`
+	if env {
+		none = "off"
+	}
 	var errs []*FieldError
 	bad := func(field, value string, format string, args ...any) {
 		errs = append(errs, &FieldError{Field: field, Value: value, Err: fmt.Errorf(format, args...)})
@@ -96,7 +107,7 @@ func (p Policy) validate() []*FieldError {
 		bad("HSTSSeconds", fmt.Sprint(p.HSTSSeconds), "must not be negative (0 turns HSTS off)")
 	}
 	if p.FrameOptions != "" && canonicalFrameOptions(p.FrameOptions) == "" {
-		bad("FrameOptions", p.FrameOptions, "must be DENY, SAMEORIGIN or empty (ALLOW-FROM is obsolete: use CSP frame-ancestors)")
+		bad("FrameOptions", p.FrameOptions, "must be DENY, SAMEORIGIN or %s for none (ALLOW-FROM is obsolete: use CSP frame-ancestors)", none)
 	}
 	if v := strings.TrimSpace(p.ReferrerPolicy); v != "" {
 		for _, tok := range strings.Split(v, ",") {
@@ -134,8 +145,19 @@ func (p Policy) validate() []*FieldError {
 			}
 		}
 	}
-	if p.CookieSameSite != "" && canonicalSameSite(p.CookieSameSite) == "" {
-		bad("CookieSameSite", p.CookieSameSite, "must be Lax, Strict, None or empty")
+	if strings.TrimSpace(p.CookieSameSite) != "" && canonicalSameSite(p.CookieSameSite) == "" {
+		bad("CookieSameSite", p.CookieSameSite, "must be Lax, Strict, None or %s to leave cookies alone", none)
+	}
+	for _, name := range slices.Sorted(maps.Keys(p.SameSiteCookies)) {
+		v, n := p.SameSiteCookies[name], strings.TrimSpace(name)
+		switch {
+		case n != "*" && !isToken(n):
+			bad("SameSiteCookies", name, "not a cookie name (or \"*\" for every cookie)")
+		case strings.TrimSpace(v) != "" && canonicalSameSite(v) == "":
+			bad("SameSiteCookies", name+"="+v, "the value must be Lax, Strict, None or %s to leave the cookie alone", none)
+		case n == "*" && strings.TrimSpace(p.CookieSameSite) != "" && canonicalSameSite(v) != canonicalSameSite(p.CookieSameSite):
+			bad("SameSiteCookies", name+"="+v, "\"*\" is CookieSameSite, which says %q", p.CookieSameSite)
+		}
 	}
 	_, badHosts := compileHosts(p.AllowedHosts)
 	for _, b := range badHosts {
@@ -181,7 +203,8 @@ func canonicalFrameOptions(v string) string {
 }
 
 // normalizeReferrerPolicy trims the elements of a comma-separated
-// Referrer-Policy, as Django does.
+// Referrer-Policy and joins them with a bare comma, byte for byte what
+// Django's ','.join(v.strip() ...) sends.
 func normalizeReferrerPolicy(v string) string {
 	if strings.TrimSpace(v) == "" {
 		return ""
@@ -190,7 +213,7 @@ func normalizeReferrerPolicy(v string) string {
 	for i := range parts {
 		parts[i] = strings.TrimSpace(parts[i])
 	}
-	return strings.Join(parts, ", ")
+	return strings.Join(parts, ",")
 }
 
 // validHeaderValue reports whether v can be sent as a header value: no
@@ -223,5 +246,6 @@ func (p Policy) clone() Policy {
 	p.SecureCookies = slices.Clone(p.SecureCookies)
 	p.HTTPOnlyCookies = slices.Clone(p.HTTPOnlyCookies)
 	p.AllowedHosts = slices.Clone(p.AllowedHosts)
+	p.SameSiteCookies = maps.Clone(p.SameSiteCookies)
 	return p
 }

@@ -28,7 +28,8 @@ stable ID (HG101...), a severity and a fix.
 
 Unset or empty variables take Django's defaults where Django has one
 (nosniff on, X-Frame-Options DENY, Referrer-Policy and
-Cross-Origin-Opener-Policy same-origin); "off" turns such a header off.
+Cross-Origin-Opener-Policy same-origin, the sessionid cookie HttpOnly,
+SameSite=Lax on every cookie that sets none); "off" turns such a default off.
 
 Exit status: 0 when the policy has no warning, 1 when it has a warning or an
 error finding, 2 when a variable holds an invalid value (the message names the
