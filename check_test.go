@@ -1,7 +1,10 @@
 package httpsguard
 
 import (
+	"flag"
+	"fmt"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -38,7 +41,7 @@ func TestCheckNoFalseAlarms(t *testing.T) {
 		}, nil},
 		{"report-only alone", func(p *Policy) {
 			p.ContentSecurityPolicy, p.ContentSecurityPolicyReportOnly = "", "default-src 'self'; report-uri https://r.example/csp"
-		}, []string{"HG140", "HG141", "HG144", "HG145", "HG146"}},
+		}, []string{"HGP-CSP-002", "HGP-CSP-003", "HGP-CSP-004", "HGP-CSP-005", "HGP-CSP-006"}},
 		{"report-only allowing inline scripts is a trial, not a weakness", func(p *Policy) {
 			p.ContentSecurityPolicyReportOnly = "script-src 'unsafe-inline'; report-uri /csp"
 		}, nil},
@@ -83,9 +86,9 @@ func TestCheckZeroPolicyMirrorsDjango(t *testing.T) {
 	// What "manage.py check --deploy" says about a project with the
 	// middleware on and no security settings, and what it does not check.
 	for id, django := range map[string]string{
-		"HG101": "security.W008", "HG111": "security.W004", "HG131": "security.W006",
-		"HG132": "security.W002", "HG135": "security.W022", "HG151": "security.W012, security.W016",
-		"HG153": "security.W015", "HG161": "security.W020", "HG137": "", "HG139": "", "HG143": "",
+		"HGP-RED-001": "security.W008", "HGP-HSTS-001": "security.W004", "HGP-HDR-001": "security.W006",
+		"HGP-HDR-002": "security.W002", "HGP-HDR-005": "security.W022", "HGP-COOK-001": "security.W012, security.W016",
+		"HGP-COOK-003": "security.W015", "HGP-HOST-001": "security.W020", "HGP-HDR-007": "", "HGP-CSP-001": "", "HGP-HDR-010": "",
 	} {
 		f, ok := got[id]
 		if !ok {
@@ -106,73 +109,76 @@ func TestCheckFindings(t *testing.T) {
 		id     string
 		mutate func(p *Policy)
 	}{
-		{"HG101", func(p *Policy) { p.SSLRedirect = false }},
-		{"HG102", func(p *Policy) { p.SSLHost = "https://secure.example.com" }},
-		{"HG102", func(p *Policy) { p.SSLHost = "secure.example.com/app" }},
-		{"HG103", func(p *Policy) { p.RedirectExempt = []string{"[a-"} }},
-		{"HG104", func(p *Policy) { p.RedirectExempt = []string{".*"} }},
-		{"HG104", func(p *Policy) { p.RedirectExempt = []string{"^"} }},
-		{"HG104", func(p *Policy) { p.RedirectExempt = []string{"^healthz$", "x?"} }},
-		{"HG111", func(p *Policy) { p.HSTSSeconds, p.HSTSIncludeSubdomains, p.HSTSPreload = 0, false, false }},
-		{"HG112", func(p *Policy) { p.HSTSSeconds, p.HSTSPreload = 86400, false }},
-		{"HG113", func(p *Policy) { p.HSTSIncludeSubdomains, p.HSTSPreload = false, false }},
-		{"HG114", func(p *Policy) { p.HSTSPreload = false }},
-		{"HG115", func(p *Policy) { p.HSTSIncludeSubdomains = false }},
-		{"HG115", func(p *Policy) { p.HSTSSeconds = 31535999 }},
-		{"HG116", func(p *Policy) { p.HSTSSeconds = -1 }},
-		{"HG117", func(p *Policy) { p.HSTSSeconds = 0 }},
-		{"HG121", func(p *Policy) { p.TrustedProxies = nil }},
-		{"HG122", func(p *Policy) { p.TrustedProxies = []string{"0.0.0.0/0"} }},
-		{"HG122", func(p *Policy) { p.TrustedProxies = []string{"10.0.0.0/8", "::/0"} }},
-		{"HG123", func(p *Policy) { p.ProxySSLValue = "" }},
-		{"HG123", func(p *Policy) { p.ProxySSLHeader = "X-Forwarded-Proto:" }},
-		{"HG124", func(p *Policy) { p.TrustedProxies = []string{"10.0.0.300"} }},
-		{"HG125", func(p *Policy) { p.ProxySSLHeader, p.ProxySSLValue = "", "" }},
-		{"HG126", func(p *Policy) { p.UseXForwardedHost, p.TrustedProxies = true, nil }},
-		{"HG126", func(p *Policy) {
+		{"HGP-RED-001", func(p *Policy) { p.SSLRedirect = false }},
+		{"HGP-RED-002", func(p *Policy) { p.SSLHost = "https://secure.example.com" }},
+		{"HGP-RED-002", func(p *Policy) { p.SSLHost = "secure.example.com/app" }},
+		{"HGP-RED-003", func(p *Policy) { p.RedirectExempt = []string{"[a-"} }},
+		{"HGP-RED-004", func(p *Policy) { p.RedirectExempt = []string{".*"} }},
+		{"HGP-RED-004", func(p *Policy) { p.RedirectExempt = []string{"^"} }},
+		{"HGP-RED-004", func(p *Policy) { p.RedirectExempt = []string{"^healthz$", "x?"} }},
+		{"HGP-HSTS-001", func(p *Policy) { p.HSTSSeconds, p.HSTSIncludeSubdomains, p.HSTSPreload = 0, false, false }},
+		{"HGP-HSTS-002", func(p *Policy) { p.HSTSSeconds, p.HSTSPreload = 86400, false }},
+		{"HGP-HSTS-003", func(p *Policy) { p.HSTSIncludeSubdomains, p.HSTSPreload = false, false }},
+		{"HGP-HSTS-004", func(p *Policy) { p.HSTSPreload = false }},
+		{"HGP-HSTS-005", func(p *Policy) { p.HSTSIncludeSubdomains = false }},
+		{"HGP-HSTS-005", func(p *Policy) { p.HSTSSeconds = 31535999 }},
+		{"HGP-HSTS-006", func(p *Policy) { p.HSTSSeconds = -1 }},
+		{"HGP-HSTS-007", func(p *Policy) { p.HSTSSeconds = 0 }},
+		{"HGP-PROXY-001", func(p *Policy) { p.TrustedProxies = nil }},
+		{"HGP-PROXY-002", func(p *Policy) { p.TrustedProxies = []string{"0.0.0.0/0"} }},
+		{"HGP-PROXY-002", func(p *Policy) { p.TrustedProxies = []string{"10.0.0.0/8", "::/0"} }},
+		{"HGP-PROXY-003", func(p *Policy) { p.ProxySSLValue = "" }},
+		{"HGP-PROXY-003", func(p *Policy) { p.ProxySSLHeader = "X-Forwarded-Proto:" }},
+		{"HGP-PROXY-004", func(p *Policy) { p.TrustedProxies = []string{"10.0.0.300"} }},
+		{"HGP-PROXY-005", func(p *Policy) { p.ProxySSLHeader, p.ProxySSLValue = "", "" }},
+		{"HGP-PROXY-006", func(p *Policy) { p.UseXForwardedHost, p.TrustedProxies = true, nil }},
+		{"HGP-PROXY-006", func(p *Policy) {
 			p.UseXForwardedHost, p.ProxySSLHeader, p.ProxySSLValue, p.TrustedProxies = true, "", "", nil
 		}},
-		{"HG131", func(p *Policy) { p.ContentTypeNosniff = false }},
-		{"HG132", func(p *Policy) { p.FrameOptions = "" }},
-		{"HG133", func(p *Policy) { p.FrameOptions = "sameorigin" }},
-		{"HG134", func(p *Policy) { p.FrameOptions = "ALLOW-FROM https://a.example" }},
-		{"HG135", func(p *Policy) { p.ReferrerPolicy = "" }},
-		{"HG136", func(p *Policy) { p.ReferrerPolicy = "same-origin,never" }},
-		{"HG137", func(p *Policy) { p.CrossOriginOpenerPolicy = "" }},
-		{"HG138", func(p *Policy) { p.CrossOriginOpenerPolicy = "same-site" }},
-		{"HG139", func(p *Policy) { p.ContentSecurityPolicy = "" }},
-		{"HG140", func(p *Policy) { p.ContentSecurityPolicy = "default-src 'self' 'unsafe-inline'" }},
-		{"HG140", func(p *Policy) { p.ContentSecurityPolicy = "default-src 'self'; script-src 'self' 'unsafe-inline'" }},
-		{"HG141", func(p *Policy) { p.ContentSecurityPolicy = "script-src 'nonce-{nonce}'; style-src nonce-{nonce}" }},
-		{"HG142", func(p *Policy) { p.ContentSecurityPolicy = "default-src 'self'\r\nX-Evil: 1" }},
-		{"HG142", func(p *Policy) { p.PermissionsPolicy = "camera=()\n" }},
-		{"HG143", func(p *Policy) { p.PermissionsPolicy = "" }},
-		{"HG142", func(p *Policy) { p.ContentSecurityPolicyReportOnly = "default-src 'self'; report-uri /r\nX-Evil: 1" }},
-		{"HG144", func(p *Policy) { p.ContentSecurityPolicyReportOnly = "default-src 'self'" }},
-		{"HG144", func(p *Policy) { p.ContentSecurityPolicyReportOnly = "default-src 'self'; report-uri" }},
-		{"HG144", func(p *Policy) {
+		{"HGP-HDR-001", func(p *Policy) { p.ContentTypeNosniff = false }},
+		{"HGP-HDR-002", func(p *Policy) { p.FrameOptions = "" }},
+		{"HGP-HDR-003", func(p *Policy) { p.FrameOptions = "sameorigin" }},
+		{"HGP-HDR-004", func(p *Policy) { p.FrameOptions = "ALLOW-FROM https://a.example" }},
+		{"HGP-HDR-005", func(p *Policy) { p.ReferrerPolicy = "" }},
+		{"HGP-HDR-006", func(p *Policy) { p.ReferrerPolicy = "same-origin,never" }},
+		{"HGP-HDR-007", func(p *Policy) { p.CrossOriginOpenerPolicy = "" }},
+		{"HGP-HDR-008", func(p *Policy) { p.CrossOriginOpenerPolicy = "same-site" }},
+		{"HGP-CSP-001", func(p *Policy) { p.ContentSecurityPolicy = "" }},
+		{"HGP-CSP-002", func(p *Policy) { p.ContentSecurityPolicy = "default-src 'self' 'unsafe-inline'" }},
+		{"HGP-CSP-002", func(p *Policy) { p.ContentSecurityPolicy = "default-src 'self'; script-src 'self' 'unsafe-inline'" }},
+		{"HGP-CSP-003", func(p *Policy) { p.ContentSecurityPolicy = "script-src 'nonce-{nonce}'; style-src nonce-{nonce}" }},
+		{"HGP-HDR-009", func(p *Policy) { p.ContentSecurityPolicy = "default-src 'self'\r\nX-Evil: 1" }},
+		{"HGP-HDR-009", func(p *Policy) { p.PermissionsPolicy = "camera=()\n" }},
+		{"HGP-HDR-010", func(p *Policy) { p.PermissionsPolicy = "" }},
+		{"HGP-HDR-009", func(p *Policy) { p.ContentSecurityPolicyReportOnly = "default-src 'self'; report-uri /r\nX-Evil: 1" }},
+		{"HGP-CSP-004", func(p *Policy) { p.ContentSecurityPolicyReportOnly = "default-src 'self'" }},
+		{"HGP-CSP-004", func(p *Policy) { p.ContentSecurityPolicyReportOnly = "default-src 'self'; report-uri" }},
+		{"HGP-CSP-004", func(p *Policy) {
 			p.ContentSecurityPolicyReportOnly = "default-src 'self'; report-uri /r, script-src 'none'"
 		}},
-		{"HG144", func(p *Policy) { p.ContentSecurityPolicyReportOnly = "reporturi /r" }},
-		{"HG145", func(p *Policy) { p.ContentSecurityPolicyReportOnly = "script-src nonce-{nonce}; report-uri /r" }},
-		{"HG146", func(p *Policy) {
+		{"HGP-CSP-004", func(p *Policy) { p.ContentSecurityPolicyReportOnly = "reporturi /r" }},
+		{"HGP-CSP-005", func(p *Policy) { p.ContentSecurityPolicyReportOnly = "script-src nonce-{nonce}; report-uri /r" }},
+		{"HGP-CSP-006", func(p *Policy) {
 			p.ContentSecurityPolicyReportOnly = strings.ToUpper(p.ContentSecurityPolicy[:11]) + "  " + p.ContentSecurityPolicy[11:]
 		}},
-		{"HG139", func(p *Policy) {
+		{"HGP-CSP-001", func(p *Policy) {
 			p.ContentSecurityPolicy, p.ContentSecurityPolicyReportOnly = "", "default-src 'self'; report-to csp"
 		}},
-		{"HG151", func(p *Policy) { p.SecureCookies = nil }},
-		{"HG152", func(p *Policy) { p.SecureCookies = []string{"sessionid", "csrftoken"} }},
-		{"HG153", func(p *Policy) { p.HTTPOnlyCookies = nil }},
-		{"HG154", func(p *Policy) { p.CookieSameSite = "" }},
-		{"HG155", func(p *Policy) { p.CookieSameSite = "None" }},
-		{"HG156", func(p *Policy) { p.CookieSameSite = "Relaxed" }},
-		{"HG156", func(p *Policy) { p.SecureCookies = []string{"session id"} }},
-		{"HG161", func(p *Policy) { p.AllowedHosts = nil }},
-		{"HG162", func(p *Policy) { p.AllowedHosts = []string{"example.com", "*"} }},
-		{"HG163", func(p *Policy) { p.AllowedHosts = []string{"*.example.com"} }},
-		{"HG171", func(p *Policy) { p.Development = true }},
-		{"HG123", func(p *Policy) { p.ProxySSLValue, p.TrustedProxies = "", nil }}, // with HG121: still in ID order
+		{"HGP-COOK-001", func(p *Policy) { p.SecureCookies = nil }},
+		{"HGP-COOK-002", func(p *Policy) { p.SecureCookies = []string{"sessionid", "csrftoken"} }},
+		{"HGP-COOK-003", func(p *Policy) { p.HTTPOnlyCookies = nil }},
+		{"HGP-COOK-004", func(p *Policy) { p.CookieSameSite = "" }},
+		{"HGP-COOK-005", func(p *Policy) { p.CookieSameSite = "None" }},
+		{"HGP-COOK-006", func(p *Policy) { p.CookieSameSite = "Relaxed" }},
+		{"HGP-COOK-006", func(p *Policy) { p.SecureCookies = []string{"session id"} }},
+		{"HGP-HOST-001", func(p *Policy) { p.AllowedHosts = nil }},
+		{"HGP-HOST-002", func(p *Policy) { p.AllowedHosts = []string{"example.com", "*"} }},
+		{"HGP-HOST-003", func(p *Policy) { p.AllowedHosts = []string{"*.example.com"} }},
+		{"HGP-DEV-001", func(p *Policy) { p.Development = true }},
+		{"HGP-PROXY-003", func(p *Policy) { p.ProxySSLValue, p.TrustedProxies = "", nil }}, // with HGP-PROXY-001: still in catalogue order
+		{"HGP-COOK-005", func(p *Policy) { p.SameSiteCookies = map[string]string{"widget": "None"} }},
+		{"HGP-COOK-006", func(p *Policy) { p.SameSiteCookies = map[string]string{"sessionid": "strictest"} }},
+		{"HGP-COOK-004", func(p *Policy) { p.CookieSameSite, p.SameSiteCookies = "", map[string]string{"sessionid": "Strict"} }},
 	}
 	covered := map[string]bool{}
 	for _, tc := range cases {
@@ -192,7 +198,11 @@ func TestCheckFindings(t *testing.T) {
 			continue
 		}
 		covered[tc.id] = true
-		if want := info(tc.id).Severity; hit.Severity != want {
+		dc, ok := LookupCheck(tc.id)
+		if !ok {
+			t.Fatalf("LookupCheck(%q) found nothing", tc.id)
+		}
+		if want := dc.Severity; hit.Severity != want {
 			t.Errorf("%s: severity %s, want %s", tc.id, hit.Severity, want)
 		}
 		// A finding of severity error means exactly that New refuses the
@@ -200,8 +210,8 @@ func TestCheckFindings(t *testing.T) {
 		if _, err := New(p); (err != nil) != hasError {
 			t.Errorf("%s: New error = %v, but error findings = %v", tc.id, err, hasError)
 		}
-		if !slices.IsSortedFunc(findings, func(a, b Finding) int { return strings.Compare(a.ID, b.ID) }) {
-			t.Errorf("%s: findings not in ID order", tc.id)
+		if !slices.IsSortedFunc(findings, func(a, b Finding) int { return catalogueIndex(a.ID) - catalogueIndex(b.ID) }) {
+			t.Errorf("%s: findings not in catalogue order", tc.id)
 		}
 	}
 	for _, c := range Checks() {
@@ -211,36 +221,91 @@ func TestCheckFindings(t *testing.T) {
 	}
 }
 
-// TestChecksDocumented keeps the findings table of docs/enforce.md in step
-// with the code: every ID appears there with its Django equivalent.
-func TestChecksDocumented(t *testing.T) {
-	doc, err := os.ReadFile("docs/enforce.md")
-	if err != nil || !strings.Contains(string(doc), "| HG101 ") {
-		t.Fatalf("no findings table in docs/enforce.md (err %v)", err)
+func catalogueIndex(id string) int {
+	for i, c := range catalogue {
+		if c.ID == id {
+			return i
+		}
 	}
+	return -1
+}
+
+// TestCheckCatalogue holds the catalogue to its rules: unique IDs of the
+// form HGP-<AREA>-NNN, unique legacy IDs that LookupCheck also finds, every
+// entry complete and decided somewhere.
+func TestCheckCatalogue(t *testing.T) {
+	idForm := regexp.MustCompile(`^HGP-(RED|HSTS|PROXY|HDR|CSP|COOK|HOST|DEV|ENV)-\d{3}$`)
 	seen := map[string]bool{}
 	for _, c := range Checks() {
-		if seen[c.ID] {
-			t.Errorf("duplicate ID %s", c.ID)
+		if !idForm.MatchString(c.ID) {
+			t.Errorf("%s: not of the form HGP-<AREA>-NNN", c.ID)
 		}
-		seen[c.ID] = true
-		var row string
-		for _, line := range strings.Split(string(doc), "\n") {
-			if strings.HasPrefix(line, "| "+c.ID+" ") {
-				row = line
+		for _, id := range []string{c.ID, c.LegacyID} {
+			if id == "" {
+				continue
+			}
+			if seen[id] {
+				t.Errorf("duplicate ID %s", id)
+			}
+			seen[id] = true
+			if got, ok := LookupCheck(strings.ToLower(id)); !ok || got.ID != c.ID {
+				t.Errorf("LookupCheck(%q) = %s, %v", id, got.ID, ok)
 			}
 		}
-		if row == "" {
-			t.Errorf("%s missing from the findings table in docs/enforce.md", c.ID)
-			continue
-		}
-		for _, d := range strings.Split(c.Django, ", ") {
-			if !strings.Contains(row, d) {
-				t.Errorf("%s: row %q lacks Django's %s", c.ID, row, d)
-			}
-		}
-		if !strings.Contains(row, string(c.Severity)) {
-			t.Errorf("%s: row %q lacks severity %s", c.ID, row, c.Severity)
+		if c.Title == "" || c.Fix == "" || c.Field == "" || c.Severity.rank() == 0 {
+			t.Errorf("%s: incomplete entry %+v", c.ID, c)
 		}
 	}
+	if _, ok := LookupCheck("HG999"); ok {
+		t.Error("LookupCheck found an unknown ID")
+	}
+}
+
+var updateDocs = flag.Bool("update-docs", false, "rewrite the generated tables in docs/enforce.md")
+
+// TestChecksDocumented keeps the catalogue in docs/enforce.md generated from
+// the code: run "go test -run TestChecksDocumented -update-docs ." after
+// changing a check.
+func TestChecksDocumented(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("| ID | former ID | severity | field | finding | Django |\n|---|---|---|---|---|---|\n")
+	for _, c := range Checks() {
+		django := c.Django
+		if django == "" {
+			django = "—"
+		}
+		legacy := c.LegacyID
+		if legacy == "" {
+			legacy = "—"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | `%s` | %s | %s |\n", c.ID, legacy, c.Severity, c.Field, strings.ReplaceAll(c.Title, "|", "\\|"), django)
+	}
+	replaceGenerated(t, "docs/enforce.md", "checks", b.String())
+}
+
+// replaceGenerated checks, or with -update-docs rewrites, the text between
+// "<!-- name:begin -->" and "<!-- name:end -->" in the file.
+func replaceGenerated(t *testing.T, file, name, want string) {
+	t.Helper()
+	doc, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	begin, end := "<!-- "+name+":begin -->\n", "<!-- "+name+":end -->"
+	i, j := strings.Index(string(doc), begin), strings.Index(string(doc), end)
+	if i < 0 || j < i {
+		t.Fatalf("%s has no %s...%s section", file, strings.TrimSpace(begin), end)
+	}
+	got := string(doc[i+len(begin) : j])
+	if got == want {
+		return
+	}
+	if *updateDocs {
+		out := string(doc[:i+len(begin)]) + want + string(doc[j:])
+		if err := os.WriteFile(file, []byte(out), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Errorf("the %s table in %s is out of date: run go test -run %s -update-docs .", name, file, t.Name())
 }

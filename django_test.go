@@ -367,7 +367,7 @@ var intendedDifferences = []intendedDifference{
 	{
 		id:   "empty-allowed-hosts",
 		what: "an empty AllowedHosts accepts every host",
-		why:  "the zero Policy enforces nothing, so adding the Guard never breaks a running app before it is configured; Django with DEBUG=False refuses every host; Policy.Check warns (HG161, Django's W020)",
+		why:  "the zero Policy enforces nothing, so adding the Guard never breaks a running app before it is configured; Django with DEBUG=False refuses every host; Policy.Check warns (HGP-HOST-001, Django's W020)",
 		like: func(x exchange) (string, string, bool) {
 			if x.sc.djangoLike == "" || x.sc.goOnly != nil {
 				return "", "", false
@@ -544,7 +544,7 @@ var intendedCheckDifferences = []struct {
 }{
 	{
 		id:  "cookies-by-name",
-		why: "Django checks its own session and CSRF cookies by name (W012, W016, W015); httpsguard warns when no cookie at all is made Secure (HG151) or HttpOnly (HG153), and notes a list of names instead of \"*\" (HG152)",
+		why: "Django checks its own session and CSRF cookies by name (W012, W016, W015); httpsguard warns when no cookie at all is made Secure (HGP-COOK-001) or HttpOnly (HGP-COOK-003), and notes a list of names instead of \"*\" (HGP-COOK-002)",
 		adjust: func(x exchange, django map[string]bool) bool {
 			changed := false
 			if len(x.policy.SecureCookies) > 0 && (django["security.W012"] || django["security.W016"]) {

@@ -119,21 +119,21 @@ func ExamplePolicy_Check() {
 		FrameOptions:          "SAMEORIGIN",
 	}
 	for _, f := range p.Check() {
-		fmt.Println(strings.TrimSpace(fmt.Sprintf("%s %-7s %s", f.ID, f.Severity, f.Django)))
+		fmt.Println(strings.TrimSpace(fmt.Sprintf("%-13s %-5s %-7s %s", f.ID, f.LegacyID, f.Severity, f.Django)))
 	}
 	// Output:
-	// HG112 warning
-	// HG114 warning security.W021
-	// HG121 warning
-	// HG133 warning security.W019
-	// HG135 warning security.W022
-	// HG137 warning
-	// HG139 info
-	// HG143 info
-	// HG151 warning security.W012, security.W016
-	// HG153 warning security.W015
-	// HG154 info
-	// HG161 warning security.W020
+	// HGP-HSTS-002  HG112 warning
+	// HGP-HSTS-004  HG114 warning security.W021
+	// HGP-PROXY-001 HG121 warning
+	// HGP-HDR-003   HG133 warning security.W019
+	// HGP-HDR-005   HG135 warning security.W022
+	// HGP-HDR-007   HG137 warning
+	// HGP-HDR-010   HG143 info
+	// HGP-CSP-001   HG139 info
+	// HGP-COOK-001  HG151 warning security.W012, security.W016
+	// HGP-COOK-003  HG153 warning security.W015
+	// HGP-COOK-004  HG154 info
+	// HGP-HOST-001  HG161 warning security.W020
 }
 
 func ExampleGuard_Host() {

@@ -108,7 +108,7 @@ func TestForwardedHostOverRealProxies(t *testing.T) {
 			host: "shop.example", header: http.Header{"X-Forwarded-Host": {"admin.shop.example"}}, status: 301, location: "https://shop.example/account?tab=2"},
 		{name: "direct client's invalid X-Forwarded-Host is ignored, not refused", policy: base,
 			host: "shop.example", header: http.Header{"X-Forwarded-Host": {"evil.example/x"}}, status: 301, location: "https://shop.example/account?tab=2"},
-		{name: "without TrustedProxies a direct client chooses the host (why HG126 warns)", policy: everyone,
+		{name: "without TrustedProxies a direct client chooses the host (why HGP-PROXY-006 warns)", policy: everyone,
 			host: "shop.example", header: http.Header{"X-Forwarded-Host": {"www.shop.example"}}, status: 301, location: "https://www.shop.example/account?tab=2"},
 		{name: "garbage from the proxy gets 400, not a redirect", policy: base, viaProxy: true, rewrite: fixed("shop.example/evil"),
 			host: "shop.example", status: 400},

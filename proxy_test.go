@@ -111,7 +111,7 @@ func TestTrustedProxiesOverRealProxies(t *testing.T) {
 			header: http.Header{"X-Forwarded-Proto": {"https"}}, status: 301, wantHTTPS: true},
 		{name: "direct client spoofing Forwarded is not trusted", policy: xfp,
 			header: http.Header{"Forwarded": {"proto=https"}}, status: 301, wantHTTPS: true},
-		{name: "without TrustedProxies a direct client can spoof (why HG121 warns)", policy: untrusted,
+		{name: "without TrustedProxies a direct client can spoof (why HGP-PROXY-001 warns)", policy: untrusted,
 			header: http.Header{"X-Forwarded-Proto": {"https"}}, status: 200, wantHSTS: true},
 		{name: "TLS proxy appends Forwarded proto=https", policy: xfp, viaProxy: true, proxyTLS: true, rewrite: appendForwarded, status: 200, wantHSTS: true},
 		{name: "client spoofs Forwarded through an appending plain proxy", policy: xfp, viaProxy: true, rewrite: appendForwarded,

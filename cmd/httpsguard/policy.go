@@ -24,7 +24,8 @@ variable that sets it, and its value) and runs the deployment check: Django's
 "manage.py check --deploy" and more, such as a proxy header believed from any
 client, an HSTS max-age below one year, a redirect exemption that matches
 every path, or a report-only CSP that reports nowhere. Each finding has a
-stable ID (HG101...), a severity and a fix.
+stable ID (HGP-HSTS-004: the area, then a number; the former IDs such as
+HG114 are accepted too and shown as legacy_id in JSON), a severity and a fix.
 
 Unset or empty variables take Django's defaults where Django has one
 (nosniff on, X-Frame-Options DENY, Referrer-Policy and
@@ -54,14 +55,14 @@ Examples:
     httpsguard policy
 
   # Accept a finding on purpose (here: not submitting to the preload list).
-  httpsguard policy --ignore HG114`,
+  httpsguard policy --ignore HGP-HSTS-004`,
 		flags: policyFlags,
 	})
 }
 
 func policyFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int {
 	format := fs.String("format", "text", "output `format`: text, json, or env (NAME=value lines, shell-quoted)")
-	ignore := fs.String("ignore", "", "comma-separated finding `IDs` to leave out, such as HG114,HG139")
+	ignore := fs.String("ignore", "", "comma-separated finding `IDs` to leave out, such as HGP-HSTS-004,HGP-CSP-001 (former IDs such as HG114 work too)")
 	return func(_ context.Context, args []string) int {
 		if len(args) > 0 {
 			fmt.Fprintf(st.err, "httpsguard policy: unexpected argument %q (the policy comes from the environment)\n", args[0])
@@ -75,9 +76,15 @@ func policyFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) in
 		}
 		ignored := map[string]bool{}
 		for _, id := range strings.Split(*ignore, ",") {
-			if id = strings.ToUpper(strings.TrimSpace(id)); id != "" {
-				ignored[id] = true
+			if id = strings.TrimSpace(id); id == "" {
+				continue
 			}
+			c, ok := httpsguard.LookupCheck(id)
+			if !ok {
+				fmt.Fprintf(st.err, "httpsguard policy: --ignore %s: no such finding ID (IDs look like HGP-HSTS-004, or the former HG114)\n", id)
+				return exitError
+			}
+			ignored[c.ID] = true
 		}
 
 		p, err := httpsguard.PolicyFromLookup(func(k string) (string, bool) {

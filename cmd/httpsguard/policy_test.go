@@ -55,34 +55,38 @@ func TestPolicyCommand(t *testing.T) {
 		noStdout bool
 	}{
 		{name: "empty environment warns", env: nil, code: exitFindings,
-			out: []string{"HTTPSGUARD_FRAME_OPTIONS", "DENY (default)", "HG101", "warning", "security.W008", "HG161", "fix:"}},
+			out: []string{"HTTPSGUARD_FRAME_OPTIONS", "DENY (default)", "HGP-RED-001", "warning", "security.W008", "HGP-HOST-001", "fix:"}},
 		{name: "production policy is clean", env: policyProductionEnv, code: exitOK,
-			out: []string{"Nothing to fix", "X-Forwarded-Proto: https", "63072000"}, notOut: []string{"HG1"}},
+			out: []string{"Nothing to fix", "X-Forwarded-Proto: https", "63072000"}, notOut: []string{"HGP-"}},
 		{name: "info findings do not fail", env: policyEnvWith(policyProductionEnv, "HTTPSGUARD_CSP", ""), code: exitOK,
-			out: []string{"HG139", "info"}},
+			out: []string{"HGP-CSP-001", "info"}},
 		{name: "one warning fails", env: policyEnvWith(policyProductionEnv, "HTTPSGUARD_TRUSTED_PROXIES", ""), code: exitFindings,
-			out: []string{"HG121"}},
+			out: []string{"HGP-PROXY-001"}},
 		{name: "ignored finding", env: policyEnvWith(policyProductionEnv, "HTTPSGUARD_HSTS_PRELOAD", "false"), args: []string{"--ignore", "hg114"}, code: exitOK,
-			notOut: []string{"HG114"}},
+			notOut: []string{"HGP-HSTS-004"}},
 		{name: "invalid value names variable and value", env: policyEnvWith(policyProductionEnv, "HTTPSGUARD_HSTS_SECONDS", "1y"), code: exitError,
 			errOut: []string{`HTTPSGUARD_HSTS_SECONDS="1y"`}, noStdout: true},
 		{name: "invalid semantic value", env: policyEnvWith(policyProductionEnv, "HTTPSGUARD_SSL_HOST", "https://example.com"), code: exitError,
 			errOut: []string{`HTTPSGUARD_SSL_HOST="https://example.com"`, "without scheme"}, noStdout: true},
 		{name: "forwarded host without trusted proxies warns",
 			env: policyEnvWith(policyProductionEnv, "HTTPSGUARD_USE_X_FORWARDED_HOST", "true", "HTTPSGUARD_TRUSTED_PROXIES", ""), code: exitFindings,
-			out: []string{"UseXForwardedHost", "HTTPSGUARD_USE_X_FORWARDED_HOST", "HG121", "HG126"}},
+			out: []string{"UseXForwardedHost", "HTTPSGUARD_USE_X_FORWARDED_HOST", "HGP-PROXY-001", "HGP-PROXY-006"}},
 		{name: "forwarded host behind trusted proxies is clean",
 			env: policyEnvWith(policyProductionEnv, "HTTPSGUARD_USE_X_FORWARDED_HOST", "yes"), code: exitOK,
 			out: []string{"Nothing to fix"}},
 		{name: "report-only CSP is shown and reviewed",
 			env: policyEnvWith(policyProductionEnv, "HTTPSGUARD_CSP_REPORT_ONLY", "default-src 'none'"), code: exitFindings,
-			out: []string{"ContentSecurityPolicyReportOnly", "HTTPSGUARD_CSP_REPORT_ONLY", "default-src 'none'", "HG144", "report-uri"}},
+			out: []string{"ContentSecurityPolicyReportOnly", "HTTPSGUARD_CSP_REPORT_ONLY", "default-src 'none'", "HGP-CSP-004", "report-uri"}},
 		{name: "report-only CSP with a reporting directive is clean",
 			env: policyEnvWith(policyProductionEnv, "HTTPSGUARD_CSP_REPORT_ONLY", "default-src 'none'; script-src 'nonce-{nonce}'; report-uri /csp"), code: exitOK,
 			out: []string{"Nothing to fix"}},
 		{name: "report-only CSP with a control character is refused",
 			env: policyEnvWith(policyProductionEnv, "HTTPSGUARD_CSP_REPORT_ONLY", "default-src 'none'\nX: y"), code: exitError,
 			errOut: []string{`HTTPSGUARD_CSP_REPORT_ONLY="default-src 'none'\nX: y"`, "control character"}, noStdout: true},
+		{name: "ignored finding by its ID", env: policyEnvWith(policyProductionEnv, "HTTPSGUARD_HSTS_PRELOAD", "false"), args: []string{"--ignore", "HGP-HSTS-004, hgp-csp-001"}, code: exitOK,
+			notOut: []string{"HGP-HSTS-004"}},
+		{name: "unknown ID to ignore", env: policyProductionEnv, args: []string{"--ignore", "HG999"}, code: exitError,
+			errOut: []string{"HG999", "no such finding ID"}, noStdout: true},
 		{name: "bad format", env: policyProductionEnv, args: []string{"--format", "yaml"}, code: exitError, errOut: []string{"yaml"}},
 		{name: "stray argument", env: policyProductionEnv, args: []string{"prod.env"}, code: exitError, errOut: []string{"prod.env"}},
 		{name: "env format", env: policyProductionEnv, args: []string{"--format=env"}, code: exitOK,
@@ -131,7 +135,8 @@ func TestPolicyCommandJSON(t *testing.T) {
 			Field, Env, Value string
 		}
 		Findings []struct {
-			ID, Severity, Field, Message, Fix, Django string
+			ID, Severity, Field, Title, Message, Fix, Django string
+			LegacyID                                         string `json:"legacy_id"`
 		}
 		Summary map[string]int
 	}
@@ -144,12 +149,12 @@ func TestPolicyCommandJSON(t *testing.T) {
 	ids := map[string]string{}
 	for _, f := range rep.Findings {
 		ids[f.ID] = f.Severity
-		if f.Message == "" || f.Fix == "" {
+		if f.Message == "" || f.Fix == "" || f.Title == "" || !strings.HasPrefix(f.LegacyID, "HG1") {
 			t.Errorf("incomplete finding %+v", f)
 		}
 	}
-	if ids["HG112"] != "warning" || ids["HG115"] != "warning" {
-		t.Errorf("findings %v, want HG112 and HG115 warnings", ids)
+	if ids["HGP-HSTS-002"] != "warning" || ids["HGP-HSTS-005"] != "warning" {
+		t.Errorf("findings %v, want HGP-HSTS-002 and HGP-HSTS-005 warnings", ids)
 	}
 	if rep.Summary["warning"] != 2 || rep.Summary["error"] != 0 {
 		t.Errorf("summary %v", rep.Summary)
