@@ -116,6 +116,11 @@ func (c *checkInput) errText(fields ...string) string {
 // area in the order a reader fixes things. IDs are never renumbered; a
 // retired check keeps its ID out of use.
 var catalogue = []DeployCheck{
+	// Environment: first, since a misspelt variable explains a setting
+	// that seems to be ignored.
+	{ID: "HGP-ENV-001", Severity: SeverityWarning, Field: "environment", Title: "an HTTPSGUARD_* variable is unknown",
+		Fix: "Rename it to the variable meant (httpsguard policy lists every variable it reads, as does docs/enforce.md), or remove it."},
+
 	// Redirect.
 	{ID: "HGP-RED-001", LegacyID: "HG101", Severity: SeverityWarning, Field: "SSLRedirect", Title: "SSL redirect is off", Django: "security.W008",
 		Fix: "Set SSLRedirect (HTTPSGUARD_SSL_REDIRECT=true), or redirect at the proxy in front of the app.",

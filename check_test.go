@@ -215,6 +215,9 @@ func TestCheckFindings(t *testing.T) {
 		}
 	}
 	for _, c := range Checks() {
+		if c.decide == nil {
+			continue // decided elsewhere: HGP-ENV-001 by CheckEnv (TestCheckEnv)
+		}
 		if !covered[c.ID] {
 			t.Errorf("no test case reaches %s", c.ID)
 		}

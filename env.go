@@ -3,6 +3,7 @@ package httpsguard
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"os"
 	"slices"
@@ -128,7 +129,17 @@ func EnvVars() []string {
 // lists are comma-separated. The policy is validated as New validates it,
 // and every invalid value is reported as a *FieldError naming the variable
 // and the value.
-func PolicyFromEnv() (Policy, error) { return PolicyFromLookup(os.LookupEnv) }
+//
+// Variables that look meant for httpsguard but that it does not read, such
+// as HTTPSGUARD_HSTS_SECOND, are logged as warnings on slog.Default, each
+// naming the nearest known variable (see CheckEnv): they would otherwise
+// leave a setting at its default without a word.
+func PolicyFromEnv() (Policy, error) {
+	for _, f := range CheckEnv(os.Environ()) {
+		slog.Warn("httpsguard: "+f.Message, "id", f.ID)
+	}
+	return PolicyFromLookup(os.LookupEnv)
+}
 
 // PolicyFromLookup is PolicyFromEnv reading variables through lookup, which
 // has the signature of os.LookupEnv; tests and configuration layers pass
@@ -338,4 +349,128 @@ func canonicalOrRaw(v string) string {
 		return c
 	}
 	return v
+}
+
+// otherEnvVars are the HTTPSGUARD_* variables other parts of httpsguard read
+// (its commands and its test suite), so that CheckEnv does not call them
+// unknown. TestEnvNamesKnown fails when the repository uses a name that is
+// in neither list.
+var otherEnvVars = []string{
+	"HTTPSGUARD_CAROOT",             // the local CA's folder (localca, httpsguard ca)
+	"HTTPSGUARD_TRUST_STORES",       // the stores httpsguard ca install uses
+	"HTTPSGUARD_OBSERVATORY_DIR",    // the MDN Observatory for the cross-check tests
+	"HTTPSGUARD_OBSERVATORY_PREFIX", // where .ci/observatory.sh installs it
+	"HTTPSGUARD_WEB_SCREENSHOTS",    // the web package's screenshot test
+	"HTTPSGUARD_SITE_CASES",         // sizes of generated-site tests
+	"HTTPSGUARD_SITE_SEED",
+	"HTTPSGUARD_CSP_CASES",
+	"HTTPSGUARD_COOKIE_CASES",
+	"HTTPSGUARD_LOCALCA_TRUST_CHILD", // tests that re-run themselves as a child process
+	"HTTPSGUARD_LOCALCA_CREATE_CHILD",
+	"HTTPSGUARD_CA_CLI_CHILD",
+}
+
+// otherEnvPrefix is the prefix of the test suite's own switches, such as
+// HTTPSGUARD_TEST_STRICT.
+const otherEnvPrefix = "HTTPSGUARD_TEST_"
+
+// CheckEnv reviews an environment, in os.Environ's "NAME=value" form, for
+// variables that look meant for httpsguard but that nothing reads: every
+// HTTPSGUARD_* name it does not know, in any letter case, and any other
+// name within two typing mistakes of a policy variable (HTTPGUARD_HSTS_SECONDS).
+// A typo there leaves a setting at its default without a word, so each
+// such variable is a warning (HGP-ENV-001) that names the nearest known
+// variable. PolicyFromEnv logs the same findings; "httpsguard policy" shows
+// them with the others.
+func CheckEnv(environ []string) []Finding {
+	dc, _ := LookupCheck("HGP-ENV-001")
+	var out []Finding
+	seen := map[string]bool{}
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if name == "" || seen[name] || knownEnvVar(name) {
+			continue
+		}
+		seen[name] = true
+		nearest, dist := nearestEnvVar(name)
+		upper := strings.ToUpper(name)
+		prefixed := strings.HasPrefix(upper, "HTTPSGUARD_")
+		if !prefixed && dist > 2 {
+			continue // PATH, HOME and the like
+		}
+		msg := name + ": unknown"
+		switch {
+		case strings.EqualFold(name, nearest):
+			msg += fmt.Sprintf("; did you mean %s? (variable names are case-sensitive)", nearest)
+		case dist <= max(2, len(name)/5):
+			msg += fmt.Sprintf("; did you mean %s?", nearest)
+		default:
+			msg += "; httpsguard reads no such variable (httpsguard policy lists those it reads)"
+		}
+		f := dc.finding(msg)
+		if v, ok := envVarByName(nearest); ok && dist <= max(2, len(name)/5) {
+			f.Field = v.field
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+func knownEnvVar(name string) bool {
+	if _, ok := envVarByName(name); ok {
+		return true
+	}
+	return slices.Contains(otherEnvVars, name) || strings.HasPrefix(name, otherEnvPrefix)
+}
+
+func envVarByName(name string) (envVar, bool) {
+	for _, v := range envVars {
+		if v.name == name {
+			return v, true
+		}
+	}
+	return envVar{}, false
+}
+
+// nearestEnvVar returns the policy variable closest to name, ignoring
+// letter case, and its edit distance.
+func nearestEnvVar(name string) (string, int) {
+	best, bestDist := "", -1
+	upper := strings.ToUpper(name)
+	for _, v := range envVars {
+		if d := editDistance(upper, v.name); bestDist < 0 || d < bestDist {
+			best, bestDist = v.name, d
+		}
+	}
+	return best, bestDist
+}
+
+// editDistance is the Damerau–Levenshtein distance (optimal string
+// alignment) between two ASCII strings: insertions, deletions,
+// substitutions and transpositions of adjacent bytes each cost one.
+func editDistance(a, b string) int {
+	if len(a) > 256 || len(b) > 256 {
+		return max(len(a), len(b)) // not a name anyone typed for us
+	}
+	prev2 := make([]int, len(b)+1)
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(b)]
 }

@@ -2,10 +2,16 @@ package httpsguard
 
 import (
 	"errors"
+	"fmt"
 	"io"
+	"io/fs"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -234,4 +240,115 @@ func FuzzPolicyFromLookup(f *testing.F) {
 			io.WriteString(w, "ok")
 		})).ServeHTTP(w, r)
 	})
+}
+
+func TestCheckEnv(t *testing.T) {
+	for _, tc := range []struct {
+		env  string
+		want string // the message, or "" for no finding
+	}{
+		{"HTTPSGUARD_HSTS_SECOND=63072000", "HTTPSGUARD_HSTS_SECOND: unknown; did you mean HTTPSGUARD_HSTS_SECONDS?"},
+		{"HTTPSGUARD_SSL_REDIRCET=true", "HTTPSGUARD_SSL_REDIRCET: unknown; did you mean HTTPSGUARD_SSL_REDIRECT?"},
+		{"HTTPSGUARD_SECURE_COOKIE=*", "HTTPSGUARD_SECURE_COOKIE: unknown; did you mean HTTPSGUARD_SECURE_COOKIES?"},
+		{"httpsguard_ssl_redirect=true", "httpsguard_ssl_redirect: unknown; did you mean HTTPSGUARD_SSL_REDIRECT? (variable names are case-sensitive)"},
+		{"HTTPGUARD_SSL_REDIRECT=true", "HTTPGUARD_SSL_REDIRECT: unknown; did you mean HTTPSGUARD_SSL_REDIRECT?"},
+		{"HTTPSGUARD_QUANTUM_SHIELD=on", "HTTPSGUARD_QUANTUM_SHIELD: unknown; httpsguard reads no such variable (httpsguard policy lists those it reads)"},
+		{"HTTPSGUARD_HSTS_SECONDS=1", ""},
+		{"HTTPSGUARD_CAROOT=/ca", ""},
+		{"HTTPSGUARD_TEST_STRICT=1", ""},
+		{"PATH=/usr/bin", ""},
+		{"SSL_REDIRECT=true", ""},
+		{"=weird", ""},
+	} {
+		got := CheckEnv([]string{tc.env})
+		switch {
+		case tc.want == "" && len(got) != 0:
+			t.Errorf("%s: unexpected %v", tc.env, got)
+		case tc.want != "" && (len(got) != 1 || got[0].Message != tc.want || got[0].ID != "HGP-ENV-001" || got[0].Severity != SeverityWarning):
+			t.Errorf("%s: got %v\nwant %q", tc.env, got, tc.want)
+		}
+	}
+	if got := CheckEnv([]string{"HTTPSGUARD_X=1", "HTTPSGUARD_X=2"}); len(got) != 1 {
+		t.Errorf("a name set twice is one finding: %v", got)
+	}
+}
+
+// TestEnvNamesKnown fails when the repository mentions an HTTPSGUARD_*
+// variable that CheckEnv would call unknown: a new variable belongs in
+// envVars (the policy) or otherEnvVars (everything else httpsguard reads).
+func TestEnvNamesKnown(t *testing.T) {
+	deliberate := map[string]bool{ // names the tests use because they are unknown
+		"HTTPSGUARD_X": true, "HTTPSGUARD_NOPE": true, "HTTPSGUARD_HSTS_SECOND": true, "HTTPSGUARD_SSL_REDIRCET": true,
+		"HTTPSGUARD_SECURE_COOKIE": true, "HTTPSGUARD_QUANTUM_SHIELD": true,
+	}
+	name := regexp.MustCompile(`HTTPSGUARD_[A-Z0-9_]+`)
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if base := d.Name(); base == ".git" || base == "node_modules" || base == "fuzz" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		switch filepath.Ext(path) {
+		case ".go", ".md", ".sh", ".py", ".yml", ".yaml", ".env":
+		default:
+			if path != filepath.Join(".ci", "run") {
+				return nil
+			}
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, n := range name.FindAllString(string(b), -1) {
+			if !knownEnvVar(n) && !deliberate[n] && !strings.HasSuffix(n, "_") {
+				t.Errorf("%s mentions %s, which CheckEnv calls unknown: add it to envVars or otherEnvVars", path, n)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestPolicyFromEnvWarns checks that PolicyFromEnv reports a misspelt
+// variable on the default logger, and still reads the rest.
+func TestPolicyFromEnvWarns(t *testing.T) {
+	t.Setenv("HTTPSGUARD_HSTS_SECOND", "63072000")
+	t.Setenv("HTTPSGUARD_SSL_REDIRECT", "true")
+	var logs strings.Builder
+	old := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&logs, nil)))
+	defer slog.SetDefault(old)
+	p, err := PolicyFromEnv()
+	if err != nil || !p.SSLRedirect || p.HSTSSeconds != 0 {
+		t.Fatalf("%+v, %v", p, err)
+	}
+	if !strings.Contains(logs.String(), "HTTPSGUARD_HSTS_SECOND: unknown; did you mean HTTPSGUARD_HSTS_SECONDS?") ||
+		!strings.Contains(logs.String(), "level=WARN") {
+		t.Errorf("logs:\n%s", logs.String())
+	}
+}
+
+// TestEnvDocumented keeps the list of variables in docs/enforce.md
+// generated from envVars (go test -run TestEnvDocumented -update-docs .).
+func TestEnvDocumented(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("| variable | Policy field | unset means |\n|---|---|---|\n")
+	zero := Policy{}
+	for i, s := range zero.Settings() {
+		def := envVars[i].def
+		switch {
+		case def == "" && isListVar(s.Env):
+			def = "none"
+		case def == "":
+			def = "off"
+		}
+		fmt.Fprintf(&b, "| `%s` | `%s` | `%s` |\n", s.Env, strings.ReplaceAll(s.Field, ", ", "`, `"), def)
+	}
+	replaceGenerated(t, "docs/enforce.md", "env", b.String())
 }

@@ -47,6 +47,9 @@ type stdio struct {
 	out    io.Writer // machine output
 	err    io.Writer // diagnostics, progress, logs
 	getenv func(string) string
+	// environ lists the environment as "NAME=value" lines (os.Environ);
+	// nil means an empty one.
+	environ func() []string
 }
 
 var commands = map[string]*command{}
@@ -60,7 +63,7 @@ func register(c *command) {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], &stdio{in: os.Stdin, out: os.Stdout, err: os.Stderr, getenv: os.Getenv})
+	code := run(ctx, os.Args[1:], &stdio{in: os.Stdin, out: os.Stdout, err: os.Stderr, getenv: os.Getenv, environ: os.Environ})
 	stop()
 	os.Exit(code)
 }

@@ -27,6 +27,10 @@ every path, or a report-only CSP that reports nowhere. Each finding has a
 stable ID (HGP-HSTS-004: the area, then a number; the former IDs such as
 HG114 are accepted too and shown as legacy_id in JSON), a severity and a fix.
 
+A variable that looks meant for httpsguard but that it does not read, such
+as HTTPSGUARD_HSTS_SECOND, is a warning (HGP-ENV-001) naming the nearest
+variable it does read: a typo would otherwise leave a setting at its default.
+
 Unset or empty variables take Django's defaults where Django has one
 (nosniff on, X-Frame-Options DENY, Referrer-Policy and
 Cross-Origin-Opener-Policy same-origin, the sessionid cookie HttpOnly,
@@ -95,8 +99,12 @@ func policyFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) in
 			fmt.Fprintf(st.err, "httpsguard policy: %v\n", strings.TrimPrefix(err.Error(), "httpsguard: "))
 			return exitError
 		}
+		var environ []string
+		if st.environ != nil {
+			environ = st.environ()
+		}
 		var findings []httpsguard.Finding
-		for _, f := range p.Check() {
+		for _, f := range append(httpsguard.CheckEnv(environ), p.Check()...) {
 			if !ignored[f.ID] {
 				findings = append(findings, f)
 			}
@@ -181,9 +189,9 @@ func writePolicyText(w io.Writer, p httpsguard.Policy, findings []httpsguard.Fin
 			sev = paint.Paint(sev, termcolor.Blue)
 		}
 		fmt.Fprintf(&b, "\n  %s  %s  %s\n", paint.Paint(f.ID, termcolor.Bold), sev, f.Message)
-		fmt.Fprintf(&b, "         fix: %s\n", f.Fix)
+		fmt.Fprintf(&b, "    fix: %s\n", f.Fix)
 		if f.Django != "" {
-			fmt.Fprintf(&b, "         Django: %s\n", f.Django)
+			fmt.Fprintf(&b, "    Django: %s\n", f.Django)
 		}
 	}
 	if len(findings) == 0 {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os/exec"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -27,7 +28,15 @@ var policyProductionEnv = map[string]string{
 func runPolicy(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	st := &stdio{in: strings.NewReader(""), out: &out, err: &errb, getenv: func(k string) string { return env[k] }}
+	st := &stdio{in: strings.NewReader(""), out: &out, err: &errb, getenv: func(k string) string { return env[k] },
+		environ: func() []string {
+			var kv []string
+			for k, v := range env {
+				kv = append(kv, k+"="+v)
+			}
+			sort.Strings(kv)
+			return kv
+		}}
 	code = run(t.Context(), append([]string{"policy"}, args...), st)
 	return code, out.String(), errb.String()
 }
@@ -87,6 +96,14 @@ func TestPolicyCommand(t *testing.T) {
 			notOut: []string{"HGP-HSTS-004"}},
 		{name: "unknown ID to ignore", env: policyProductionEnv, args: []string{"--ignore", "HG999"}, code: exitError,
 			errOut: []string{"HG999", "no such finding ID"}, noStdout: true},
+		{name: "a misspelt variable is named with the one meant",
+			env: policyEnvWith(policyProductionEnv, "HTTPSGUARD_HSTS_SECOND", "63072000", "HTTPSGUARD_TEST_STRICT", "1", "HTTPSGUARD_CAROOT", "/tmp/ca"), code: exitFindings,
+			out: []string{"HGP-ENV-001", "HTTPSGUARD_HSTS_SECOND: unknown; did you mean HTTPSGUARD_HSTS_SECONDS?"}, notOut: []string{"HTTPSGUARD_TEST_STRICT:", "HTTPSGUARD_CAROOT:"}},
+		{name: "an unknown variable can be ignored on purpose",
+			env: policyEnvWith(policyProductionEnv, "HTTPSGUARD_HSTS_SECOND", "1"), args: []string{"--ignore", "HGP-ENV-001"}, code: exitOK},
+		{name: "the value that turns a header off is named",
+			env: policyEnvWith(policyProductionEnv, "HTTPSGUARD_FRAME_OPTIONS", "none"), code: exitError,
+			errOut: []string{`HTTPSGUARD_FRAME_OPTIONS="none"`, "or off for none"}, noStdout: true},
 		{name: "bad format", env: policyProductionEnv, args: []string{"--format", "yaml"}, code: exitError, errOut: []string{"yaml"}},
 		{name: "stray argument", env: policyProductionEnv, args: []string{"prod.env"}, code: exitError, errOut: []string{"prod.env"}},
 		{name: "env format", env: policyProductionEnv, args: []string{"--format=env"}, code: exitOK,
