@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/httpsguard/httpsguard"
+	"github.com/httpsguard/httpsguard/autotls"
 	"github.com/httpsguard/httpsguard/internal/termcolor"
 )
 
@@ -17,7 +18,7 @@ func init() {
 	register(&command{
 		name:    "policy",
 		summary: "show the policy the HTTPSGUARD_* environment defines, and review it for deployment",
-		usage:   "httpsguard policy [--format text|json|env] [--ignore ID,...]",
+		usage:   "httpsguard policy [--format text|json|env] [--ignore ID,...] [--autotls DOMAINS]",
 		help: `Reads the HTTPSGUARD_* environment variables exactly as httpsguard.PolicyFromEnv
 does in your application, prints the effective policy (each Policy field, the
 variable that sets it, and its value) and runs the deployment check: Django's
@@ -58,6 +59,10 @@ Examples:
   HTTPSGUARD_CSP_REPORT_ONLY="default-src 'none'; script-src 'nonce-{nonce}'; report-uri /csp" \
     httpsguard policy
 
+  # Review the policy of a Go service that serves itself with package
+  # autotls (certificates from Let's Encrypt for these names).
+  httpsguard policy --autotls example.com,www.example.com
+
   # Accept a finding on purpose (here: not submitting to the preload list).
   httpsguard policy --ignore HGP-HSTS-004`,
 		flags: policyFlags,
@@ -66,8 +71,9 @@ Examples:
 
 func policyFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int {
 	format := fs.String("format", "text", "output `format`: text, json, or env (NAME=value lines, shell-quoted)")
+	acmeDomains := fs.String("autotls", "", "review the policy as served by package autotls with these comma-separated `domains` (its ACME configuration): no SSL-redirect finding, and checks of its own such as HSTS preload for a name without a certificate")
 	ignore := fs.String("ignore", "", "comma-separated finding `IDs` to leave out, such as HGP-HSTS-004,HGP-CSP-001 (former IDs such as HG114 work too)")
-	return func(_ context.Context, args []string) int {
+	return func(ctx context.Context, args []string) int {
 		if len(args) > 0 {
 			fmt.Fprintf(st.err, "httpsguard policy: unexpected argument %q (the policy comes from the environment)\n", args[0])
 			return exitError
@@ -104,7 +110,17 @@ func policyFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) in
 			environ = st.environ()
 		}
 		var findings []httpsguard.Finding
-		for _, f := range append(httpsguard.CheckEnv(environ), p.Check()...) {
+		check := p.Check()
+		if *acmeDomains != "" {
+			var domains []string
+			for _, d := range strings.Split(*acmeDomains, ",") {
+				if d = strings.TrimSpace(d); d != "" {
+					domains = append(domains, d)
+				}
+			}
+			check = autotls.Options{Domains: domains}.Check(ctx, p)
+		}
+		for _, f := range append(httpsguard.CheckEnv(environ), check...) {
 			if !ignored[f.ID] {
 				findings = append(findings, f)
 			}
