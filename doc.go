@@ -30,12 +30,37 @@
 // handler that wrote nothing), so a header the handler set itself wins, as
 // with Django's setdefault. Informational (1xx) responses pass untouched.
 // Set-Cookie values only gain the attributes they lack; nothing is
-// duplicated or removed.
+// duplicated or removed. SameSite is named per cookie (SameSiteCookies, as
+// Django's SESSION_COOKIE_SAMESITE and CSRF_COOKIE_SAMESITE), with
+// CookieSameSite for every other cookie that sets none; a cookie given
+// SameSite=None, or one that says None itself and that the rules touch,
+// also gets Secure, since browsers drop None without it.
+//
+// The zero Policy enforces nothing (an empty AllowedHosts accepts every
+// host), so adding a Guard never breaks an application before it is
+// configured. PolicyFromEnv's defaults are Django 3.2's, and the mapping
+// from Django's settings is held to a real Django by TestDjangoDifferential,
+// which lists every intended difference with its reason (docs/enforce.md
+// repeats the list).
 //
 // New rejects an invalid Policy as a whole: it returns every *FieldError at
 // once, each naming the field (or, from PolicyFromEnv, the variable) and the
 // value. Nothing is silently ignored: an empty variable is unset, and "off"
 // turns a header off.
+//
+// # The deployment check
+//
+// Each check is one DeployCheck in a catalogue (Checks): a stable ID of the
+// form HGP-<AREA>-NNN (the site checker's are HGS-; the former HG1xx is kept
+// as LegacyID, and LookupCheck accepts either), a severity, the field, a
+// title, Django's equivalent, the fix, and the small function that decides
+// it, so adding or changing a check touches one place. A finding of
+// SeverityError means exactly that New rejects the policy; the tests pin
+// that equivalence for every check. CheckEnv adds the environment's side: a
+// variable that looks meant for httpsguard but that it does not read
+// (HGP-ENV-001), which PolicyFromEnv also logs. Package autotls reviews a
+// policy as it serves one (its Options.Check drops the redirect finding and
+// adds HGP-ACME-*), so this package stays free of dependencies.
 //
 // # Cost
 //
