@@ -21,6 +21,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // Request constants of the Observatory 1.4.8 retriever. A fetcher that wants
@@ -134,18 +135,22 @@ type Input struct {
 	HTTPS Session
 
 	// Robots is the response to GET Input.RobotsURL() (/robots.txt
-	// resolved against the analysed session's Start URL), sent with User-Agent and
-	// Accept: RobotsAccept, following redirects automatically (at most
-	// 10), with certificate verification as in the analysed session. Nil
-	// when the request failed. A final status outside 2xx counts as a
-	// failure, as in the Observatory (Analyze applies that rule itself,
-	// so record the response anyway). Only its Set-Cookie fields matter,
-	// and only when the analysed session is unverified: the Observatory's
-	// follow-up client shares the session's cookie jar only after the
-	// unverified retry, and then every response's cookies count, whatever
-	// its status (cookies set by intermediate redirects of this request
-	// are not recorded here, a known gap).
+	// resolved against the analysed session's Start URL), sent with
+	// User-Agent and Accept: RobotsAccept, following redirects
+	// automatically (at most 10), with certificate verification as in the
+	// analysed session. Nil when the request failed. A final status
+	// outside 2xx counts as a failure, as in the Observatory (Analyze
+	// applies that rule itself, so record the response anyway).
 	Robots *Response
+	// RobotsChain holds every response received for the robots.txt
+	// request, redirects included, in order, even when a later request of
+	// it failed. Only its Set-Cookie fields matter, and only when the
+	// analysed session is unverified: the Observatory's follow-up client
+	// shares the session's cookie jar only after the unverified retry,
+	// and then on https:// requests only. Every response's cookies count
+	// then, whatever its status. When RobotsChain is nil, Robots alone
+	// stands for it.
+	RobotsChain []*Response
 
 	// CORS is the response to the CORS preflight, fetched after Robots:
 	// OPTIONS on Input.CORSURL() (the URL of the analysed session's final
@@ -157,6 +162,13 @@ type Input struct {
 	// status outside 2xx counts as a failure, and Analyze applies that rule
 	// itself.
 	CORS *Response
+	// CORSChain is to CORS what RobotsChain is to Robots.
+	CORSChain []*Response
+
+	// Time is when the responses were received: a cookie whose Expires
+	// date is not after it has expired. The zero Time means the time
+	// Analyze runs.
+	Time time.Time
 
 	// HSTSPreloaded, if not nil, reports whether a host name is on the
 	// HSTS preload list with mode "force-https" (includeSubDomains is the
