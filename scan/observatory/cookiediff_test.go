@@ -59,9 +59,9 @@ func randomSetCookie(r *rand.Rand) string {
 
 func TestCookieDifferentialWithTheObservatory(t *testing.T) {
 	dir := observatoryDir(t)
-	// HTTPSGUARD_COOKIE_CASES=n runs n cases instead of 1000 (and a seed of
+	// HTTPSGUARD_COOKIE_CASES=n runs n cases instead of 3000 (and a seed of
 	// its own), for a longer hunt.
-	n, seed := 1000, uint64(23)
+	n, seed := 3000, uint64(23)
 	if v, err := strconv.Atoi(os.Getenv("HTTPSGUARD_COOKIE_CASES")); err == nil && v > 0 {
 		n, seed = v, uint64(time.Now().UnixNano())
 		t.Logf("seed %d", seed)
@@ -107,6 +107,7 @@ func TestCookieDifferentialWithTheObservatory(t *testing.T) {
 		Result string   `json:"result"`
 		Keys   []string `json:"keys"`
 		Failed bool     `json:"failed"`
+		Sent   []string `json:"sent"`
 	}
 	if err := json.Unmarshal(out, &want); err != nil || len(want) != len(cases) {
 		t.Fatalf("node cookies.mjs output (%d verdicts for %d cases): %v", len(want), len(cases), err)
@@ -131,16 +132,20 @@ func TestCookieDifferentialWithTheObservatory(t *testing.T) {
 		in.HTTPS.Chain = chain
 		in.Time = now
 		got := run(t, in, TestCookies)
-		var jar cookieJar
+		var jar Jar
 		failed := false
+		var sent []string
 		for _, x := range c.Exchanges {
-			if !jar.exchange(x.URL, x.Cookies, now) {
+			h, ok := jar.Request(x.URL, now)
+			if !ok {
 				failed = true
 				break
 			}
+			sent = append(sent, h)
+			jar.Response(x.URL, x.Cookies)
 		}
 		var keys []string
-		for _, k := range jar.cookies {
+		for _, k := range jar.jar.cookies {
 			expires := ""
 			if k.expires != nil {
 				expires = k.expires.UTC().Format("2006-01-02T15:04:05.000Z")
@@ -148,11 +153,11 @@ func TestCookieDifferentialWithTheObservatory(t *testing.T) {
 			keys = append(keys, fmt.Sprintf("%s|%s|%s|%v|%v|%s|%v|%s", k.key, k.domain, k.path, k.secure, k.httpOnly, k.sameSite, k.expired(now), expires))
 		}
 		slices.Sort(keys)
-		if got.Result != want[i].Result || !slices.Equal(keys, want[i].Keys) || failed != want[i].Failed {
+		if got.Result != want[i].Result || !slices.Equal(keys, want[i].Keys) || failed != want[i].Failed || !slices.Equal(sent, want[i].Sent) {
 			failures++
 			if failures <= 10 {
-				t.Errorf("case %d %+v hsts=%v:\n got  %s %q failed=%v\n want %s %q failed=%v", i, c.Exchanges, c.HSTS,
-					got.Result, keys, failed, want[i].Result, want[i].Keys, want[i].Failed)
+				t.Errorf("case %d %+v hsts=%v:\n got  %s %q failed=%v sent %q\n want %s %q failed=%v sent %q", i, c.Exchanges, c.HSTS,
+					got.Result, keys, failed, sent, want[i].Result, want[i].Keys, want[i].Failed, want[i].Sent)
 			}
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -93,6 +94,14 @@ func contextOf(rawURL string) (cookieContext, bool) {
 		path:   whatwgPath(target),
 		secure: u.Scheme == "https",
 	}, true
+}
+
+// agentRefuses reports whether the Observatory's cookie agent fails a
+// request to rawURL before sending it: http-cookie-agent rebuilds
+// "https://::1/..." for an IPv6 host, which tough-cookie cannot parse.
+func agentRefuses(rawURL string) bool {
+	u, err := url.Parse(rawURL)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && strings.Contains(u.Hostname(), ":")
 }
 
 // canonicalDomain is tough-cookie's canonicalDomain for a host name that
@@ -278,9 +287,12 @@ func (j *cookieJar) set(raw string, ctx cookieContext) {
 // send is what the jar does when a request is sent for ctx at now:
 // tough-cookie's getCookies removes every expired cookie it would
 // otherwise have sent. Only those: an expired cookie for another path, or
-// a Secure one when the request is plain HTTP, stays in the store.
-func (j *cookieJar) send(ctx cookieContext, now time.Time) {
+// a Secure one when the request is plain HTTP, stays in the store. send
+// returns the cookies sent, in tough-cookie's order: longest path first,
+// then oldest first (an overwritten cookie keeps its age).
+func (j *cookieJar) send(ctx cookieContext, now time.Time) []*jarCookie {
 	domains := permuteDomain(ctx.host)
+	var sent []*jarCookie
 	j.cookies = slices.DeleteFunc(j.cookies, func(c *jarCookie) bool {
 		if !slices.Contains(domains, c.domain) || !pathMatch(ctx.path, c.path) {
 			return false
@@ -291,8 +303,14 @@ func (j *cookieJar) send(ctx cookieContext, now time.Time) {
 		if c.secure && !ctx.secure {
 			return false
 		}
-		return c.expired(now)
+		if c.expired(now) {
+			return true
+		}
+		sent = append(sent, c)
+		return false
 	})
+	slices.SortStableFunc(sent, func(a, b *jarCookie) int { return len(b.path) - len(a.path) })
+	return sent
 }
 
 // exchange records one request sent for rawURL at now and the Set-Cookie
@@ -308,6 +326,61 @@ func (j *cookieJar) exchange(rawURL string, setCookies []string, now time.Time) 
 		j.set(sc, ctx)
 	}
 	return true
+}
+
+// Jar is the cookie jar of one of the Observatory's page sessions, for a
+// fetcher that wants to send the cookies the Observatory sends: a server
+// that answers according to its cookies then answers the fetcher as it
+// answers the Observatory. Analyze does not need it: it replays the
+// session's Set-Cookie fields through a jar of its own. The zero Jar is
+// empty and ready; a Jar is safe for concurrent use.
+type Jar struct {
+	mu  sync.Mutex
+	jar cookieJar
+}
+
+// Request returns the Cookie header the Observatory sends with a request
+// to rawURL at now ("" for none), and drops from the jar the expired
+// cookies it would have sent, as the Observatory does. ok is false where
+// the Observatory's cookie agent fails the request instead of sending it
+// (a URL whose host is an IPv6 literal).
+func (j *Jar) Request(rawURL string, now time.Time) (header string, ok bool) {
+	ctx, ok := contextOf(rawURL)
+	if !ok {
+		return "", false
+	}
+	j.mu.Lock()
+	sent := j.jar.send(ctx, now)
+	j.mu.Unlock()
+	// http-cookie-agent collects them in a Map by name: a name sent twice
+	// (for two paths) keeps its first place and takes its last value.
+	var names []string
+	values := map[string]string{}
+	for _, c := range sent {
+		if _, seen := values[c.key]; !seen {
+			names = append(names, c.key)
+		}
+		values[c.key] = c.value
+	}
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = n + "=" + values[n]
+	}
+	return strings.Join(parts, "; "), true
+}
+
+// Response stores the Set-Cookie fields of the response to a request to
+// rawURL.
+func (j *Jar) Response(rawURL string, setCookies []string) {
+	ctx, ok := contextOf(rawURL)
+	if !ok {
+		return
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for _, sc := range setCookies {
+		j.jar.set(sc, ctx)
+	}
 }
 
 // parseSetCookie is tough-cookie's strict Cookie.parse.

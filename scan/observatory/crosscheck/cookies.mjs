@@ -6,9 +6,10 @@
 // then store the response's cookies, both for the URL the agent rebuilds
 // with url.format from the request's host name and path. Then it runs the
 // MDN HTTP Observatory 1.4.8's cookies test on the last exchange as the
-// final response and prints a JSON array of {"result", "keys"} (keys: the
-// jar's cookies as "key|domain|path|secure|httpOnly|sameSite|expired|
-// expires", sorted).
+// final response and prints a JSON array of {"result", "keys", "failed",
+// "sent"} (keys: the jar's cookies as "key|domain|path|secure|httpOnly|
+// sameSite|expired|expires", sorted; failed: a request the agent fails;
+// sent: the Cookie header of each request).
 //
 // Usage: OBSERVATORY_DIR=... node cookies.mjs < cases.json
 import path from "node:path";
@@ -23,6 +24,11 @@ const requireFromObservatory = createRequire(path.join(dir, "package.json"));
 const { AxiosHeaders } = requireFromObservatory("axios");
 const { Cookie, CookieJar } = requireFromObservatory("tough-cookie");
 const { Requests } = await load("src/types.js");
+// The agent's own function for the Cookie header (not exported by name).
+const agentDir = path.dirname(path.dirname(requireFromObservatory.resolve("http-cookie-agent/http")));
+const { createCookieHeaderValue } = createRequire(import.meta.url)(
+  path.join(agentDir, "dist/utils/create_cookie_header_value.js")
+);
 const { cookiesTest } = await load("src/analyzer/tests/cookies.js");
 
 // agentURL is the URL http-cookie-agent hands the jar for a request to u:
@@ -40,10 +46,11 @@ for (const c of cases) {
   const jar = new CookieJar();
   let last = [];
   let failed = false;
+  const sent = [];
   for (const x of c.exchanges) {
     const requestUrl = agentURL(x.url);
     try {
-      jar.getCookiesSync(requestUrl);
+      sent.push(createCookieHeaderValue({ cookieOptions: { jar }, passedValues: [undefined], requestUrl }));
       for (const line of x.cookies ?? []) {
         jar.setCookieSync(line, requestUrl, { ignoreError: true });
       }
@@ -74,6 +81,6 @@ for (const c of cases) {
       return `${s.key}|${s.domain}|${s.path}|${!!s.secure}|${!!s.httpOnly}|${s.sameSite ?? ""}|${expired}|${expires}`;
     })
     .sort();
-  out.push({ result: t.result, keys, failed });
+  out.push({ result: t.result, keys, failed, sent });
 }
 console.log(JSON.stringify(out));
