@@ -8,14 +8,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptrace"
 	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
-
-	"golang.org/x/net/publicsuffix"
 
 	"github.com/httpsguard/httpsguard/scan/observatory"
 )
@@ -119,7 +116,7 @@ type observations struct {
 	// those requests, redirects included (the Observatory's cookie jar
 	// sees them all after a certificate error).
 	robotsHops, corsHops, pageCORSHops []*fetched
-	corsElsewhere               bool // cors is not the page's preflight
+	corsElsewhere                      bool // cors is not the page's preflight
 
 	notFound    *fetched // a random path that does not exist
 	notFoundErr error
@@ -324,7 +321,7 @@ func (f *fetcher) followAuto(ctx context.Context, method, start string, hdr http
 	var hops []*fetched
 	next := start
 	for i := 0; ; i++ {
-		r, err := f.do(ctx, method, next, hdr)
+		r, err := f.doObservatory(ctx, method, next, hdr, nil)
 		if err != nil {
 			return nil, hops, err
 		}
@@ -362,10 +359,10 @@ func observatoryChain(hops []*fetched) []*observatory.Response {
 	return out
 }
 
-func newJar() http.CookieJar {
-	j, _ := cookiejar.New(&cookiejar.Options{PublicSuffixList: publicsuffix.List})
-	return j
-}
+// newJar returns the cookie jar of a page session: the Observatory's, so
+// that a site which answers according to its cookies answers as it does to
+// the Observatory.
+func newJar() *observatory.Jar { return new(observatory.Jar) }
 
 func randomToken() string {
 	b := make([]byte, 8)
