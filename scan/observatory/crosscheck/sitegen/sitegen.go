@@ -36,6 +36,16 @@ type Response struct {
 	// {https} stand for the ports of the site's two servers.
 	Header [][2]string `json:"header,omitempty"`
 	Body   string      `json:"body,omitempty"`
+	// IfCookie, when set, answers instead of this response a request
+	// that carries the cookie IfCookie.Name: the site then answers each
+	// scanner according to the cookies it sends.
+	IfCookie *Variant `json:"if_cookie,omitempty"`
+}
+
+// Variant is the answer to requests that carry a cookie.
+type Variant struct {
+	Name     string    `json:"name"`
+	Response *Response `json:"response"`
 }
 
 // Server is what one of a site's servers answers.
@@ -86,6 +96,11 @@ func (s *Site) Handler(https bool, p *Ports) http.Handler {
 		if !ok {
 			resp = srv.NotFound
 		}
+		if v := resp.IfCookie; v != nil {
+			if _, err := r.Cookie(v.Name); err == nil {
+				resp = *v.Response
+			}
+		}
 		write(w, resp, p)
 	})
 }
@@ -119,7 +134,8 @@ func (s *Site) String() string {
 		}
 	}
 	b.WriteString("\n")
-	line := func(scheme, method, target string, r Response) {
+	var line func(scheme, method, target string, r Response)
+	line = func(scheme, method, target string, r Response) {
 		fmt.Fprintf(&b, "  %s %s %s -> %d", scheme, method, target, r.Status)
 		for _, kv := range r.Header {
 			if kv[0] == "Content-Type" && strings.HasPrefix(kv[1], "text/") {
@@ -131,6 +147,9 @@ func (s *Site) String() string {
 			fmt.Fprintf(&b, " | body %q", r.Body)
 		}
 		b.WriteString("\n")
+		if v := r.IfCookie; v != nil {
+			line(scheme, method, target+" (with cookie "+v.Name+")", *v.Response)
+		}
 	}
 	for _, srv := range []struct {
 		scheme string
@@ -230,6 +249,17 @@ func (g *gen) build(https bool, target string, n int) {
 	} else {
 		srv.GET[target] = g.hop(https, g.location(target, https, nextHTTPS, next))
 	}
+	if g.chance(4) {
+		// Whoever sends a cookie of the site's goes elsewhere: the
+		// chain followed depends on the cookies each scanner keeps and
+		// sends.
+		alt := g.path()
+		resp := srv.GET[target]
+		v := g.hop(https, g.location(target, https, https, alt))
+		resp.IfCookie = &Variant{Name: g.names[g.r.IntN(len(g.names))], Response: &v}
+		srv.GET[target] = resp
+		g.build(https, alt, max(0, n-2))
+	}
 	g.build(nextHTTPS, next, n-1)
 }
 
@@ -296,9 +326,14 @@ func (g *gen) location(from string, fromHTTPS, toHTTPS bool, target string) stri
 	return abs
 }
 
-// hop is a redirect response that sets cookies.
+// hop is a redirect response that sets cookies. Now and then its status
+// is a 3xx that the page sessions do not follow and the follow-up
+// requests do.
 func (g *gen) hop(https bool, loc string) Response {
 	status := []int{301, 302, 303, 307, 308}[g.r.IntN(5)]
+	if g.chance(25) {
+		status = []int{300, 304, 305, 306}[g.r.IntN(4)]
+	}
 	h := [][2]string{{"Location", loc}, {"Content-Type", "text/html; charset=utf-8"}}
 	if https && g.chance(3) {
 		h = append(h, [2]string{"Strict-Transport-Security", g.pick("max-age=63072000", "max-age=0", "max-age=300")})
@@ -464,7 +499,7 @@ func (g *gen) robots(https bool) {
 		}
 		return Response{Status: status, Header: h, Body: "User-agent: *\nDisallow:\n"}
 	}
-	switch g.r.IntN(6) {
+	switch g.r.IntN(7) {
 	case 0: // none: the not-found page answers
 	case 1, 2:
 		srv.GET["/robots.txt"] = txt()
@@ -476,6 +511,10 @@ func (g *gen) robots(https bool) {
 		srv.GET["/robots.txt"] = g.hop(https, "/r1/robots.txt")
 		srv.GET["/r1/robots.txt"] = g.hop(https, "/r2/robots.txt")
 		srv.GET["/r2/robots.txt"] = txt()
+	case 6: // a redirect without a Location: final, and a failure
+		r := g.hop(https, "")
+		r.Header = slices.DeleteFunc(r.Header, func(kv [2]string) bool { return kv[0] == "Location" })
+		srv.GET["/robots.txt"] = r
 	case 5: // to the other server
 		other := g.server(!https)
 		srv.GET["/robots.txt"] = g.hop(https, g.location("/robots.txt", https, !https, "/robots.txt"))
