@@ -23,8 +23,9 @@ func (w *discardWriter) reset() {
 	w.code = 0
 }
 
-// TestAllocations pins the allocation budget the README promises: none on a
-// plain HTTPS GET, one when cookies are rewritten.
+// TestAllocations pins the allocation budget the docs promise: none on a
+// plain HTTPS GET, one when cookies are rewritten. The race detector makes
+// sync.Pool drop items, so it skips under -race; .ci/run runs it without.
 func TestAllocations(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector makes sync.Pool drop items")

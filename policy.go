@@ -1,9 +1,3 @@
-// Package httpsguard enforces a site's transport-security policy in any
-// net/http server: the redirect to HTTPS, trusted-proxy scheme detection,
-// HSTS, Secure/HttpOnly/SameSite cookies, the headers that stop framing and
-// sniffing, and the allowed Host names. One Policy value describes what a site
-// must do; New compiles it into a Guard whose Handler wraps an application,
-// and Policy.Check reviews it before deployment.
 package httpsguard
 
 // Policy is what a site must do to keep its transport safe. It is a plain

@@ -1,17 +1,3 @@
-// Package devproxy is the HTTPS development server behind "httpsguard
-// serve": it gives an application running on plain HTTP (or a static
-// folder) trusted HTTPS on loopback, with certificates from the local CA,
-// HTTP/2 to the browser, and the forwarded headers a production proxy sets,
-// so the application can keep its production security settings.
-//
-// It also watches for the mistakes that make HTTPS development painful and
-// explains them in the terminal and in the browser: the redirect loop of an
-// application that does not trust X-Forwarded-Proto, an application that is
-// not running, cookies without Secure, redirects to http://.
-//
-// A Server is built from a Config with New, bound with Listen (port 0 is
-// allowed; HTTPSAddrs and HTTPAddrs report what was bound) and run with
-// Serve until its context ends.
 package devproxy
 
 import (

@@ -24,11 +24,11 @@ import (
 // proxy's own HTTP/1.1 client, on the handler's goroutine, over pooled
 // keep-alive connections. net/http's Transport passes every request between
 // the handler and a read and a write goroutine per connection; on two cores
-// those hand-offs and the thread wake-ups they cause were about 30% of the
-// proxy's CPU (bench/proxy, interleaved runs: 37 µs per request with
-// httputil.ReverseProxy, 26 µs with this client). Everything else (request bodies, WebSocket
-// upgrades, CONNECT) still goes through httputil.ReverseProxy, whose
-// Transport handles a body racing an early response, and upgrades.
+// those hand-offs and the thread wake-ups they cause were a large share of
+// the proxy's CPU (see docs/design/devproxy.md and bench/proxy). Everything
+// else (request bodies, WebSocket upgrades, CONNECT) still goes through
+// httputil.ReverseProxy, whose Transport handles a body racing an early
+// response, and upgrades.
 //
 // The direct path does what ReverseProxy and the Transport did for these
 // requests: hop-by-hop headers are removed both ways, the forwarded headers
@@ -127,9 +127,8 @@ func (c *directClient) get(ctx context.Context) (*directConn, error) {
 			// body (a body written late for a HEAD, 204 or 304 answer)
 			// would be read as the answer to the next request. net/http's
 			// Transport finds them with the read it keeps pending on every
-			// idle connection; a peek costs a system call, about 5% of a
-			// proxied request (bench/proxy), so it is made only where
-			// such bytes come from. A connection the application closed
+			// idle connection; a peek costs a system call per request,
+			// so it is made only where such bytes come from. A connection the application closed
 			// is found when the request is sent (see roundTrip).
 			dc.conn.Close()
 			c.mu.Lock()

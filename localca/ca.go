@@ -1,15 +1,3 @@
-// Package localca is httpsguard's local certificate authority: a private root
-// kept in the user's data directory, leaf certificates issued from it for
-// development names (DNS names, IP addresses, one-level wildcards and
-// internationalised names), and installation of the root into the system,
-// NSS and Java trust stores.
-//
-// The design follows mkcert and Caddy: an ECDSA P-256 root valid for ten
-// years that may only sign leaves (MaxPathLenZero), a private key readable by
-// its owner alone, and leaves that always carry subjectAltName entries and
-// never outlive the 825 days Apple allows for user-installed roots.
-//
-// A *CA is safe for concurrent use.
 package localca
 
 import (

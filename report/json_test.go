@@ -92,7 +92,7 @@ func TestJSONMatchesSchema(t *testing.T) {
 			}
 		}
 	}
-	// And the committed golden files, which the README quotes.
+	// And the committed golden files, which docs/reports.md quotes.
 	for _, name := range []string{"full.json", "multi.json"} {
 		b, err := os.ReadFile(filepath.Join("testdata", "golden", name))
 		if err != nil {

@@ -1,12 +1,3 @@
-// Package report renders scan results for people and machines: text for a
-// terminal, JSON and JSON Lines with a versioned schema, SARIF 2.1.0 for code
-// scanning, a self-contained HTML report and Markdown for a pull request.
-//
-// Every format renders the same *scan.Result values; nothing is computed
-// here that the result does not already say, so a grade in the HTML report
-// and in the JSON document always agree. Write renders a finished set of
-// results; a Stream renders them as they arrive, for a command that scans
-// many targets at once.
 package report
 
 import (

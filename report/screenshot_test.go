@@ -19,7 +19,7 @@ import (
 	"github.com/httpsguard/httpsguard/scan"
 )
 
-var screenshotOut = flag.String("screenshot-out", "", "also save the HTML report's screenshot to this file (the README's is ../docs/report-html.png)")
+var screenshotOut = flag.String("screenshot-out", "", "also save the HTML report's screenshot to this file (README.md and docs/reports.md show ../docs/report-html.png)")
 
 // screenshot renders an HTML file with headless Chromium and returns the
 // decoded PNG.
@@ -77,7 +77,7 @@ func near(a uint32, b uint8) bool {
 // TestHTMLScreenshot opens the report in a real browser. The colours prove
 // the stylesheet was applied, which also proves the report's own
 // Content-Security-Policy hash lets it through; run with
-// -screenshot-out=../docs/report-html.png to refresh the README picture.
+// -screenshot-out=../docs/report-html.png to refresh the picture in the docs.
 func TestHTMLScreenshot(t *testing.T) {
 	bin := browsertest.Chromium(t)
 	dir := t.TempDir()

@@ -109,7 +109,7 @@ type trustAnchor struct {
 }
 
 // systemPool loads the system roots once per process, in the background
-// from the first New on, so that the ~10 ms it takes overlaps the first
+// from the first New on, so that the time it takes overlaps the first
 // scan's network work instead of delaying it.
 var systemPool = sync.OnceValue(func() *x509.CertPool {
 	p, err := x509.SystemCertPool()

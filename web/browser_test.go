@@ -18,8 +18,9 @@ import (
 )
 
 // screenshotsEnv names a directory where TestBrowser saves web-start.png,
-// web-result.png and web-phone.png (the README's screenshots):
-// HTTPSGUARD_WEB_SCREENSHOTS=docs go test -run TestBrowser ./web/
+// web-result.png and web-phone.png (the screenshots of README.md and
+// docs/web.md); the test runs in web/, so from the repository root:
+// HTTPSGUARD_WEB_SCREENSHOTS=$PWD/docs go test -run TestBrowser ./web/
 const screenshotsEnv = "HTTPSGUARD_WEB_SCREENSHOTS"
 
 // TestBrowser drives headless Chromium: it submits a scan of a loopback

@@ -1,15 +1,3 @@
-// Package web is the checker as a web site: a start page with one field, a
-// result page per scan with its permanent link, the site's history and what
-// changed since its previous scan, the HTML report as a download, and the
-// same results as JSON over an HTTP API.
-//
-// Scans run server-side in a bounded pool of workers that take them from a
-// queue kept in the database (package web/store), so a scan survives a
-// restart and several instances can share one PostgreSQL database. The site
-// is meant to face the internet: the scanner refuses non-public addresses on
-// every connection it dials unless AllowPrivate is set, submissions are rate
-// limited per client, request bodies are bounded, and every page is served
-// through the httpsguard middleware with a strict policy (see Policy).
 package web
 
 import (

@@ -188,12 +188,11 @@ func serveFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int
 		}
 		if st.getenv("GOGC") == "" {
 			// A proxy allocates a few kilobytes per request that die at
-			// once; with Go's default target the collector ran about 25
-			// times a second under bench/proxy's load. At 400 it runs about
-			// 6 times, CPU per request fell by 5-9% and peak memory rose
-			// from about 50 to 100 MiB, which a development machine can
-			// afford. An explicit GOGC wins; the old value is restored on
-			// return, for in-process callers.
+			// once, so with Go's default target the collector runs often
+			// under load. A higher target trades memory, which a
+			// development machine can afford, for CPU per request
+			// (measured in docs/design/devproxy.md). An explicit GOGC wins;
+			// the old value is restored on return, for in-process callers.
 			defer debug.SetGCPercent(debug.SetGCPercent(400))
 		}
 		done := make(chan error, 1)
