@@ -18,8 +18,24 @@ import (
 )
 
 // regressionSeeds are generated sites on which httpsguard and the
-// Observatory once disagreed; they run on every test run.
-var regressionSeeds = []uint64{}
+// Observatory disagreed before the fixes named; they run on every test run
+// (seeds 1 to 60, which run anyway, have more: 4, 5, 10, 26, 39, 40, 43).
+// They hold for this version of sitegen only: a change to what it draws
+// changes every site, so re-derive them when changing it (see
+// docs/design/observatory-cookies.md).
+var regressionSeeds = []uint64{
+	// The jar: expired cookies dropped by later requests, paths of the
+	// rebuilt URL, cookies of the follow-ups' redirects after a bad
+	// certificate.
+	94, 95, 193,
+	// HTTP/1.1: Go's server drops a 304's Content-Type over HTTP/1.1 only.
+	109, 128,
+	// The follow-ups follow any 3xx with a Location.
+	461, 652, 756,
+	// Cookies sent as the Observatory sends them (net/http's jar sent
+	// others, and the chain went elsewhere).
+	80, 137, 220, 430, 711, 716, 833, 903, 1000,
+}
 
 // TestGeneratedSitesMatchTheObservatory scans random sites (package
 // sitegen) with the real Observatory and with httpsguard's Observatory
@@ -91,7 +107,7 @@ func crossCheckSites(t *testing.T, dir string, seeds []uint64, tr, un *localca.C
 		tlsSrv := localcatest.NewTLSServer(t, ca, r.site.Handler(true, &r.ports))
 		plainSrv := httptest.NewServer(r.site.Handler(false, &r.ports))
 		t.Cleanup(plainSrv.Close)
-		r.ports = sitegen.Ports{HTTP: port(t, plainSrv.URL), HTTPS: port(t, tlsSrv.URL)}
+		r.ports = sitegen.Ports{HTTP: port(t, plainSrv.URL), HTTPS: port(t, tlsSrv.URL), Closed: closedPort()}
 		if r.site.NoHTTP {
 			plainSrv.Close()
 			r.ports.HTTP = closedPort()

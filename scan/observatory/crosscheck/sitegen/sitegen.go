@@ -32,8 +32,8 @@ import (
 // Response is one canned response.
 type Response struct {
 	Status int `json:"status"`
-	// Header holds the fields in the order sent. In values, {http} and
-	// {https} stand for the ports of the site's two servers.
+	// Header holds the fields in the order sent. In values, {http},
+	// {https} and {closed} stand for the Ports.
 	Header [][2]string `json:"header,omitempty"`
 	Body   string      `json:"body,omitempty"`
 	// IfCookie, when set, answers instead of this response a request
@@ -77,7 +77,9 @@ type Site struct {
 }
 
 // Ports are where a site's servers listen, known once they run.
-type Ports struct{ HTTP, HTTPS int }
+// Closed is a loopback port where nothing listens: a hop that
+// redirects there fails its session.
+type Ports struct{ HTTP, HTTPS, Closed int }
 
 // Handler returns the handler of the https or the http server of s.
 func (s *Site) Handler(https bool, p *Ports) http.Handler {
@@ -117,7 +119,8 @@ func expand(s string, p *Ports) string {
 	if !strings.Contains(s, "{") {
 		return s
 	}
-	return strings.NewReplacer("{http}", strconv.Itoa(p.HTTP), "{https}", strconv.Itoa(p.HTTPS)).Replace(s)
+	return strings.NewReplacer("{http}", strconv.Itoa(p.HTTP), "{https}", strconv.Itoa(p.HTTPS),
+		"{closed}", strconv.Itoa(p.Closed)).Replace(s)
 }
 
 // String describes s, one line per canned response, for a failure
@@ -229,6 +232,11 @@ func (g *gen) build(https bool, target string, n int) {
 	srv := g.server(https)
 	if n == 0 {
 		srv.GET[target] = g.page(https)
+		return
+	}
+	if g.chance(40) {
+		// A dead end: the session fails, cookies and all.
+		srv.GET[target] = g.hop(https, g.pick("http", "https")+"://localhost:{closed}/gone")
 		return
 	}
 	nextHTTPS := https
