@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/httpsguard/httpsguard/internal/testpeer"
 )
 
 // startPythonHTTPServer runs "python3 -m http.server" on a free loopback
@@ -24,10 +26,7 @@ func startPythonHTTPServer(t *testing.T, dir string) string {
 	t.Helper()
 	python, err := exec.LookPath("python3")
 	if err != nil {
-		if os.Getenv("HTTPSGUARD_TEST_STRICT") == "1" {
-			t.Fatalf("HTTPSGUARD_TEST_STRICT=1 and python3 is missing: %v", err)
-		}
-		t.Skip("python3 is not installed")
+		testpeer.Missing(t, testpeer.Python, err.Error())
 	}
 	addr := freePort(t)
 	_, port, _ := net.SplitHostPort(addr)

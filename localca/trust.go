@@ -37,6 +37,12 @@ const (
 // AllStores lists every store in the order they are processed.
 var AllStores = []Store{StoreSystem, StoreNSS, StoreJava}
 
+// EnvTrustStores names the environment variable that chooses the stores
+// "httpsguard ca install" and "uninstall" change when --store is not given,
+// as mkcert's TRUST_STORES does: a list for ParseStores, such as "nss,java"
+// on a machine where the system store must not be touched.
+const EnvTrustStores = "HTTPSGUARD_TRUST_STORES"
+
 // ParseStores parses a comma-separated list of store names ("system,nss");
 // "all" or an empty string means AllStores.
 func ParseStores(s string) ([]Store, error) {

@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/httpsguard/httpsguard/internal/testpeer"
 )
 
 // These tests never touch the system store or the real user's NSS
@@ -23,10 +25,14 @@ func needProgram(t *testing.T, name string) string {
 	t.Helper()
 	path, err := exec.LookPath(name)
 	if err != nil {
-		if os.Getenv("HTTPSGUARD_TEST_STRICT") == "1" {
-			t.Fatalf("%s is required when HTTPSGUARD_TEST_STRICT=1: %v", name, err)
+		peer := testpeer.Peer{Name: name, Install: "install " + name}
+		switch name {
+		case "certutil":
+			peer = testpeer.Certutil
+		case "keytool":
+			peer = testpeer.Keytool
 		}
-		t.Skipf("%s not installed: %v", name, err)
+		testpeer.Missing(t, peer, err.Error())
 	}
 	return path
 }

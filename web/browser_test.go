@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/httpsguard/httpsguard/internal/testpeer"
 	"github.com/httpsguard/httpsguard/scan"
 	"github.com/httpsguard/httpsguard/scan/scantest"
 	"github.com/httpsguard/httpsguard/web/internal/webdriver"
@@ -28,10 +29,7 @@ const screenshotsEnv = "HTTPSGUARD_WEB_SCREENSHOTS"
 // reads the result page, for a site that regressed since its previous scan.
 func TestBrowser(t *testing.T) {
 	if err := webdriver.Available(); err != nil {
-		if os.Getenv("HTTPSGUARD_TEST_STRICT") == "1" {
-			t.Fatalf("HTTPSGUARD_TEST_STRICT=1: %v", err)
-		}
-		t.Skip(err)
+		testpeer.Missing(t, testpeer.Chromedriver, err.Error())
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -222,10 +220,7 @@ func (f scannerFunc) Scan(ctx context.Context, target string) *scan.Result { ret
 // meta refresh reloads it until the result is there.
 func TestBrowserWithoutJavaScript(t *testing.T) {
 	if err := webdriver.Available(); err != nil {
-		if os.Getenv("HTTPSGUARD_TEST_STRICT") == "1" {
-			t.Fatalf("HTTPSGUARD_TEST_STRICT=1: %v", err)
-		}
-		t.Skip(err)
+		testpeer.Missing(t, testpeer.Chromedriver, err.Error())
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()

@@ -42,6 +42,8 @@ Subcommands:
              Java's cacerts (when JAVA_HOME is set), then print the
              variables for runtimes that ignore the system store
   uninstall  remove the root from the same stores; the CA files stay
+             (--store, or $HTTPSGUARD_TRUST_STORES when --store is not
+             given, chooses the stores for both: HTTPSGUARD_TRUST_STORES=nss)
   bundle     write the system roots plus this root to one PEM file, for
              variables that REPLACE the default roots (SSL_CERT_FILE,
              REQUESTS_CA_BUNDLE); default file: ca-bundle.pem in the CA
@@ -67,7 +69,7 @@ Examples:
 func caFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int {
 	rootOnly := fs.Bool("root", false, "print only the path of the root certificate (PEM)")
 	dirOnly := fs.Bool("dir", false, "print only the CA directory")
-	storesFlag := fs.String("store", "all", "trust stores for install and uninstall: comma-separated `list` of system, nss, java, or all")
+	storesFlag := fs.String("store", "all", "trust stores for install and uninstall: comma-separated `list` of system, nss, java, or all; without the flag, $HTTPSGUARD_TRUST_STORES when set")
 	out := fs.String("out", "", "`file` for \"ca bundle\" (\"-\" for standard output; default ca-bundle.pem in the CA directory)")
 	return func(ctx context.Context, args []string) int {
 		sub := ""
@@ -78,9 +80,15 @@ func caFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int {
 			fmt.Fprintf(st.err, "httpsguard ca: unexpected argument %q\n", args[0])
 			return exitError
 		}
-		stores, err := localca.ParseStores(*storesFlag)
+		storeList, storeSource := *storesFlag, "--store"
+		explicit := false
+		fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "store" })
+		if v := st.getenv(localca.EnvTrustStores); v != "" && !explicit {
+			storeList, storeSource = v, localca.EnvTrustStores
+		}
+		stores, err := localca.ParseStores(storeList)
 		if err != nil {
-			fmt.Fprintf(st.err, "httpsguard ca: --store: %v\n", err)
+			fmt.Fprintf(st.err, "httpsguard ca: %s: %v\n", storeSource, err)
 			return exitError
 		}
 		switch sub {

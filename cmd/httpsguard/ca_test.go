@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/httpsguard/httpsguard/internal/testpeer"
 	"github.com/httpsguard/httpsguard/localca"
 )
 
@@ -221,10 +222,7 @@ func TestCAInstallNSS(t *testing.T) {
 	}
 	certutil, err := exec.LookPath("certutil")
 	if err != nil {
-		if os.Getenv("HTTPSGUARD_TEST_STRICT") == "1" {
-			t.Fatal("certutil is required when HTTPSGUARD_TEST_STRICT=1")
-		}
-		t.Skip("certutil not installed")
+		testpeer.Missing(t, testpeer.Certutil, err.Error())
 	}
 	home := t.TempDir()
 	db := filepath.Join(home, ".pki", "nssdb")
@@ -275,5 +273,29 @@ func TestCAInstallNSS(t *testing.T) {
 	}
 	if l, _ := exec.Command(certutil, "-L", "-d", "sql:"+db).CombinedOutput(); strings.Contains(string(l), ca.Root().Subject.CommonName) {
 		t.Error("root still in the NSS database after uninstall")
+	}
+}
+
+// TestCATrustStoresFromEnv: HTTPSGUARD_TRUST_STORES chooses the stores when
+// --store is not given, and a bad value is an error that names its source.
+// Only the Java store is used, with JAVA_HOME unset, so nothing is changed.
+func TestCATrustStoresFromEnv(t *testing.T) {
+	t.Setenv("JAVA_HOME", "")
+	env := map[string]string{"HTTPSGUARD_CAROOT": filepath.Join(t.TempDir(), "ca"), localca.EnvTrustStores: "java"}
+	code, out, errOut := runLocalCA(t, env, "ca", "install")
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr: %s", code, errOut)
+	}
+	if !strings.Contains(out, "java    skipped") || strings.Contains(out, "  system  ") || strings.Contains(out, "  nss  ") {
+		t.Errorf("install with %s=java changed other stores:\n%s", localca.EnvTrustStores, out)
+	}
+
+	env[localca.EnvTrustStores] = "java,floppy"
+	if code, _, errOut := runLocalCA(t, env, "ca", "install"); code != exitError || !strings.Contains(errOut, localca.EnvTrustStores+`: unknown trust store "floppy"`) {
+		t.Errorf("bad %s: exit %d, stderr %q", localca.EnvTrustStores, code, errOut)
+	}
+	// The flag wins over the variable, and its errors name the flag.
+	if code, _, errOut := runLocalCA(t, env, "ca", "install", "--store", "tape"); code != exitError || !strings.Contains(errOut, `--store: unknown trust store "tape"`) {
+		t.Errorf("--store with %s set: exit %d, stderr %q", localca.EnvTrustStores, code, errOut)
 	}
 }

@@ -2,9 +2,11 @@
 package browsertest
 
 import (
-	"os"
 	"os/exec"
+	"strings"
 	"testing"
+
+	"github.com/httpsguard/httpsguard/internal/testpeer"
 )
 
 // Chromium returns the path of a headless-capable Chromium or Chrome, or
@@ -12,14 +14,12 @@ import (
 // CI, which installs it) a missing browser fails the test instead.
 func Chromium(tb testing.TB) string {
 	tb.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+	names := []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"}
+	for _, name := range names {
 		if p, err := exec.LookPath(name); err == nil {
 			return p
 		}
 	}
-	if os.Getenv("HTTPSGUARD_TEST_STRICT") == "1" {
-		tb.Fatal("chromium is not installed (apt-get install -y chromium) and HTTPSGUARD_TEST_STRICT=1")
-	}
-	tb.Skip("chromium is not installed; apt-get install -y chromium to run this test")
+	testpeer.Missing(tb, testpeer.Chromium, "none of "+strings.Join(names, ", ")+" is on PATH")
 	return ""
 }

@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/httpsguard/httpsguard/internal/testpeer"
 	"github.com/httpsguard/httpsguard/localca"
 	"github.com/httpsguard/httpsguard/localca/localcatest"
 )
@@ -40,14 +41,9 @@ import (
 // observatoryDir finds the installed Observatory package, or skips.
 func observatoryDir(t *testing.T) string {
 	t.Helper()
-	strict := os.Getenv("HTTPSGUARD_TEST_STRICT") == "1"
 	missing := func(format string, args ...any) {
 		t.Helper()
-		msg := fmt.Sprintf(format, args...)
-		if strict {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		testpeer.Missing(t, testpeer.Observatory, fmt.Sprintf(format, args...))
 	}
 	if _, err := exec.LookPath("node"); err != nil {
 		missing("node is not installed: %v", err)

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/httpsguard/httpsguard/internal/testnet"
+	"github.com/httpsguard/httpsguard/internal/testpeer"
 	"github.com/httpsguard/httpsguard/localca/localcatest"
 	"github.com/httpsguard/httpsguard/scan"
 	"github.com/httpsguard/httpsguard/scan/observatory"
@@ -37,10 +38,7 @@ func observatoryDir(t *testing.T) string {
 	t.Helper()
 	missing := func(msg string) {
 		t.Helper()
-		if os.Getenv("HTTPSGUARD_TEST_STRICT") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		testpeer.Missing(t, testpeer.Observatory, msg)
 	}
 	if _, err := exec.LookPath("node"); err != nil {
 		missing("node is not installed")

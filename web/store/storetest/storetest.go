@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/httpsguard/httpsguard/internal/testpeer"
 	"github.com/httpsguard/httpsguard/web/store"
 )
 
@@ -62,10 +63,7 @@ func postgresSchema(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv(PostgresEnv)
 	if base == "" {
-		if os.Getenv("HTTPSGUARD_TEST_STRICT") == "1" {
-			t.Fatalf("%s is not set and HTTPSGUARD_TEST_STRICT=1: start PostgreSQL and set it", PostgresEnv)
-		}
-		t.Skipf("%s not set: skipping the PostgreSQL store", PostgresEnv)
+		testpeer.Missing(t, testpeer.PostgreSQL, PostgresEnv+" is not set, so the PostgreSQL store is not tested")
 	}
 	db, err := sql.Open("pgx", base)
 	if err != nil {
