@@ -408,16 +408,17 @@ func startSite(t *testing.T, s site, trusted *localca.CA, untrusted *localca.CA)
 	t.Helper()
 	st := &started{site: s}
 	httpSrv := httptest.NewUnstartedServer(s.http(&st.ports))
-	httpSrv.Start()
 	t.Cleanup(httpSrv.Close)
 	ca := trusted
 	if s.badCert {
 		ca = untrusted
 	}
 	httpsSrv := localcatest.NewUnstartedTLSServer(t, ca, s.https(&st.ports))
+	// The handlers read the ports: set them before anything is served.
+	st.ports.http = httpSrv.Listener.Addr().(*net.TCPAddr).Port
+	st.ports.https = httpsSrv.Listener.Addr().(*net.TCPAddr).Port
+	httpSrv.Start()
 	httpsSrv.StartTLS()
-	st.ports.http = portOf(t, httpSrv.URL)
-	st.ports.https = portOf(t, httpsSrv.URL)
 	if s.noHTTP {
 		httpSrv.Close()
 	}
@@ -425,19 +426,6 @@ func startSite(t *testing.T, s site, trusted *localca.CA, untrusted *localca.CA)
 		httpsSrv.Close()
 	}
 	return st
-}
-
-func portOf(t *testing.T, raw string) int {
-	t.Helper()
-	u, err := url.Parse(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := strconv.Atoi(u.Port())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
 
 // nodeVerdict is the driver's output for one site.

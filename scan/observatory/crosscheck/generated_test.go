@@ -3,6 +3,7 @@ package crosscheck_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http/httptest"
 	"os"
 	"strconv"
@@ -104,17 +105,30 @@ func crossCheckSites(t *testing.T, dir string, seeds []uint64, tr, un *localca.C
 		if r.site.BadCert {
 			ca = un
 		}
-		tlsSrv := localcatest.NewTLSServer(t, ca, r.site.Handler(true, &r.ports))
-		plainSrv := httptest.NewServer(r.site.Handler(false, &r.ports))
+		// The ports are set before the servers serve: handlers read them.
+		tlsSrv := localcatest.NewUnstartedTLSServer(t, ca, r.site.Handler(true, &r.ports))
+		plainSrv := httptest.NewUnstartedServer(r.site.Handler(false, &r.ports))
 		t.Cleanup(plainSrv.Close)
-		r.ports = sitegen.Ports{HTTP: port(t, plainSrv.URL), HTTPS: port(t, tlsSrv.URL), Closed: closedPort()}
+		r.ports = sitegen.Ports{
+			HTTP:   plainSrv.Listener.Addr().(*net.TCPAddr).Port,
+			HTTPS:  tlsSrv.Listener.Addr().(*net.TCPAddr).Port,
+			Closed: closedPort(),
+		}
 		if r.site.NoHTTP {
-			plainSrv.Close()
 			r.ports.HTTP = closedPort()
 		}
 		if r.site.NoHTTPS {
-			tlsSrv.Close()
 			r.ports.HTTPS = closedPort()
+		}
+		if r.site.NoHTTP {
+			plainSrv.Listener.Close()
+		} else {
+			plainSrv.Start()
+		}
+		if r.site.NoHTTPS {
+			tlsSrv.Listener.Close()
+		} else {
+			tlsSrv.StartTLS()
 		}
 		all = append(all, r)
 		args = append(args, fmt.Sprintf("localhost:%d:%d", r.ports.HTTP, r.ports.HTTPS))
