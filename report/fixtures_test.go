@@ -18,7 +18,7 @@ const mdn = "https://developer.mozilla.org/en-US/docs/Web/Security/Practical_imp
 // or warn, and the TLS section is complete.
 func fullResult() *scan.Result {
 	return &scan.Result{
-		SchemaVersion: 1,
+		SchemaVersion: 2,
 		Tool:          scan.Tool{Name: "httpsguard", Version: "v1.2.3"},
 		Target:        "shop.example.com",
 		Host:          "shop.example.com",
@@ -28,6 +28,7 @@ func fullResult() *scan.Result {
 		Scoring:       "httpsguard",
 		Score:         62,
 		Grade:         "C+",
+		Incomplete:    true,
 		Checks: []scan.Check{
 			{ID: "HGS-TLS-001", Title: "HTTPS reachable", Category: "tls", Status: scan.StatusPass,
 				Message: "TLS 1.3 handshake succeeded on port 443."},
@@ -43,7 +44,9 @@ func fullResult() *scan.Result {
 				Fix:      "Set the server's minimum protocol version to TLS 1.2.",
 				Refs:     []string{"https://www.rfc-editor.org/rfc/rfc8996"}},
 			{ID: "HGS-TLS-006", Title: "No weak TLS 1.2 cipher suites", Category: "tls", Status: scan.StatusError,
-				Message: "The cipher suite probe did not finish.", Error: "tls probe: read tcp 127.0.0.1:52144->127.0.0.1:443: i/o timeout"},
+				Message: "The cipher suite probes did not complete.", Error: &scan.Error{Kind: scan.KindTimeout, Detail: "handshake",
+					Message: "127.0.0.1:443: no completed TLS handshake within 5s",
+					Fix:     "The server accepts connections but does not finish the TLS handshake: check its TLS configuration, and whether it is overloaded."}},
 			{ID: "HGS-RED-001", Title: "HTTP redirects to HTTPS", Category: "redirects", Status: scan.StatusPass,
 				Result: "redirection-to-https", Message: "http://shop.example.com/ redirects to https://shop.example.com/."},
 			{ID: "HGS-RED-005", Title: "Permanent redirect to HTTPS", Category: "redirects", Status: scan.StatusWarn, ScoreImpact: -2,
@@ -129,7 +132,7 @@ func fullResult() *scan.Result {
 // Observatory's model (so a bonus lifts it above 100).
 func perfectResult() *scan.Result {
 	return &scan.Result{
-		SchemaVersion: 1,
+		SchemaVersion: 2,
 		Tool:          scan.Tool{Name: "httpsguard", Version: "v1.2.3"},
 		Target:        "https://secure.example.org:8443/",
 		Host:          "secure.example.org",
@@ -169,18 +172,20 @@ func perfectResult() *scan.Result {
 	}
 }
 
-// failedResult is a target that could not be scanned at all.
+// failedResult is a target whose page could not be fetched: no grade.
 func failedResult() *scan.Result {
 	return &scan.Result{
-		SchemaVersion: 1,
+		SchemaVersion: 2,
 		Tool:          scan.Tool{Name: "httpsguard", Version: "v1.2.3"},
 		Target:        "down.example.net",
 		Host:          "down.example.net",
+		URL:           "https://down.example.net/",
 		StartedAt:     fixtureStart.Add(time.Second),
 		DurationMS:    3001,
 		Scoring:       "httpsguard",
-		Grade:         "F",
-		Error:         "dial tcp 192.0.2.10:443: connect: connection refused",
+		Error: &scan.Error{Kind: scan.KindRefused,
+			Message: "GET https://down.example.net/: connection refused (nothing listens on down.example.net port 443)",
+			Fix:     "Start the web server or load balancer on port 443, or open the port in the firewall; give the right port with --https-port or --http-port if the site uses another."},
 	}
 }
 
@@ -202,7 +207,7 @@ func hostileResult() *scan.Result {
 	r.Host = `evil.example"><script>alert(2)</script>`
 	r.URL = xssJS
 	r.Grade = `<b>A</b>`
-	r.Error = ""
+	r.Error = nil
 	r.Checks = append(r.Checks,
 		scan.Check{ID: "HGS-LEAK-006", Title: "No server version disclosed", Category: "leaks", Status: scan.StatusFail, ScoreImpact: -30,
 			Message:  "The Server header is " + xssScript + " @octocat",
@@ -210,8 +215,9 @@ func hostileResult() *scan.Result {
 			Fix:      "Fix " + xssAttr,
 			Refs:     []string{xssJS, "data:text/html,<script>alert(1)</script>", "https://ok.example/docs"}},
 		scan.Check{ID: `"><svg onload=alert(3)>`, Title: xssScript, Category: `"><i>cat`, Status: scan.StatusWarn,
-			Message: termEscape, Evidence: []string{"Set-Cookie: " + xssAttr + "=1"}, Error: xssScript},
-		scan.Check{ID: "HGS-X-ERR", Title: "Broken", Category: "leaks", Status: scan.StatusError, Error: xssAttr + termEscape},
+			Message: termEscape, Evidence: []string{"Set-Cookie: " + xssAttr + "=1"}, Error: &scan.Error{Kind: scan.ErrorKind(xssAttr), Message: xssScript}},
+		scan.Check{ID: "HGS-X-ERR", Title: "Broken", Category: "leaks", Status: scan.StatusError,
+			Error: &scan.Error{Kind: scan.ErrorKind(termEscape), Detail: bidi, Message: xssAttr + termEscape, Fix: mdBreaker}},
 	)
 	r.HTTPRedirects = []scan.Hop{
 		{URL: "http://evil.example/", Status: 301, Location: xssJS},

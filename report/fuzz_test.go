@@ -23,7 +23,7 @@ func FuzzRender(f *testing.F) {
 		r := fullResult()
 		r.Host, r.Target, r.URL = host, host, link
 		r.Grade = message
-		r.Error = evidence
+		r.Checks[4].Error = &scan.Error{Kind: scan.ErrorKind(host), Detail: link, Message: evidence, Fix: message}
 		r.Checks[0].Evidence = []string{evidence, message}
 		r.Checks[3].Message = message
 		r.Checks[3].Refs = []string{link}
@@ -33,7 +33,10 @@ func FuzzRender(f *testing.F) {
 		r.TLS.Chain[0].Subject = evidence
 		r.TLS.Versions[message] = true
 
-		results := []*scan.Result{r, failedResult()}
+		down := failedResult()
+		down.Host, down.URL = host, link
+		down.Error = &scan.Error{Kind: scan.ErrorKind(message), Detail: host, Message: evidence, Fix: link}
+		results := []*scan.Result{r, down}
 		out := map[Format]string{}
 		for _, format := range Formats() {
 			var buf bytes.Buffer

@@ -140,8 +140,10 @@ type htmlResult struct {
 	Name       string
 	URL        string
 	Link       string // URL when it may be a hyperlink, else ""
-	Failed     bool   // the target could not be scanned at all
-	Error      string
+	Failed     bool   // there is no grade; Error says why
+	Error      *scan.Error
+	Incomplete bool         // the grade was computed without some checks
+	Errored    []scan.Check // the checks that could not complete
 	Score      int
 	GradeText  string
 	GradeClass string
@@ -213,8 +215,10 @@ func newHTMLResult(r *scan.Result, anchor string) *htmlResult {
 		Anchor:     anchor,
 		Name:       displayName(r),
 		URL:        displayURL(r),
-		Failed:     r.Error != "" && len(r.Checks) == 0,
+		Failed:     !r.Graded(),
 		Error:      r.Error,
+		Incomplete: r.Graded() && r.Incomplete,
+		Errored:    r.ErroredChecks(),
 		Score:      r.Score,
 		GradeText:  r.Grade,
 		GradeClass: gradeClass(r.Grade),
@@ -242,9 +246,18 @@ func newHTMLResult(r *scan.Result, anchor string) *htmlResult {
 	}
 	switch {
 	case v.Failed:
+		if v.Error == nil {
+			v.Error = &scan.Error{Kind: scan.KindUnclassified, Message: "the result carries no grade"}
+		}
 		v.GradeText, v.GradeClass = "!", "none"
-		v.Verdict = "Not scanned"
-		v.BadgeLabel = "Not scanned: the target could not be reached or checked"
+		v.Verdict = "No grade"
+		v.BadgeLabel = "No grade: " + v.Error.Message
+	case v.Incomplete:
+		v.Verdict = "Incomplete"
+		v.BadgeLabel = fmt.Sprintf("Incomplete grade %s, score %d out of 100: %d of the checks could not complete", v.GradeText, r.Score, len(v.Errored))
+		if filled := float64(min(max(r.Score, 0), 100)) / 100 * ringCircumference; filled > 0 {
+			v.RingDash = strconv.FormatFloat(filled, 'f', 1, 64) + " " + strconv.FormatFloat(ringCircumference, 'f', 1, 64)
+		}
 	default:
 		v.Verdict = verdict(v.GradeClass)
 		v.BadgeLabel = fmt.Sprintf("Grade %s, score %d out of 100", v.GradeText, r.Score)

@@ -107,7 +107,7 @@ func TestHTMLSelfContained(t *testing.T) {
 				if href, ok := attr(n, "href"); ok && !strings.HasPrefix(href, "#") {
 					u, _ := url.Parse(href)
 					switch u.Host {
-					case "shop.example.com", "secure.example.org:8443", "developer.mozilla.org", "www.rfc-editor.org", "github.com":
+					case "shop.example.com", "down.example.net", "secure.example.org:8443", "developer.mozilla.org", "www.rfc-editor.org", "github.com":
 					default:
 						t.Errorf("unexpected link to %s", href)
 					}
@@ -245,11 +245,16 @@ func TestHTMLAccessible(t *testing.T) {
 func TestHTMLContent(t *testing.T) {
 	doc := renderHTML(t, fullResult(), failedResult(), perfectResult())
 	for _, want := range []string{
-		`aria-label="Grade C&#43;, score 62 out of 100"`,
+		`aria-label="Incomplete grade C&#43;, score 62 out of 100: 1 of the checks could not complete"`,
+		"<strong>Incomplete grade:</strong> 1 check could not observe what it judges",
+		`No weak TLS 1.2 cipher suites <code>HGS-TLS-006</code>: <code>timeout</code>`,
+		`aria-label="Grade A&#43;, score 115 out of 100"`,
 		"<h2 id=\"target-1-title\">shop.example.com</h2>",
 		"What to fix first",
 		"5 more findings are listed with the checks below.",
-		"Could not be scanned:</strong> dial tcp 192.0.2.10:443: connect: connection refused",
+		"<strong>No grade:</strong> GET https://down.example.net/: connection refused",
+		"<strong>Fix:</strong> Start the web server",
+		"Cause: <code>refused</code>",
 		"TLS 1.0: accepted",
 		"(12 days left)",
 		"Verified</span> by the roots in <code>/etc/httpsguard/private-ca.pem</code>",

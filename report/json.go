@@ -15,7 +15,8 @@ const ToolName = "httpsguard"
 // version and tool once, and every result in the order they were added. A
 // single result is written on its own, without an envelope; a reader tells
 // the two apart by the "results" property. Both are described by
-// docs/schema/scan-result-v1.json.
+// docs/schema/scan-result-v2.json (docs/schema/scan-result-v1.json for
+// documents of schema version 1, which scan.Result still reads).
 type Envelope struct {
 	SchemaVersion int            `json:"schema_version"`
 	Tool          scan.Tool      `json:"tool"`
@@ -23,13 +24,13 @@ type Envelope struct {
 }
 
 // normalized returns a shallow copy of r that keeps the schema's promises
-// whatever the producer left unset: a schema version, a tool, and arrays
-// (never null) where the schema says array.
+// whatever the producer left unset: a schema version, a tool, arrays (never
+// null) where the schema says array, and an error when there is no grade.
 func normalized(r *scan.Result, opts Options) *scan.Result {
 	c := *r
-	if c.SchemaVersion == 0 {
-		c.SchemaVersion = scan.SchemaVersion
-	}
+	// The document is written in this version's form, whatever version
+	// the result was read from.
+	c.SchemaVersion = scan.SchemaVersion
 	if c.Tool.Name == "" {
 		c.Tool.Name = ToolName
 	}
@@ -38,6 +39,11 @@ func normalized(r *scan.Result, opts Options) *scan.Result {
 	}
 	if c.Checks == nil {
 		c.Checks = []scan.Check{}
+	}
+	if c.Grade == "" && c.Error == nil {
+		// No grade must say why; a producer that left both out gets
+		// the least it can be told.
+		c.Error = &scan.Error{Kind: scan.KindUnclassified, Message: "the result carries no grade and no reason"}
 	}
 	if c.TLS != nil && c.TLS.Chain == nil {
 		info := *c.TLS

@@ -15,7 +15,12 @@ import (
 	"github.com/httpsguard/httpsguard/scan"
 )
 
-const schemaPath = "../docs/schema/scan-result-v1.json"
+// schemaPath is the schema of the documents written now; schemaV1Path the
+// previous version's, which readers still accept.
+const (
+	schemaPath   = "../docs/schema/scan-result-v2.json"
+	schemaV1Path = "../docs/schema/scan-result-v1.json"
+)
 
 func mustJSON(t *testing.T, v any) string {
 	t.Helper()
@@ -30,7 +35,12 @@ func mustJSON(t *testing.T, v any) string {
 // so "date-time" values are checked too.
 func compileSchema(t *testing.T) *jsonschema.Schema {
 	t.Helper()
-	f, err := os.Open(schemaPath)
+	return compileSchemaFile(t, schemaPath)
+}
+
+func compileSchemaFile(t *testing.T, path string) *jsonschema.Schema {
+	t.Helper()
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,10 +51,11 @@ func compileSchema(t *testing.T) *jsonschema.Schema {
 	}
 	c := jsonschema.NewCompiler()
 	c.AssertFormat()
-	if err := c.AddResource("file:///scan-result-v1.json", doc); err != nil {
+	url := "file:///" + filepath.Base(path)
+	if err := c.AddResource(url, doc); err != nil {
 		t.Fatal(err)
 	}
-	sch, err := c.Compile("file:///scan-result-v1.json")
+	sch, err := c.Compile(url)
 	if err != nil {
 		t.Fatalf("schema does not compile: %v", err)
 	}
@@ -63,7 +74,7 @@ func validate(t *testing.T, sch *jsonschema.Schema, name string, doc []byte) {
 }
 
 // TestJSONMatchesSchema validates real output, for every kind of result,
-// against docs/schema/scan-result-v1.json.
+// against docs/schema/scan-result-v2.json.
 func TestJSONMatchesSchema(t *testing.T) {
 	sch := compileSchema(t)
 	sets := map[string][]*scan.Result{
@@ -108,13 +119,18 @@ func TestSchemaRejects(t *testing.T) {
 	sch := compileSchema(t)
 	good := mustJSON(t, normalized(fullResult(), Options{}))
 	tests := map[string]string{
-		"wrong version":    strings.Replace(good, `"schema_version":1`, `"schema_version":2`, 1),
+		"wrong version":    strings.Replace(good, `"schema_version":2`, `"schema_version":1`, 1),
+		"error as string":  strings.Replace(good, `"checks":`, `"error":"refused","checks":`, 1),
+		"grade and error":  strings.Replace(good, `"checks":`, `"error":{"kind":"dns","message":"x"},"checks":`, 1),
+		"no grade no why":  strings.Replace(strings.Replace(good, `"score":62`, `"score":null`, 1), `"grade":"C+"`, `"grade":null`, 1),
+		"no incomplete":    strings.Replace(good, `"incomplete":true`, `"incomplete_":true`, 1),
+		"error kindless":   strings.Replace(good, `"kind":"timeout"`, `"kin":"timeout"`, 1),
 		"score as string":  strings.Replace(good, `"score":62`, `"score":"62"`, 1),
 		"unknown status":   strings.Replace(good, `"status":"pass"`, `"status":"great"`, 1),
 		"missing checks":   strings.Replace(good, `"checks":`, `"checkz":`, 1),
 		"bad time":         strings.Replace(good, `"started_at":"2026-11-25T17:02:13Z"`, `"started_at":"yesterday"`, 1),
 		"null chain":       strings.Replace(good, `"chain":[`, `"chain":null,"x":[`, 1),
-		"envelope no tool": `{"schema_version":1,"results":[]}`,
+		"envelope no tool": `{"schema_version":2,"results":[]}`,
 	}
 	for name, doc := range tests {
 		if doc == good {
@@ -156,6 +172,7 @@ func TestSchemaCoversResultType(t *testing.T) {
 		reflect.TypeFor[scan.Hop]():         "hop",
 		reflect.TypeFor[scan.TLSInfo]():     "tls",
 		reflect.TypeFor[scan.Certificate](): "certificate",
+		reflect.TypeFor[scan.Error]():       "error",
 	}
 	for typ, name := range defs {
 		def, ok := schema.Defs[name]
@@ -229,7 +246,7 @@ func TestJSONRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	if env.SchemaVersion != scan.SchemaVersion || env.Tool.Version != "v2" || len(env.Results) != 2 ||
-		env.Results[0].Host != "shop.example.com" || env.Results[1].Error == "" {
+		env.Results[0].Host != "shop.example.com" || env.Results[1].Error == nil {
 		t.Errorf("envelope = %+v", env)
 	}
 }
@@ -243,12 +260,59 @@ func TestJSONFillsDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := buf.String()
-	for _, want := range []string{`"schema_version": 1`, `"name": "httpsguard"`, `"version": "v7"`, `"checks": []`, `"chain": []`} {
+	for _, want := range []string{`"schema_version": 2`, `"name": "httpsguard"`, `"version": "v7"`, `"checks": []`, `"chain": []`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %s:\n%s", want, out)
 		}
 	}
 	if r.SchemaVersion != 0 || r.Checks != nil || r.TLS.Chain != nil {
 		t.Error("normalizing changed the caller's result")
+	}
+}
+
+// TestReadsSchemaVersion1 reads a document version 1 wrote (the golden
+// multi-target report before version 2): it still matches its schema,
+// decodes, and renders in every format, its failed target without a grade
+// and with its error as text.
+func TestReadsSchemaVersion1(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("testdata", "v1", "multi.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	validate(t, compileSchemaFile(t, schemaV1Path), "v1/multi.json", doc)
+	var env Envelope
+	if err := json.Unmarshal(doc, &env); err != nil {
+		t.Fatal(err)
+	}
+	if len(env.Results) != 3 {
+		t.Fatalf("%d results", len(env.Results))
+	}
+	full, down := env.Results[0], env.Results[1]
+	if !full.Graded() || full.Grade != "C+" || full.Score != 62 {
+		t.Errorf("graded v1 result read as %q %d", full.Grade, full.Score)
+	}
+	var errored *scan.Check
+	for i := range full.Checks {
+		if full.Checks[i].Status == scan.StatusError {
+			errored = &full.Checks[i]
+		}
+	}
+	if errored == nil || errored.Error == nil || errored.Error.Kind != scan.KindUnclassified || !strings.Contains(errored.Error.Message, "i/o timeout") {
+		t.Errorf("v1 check error read as %+v", errored)
+	}
+	if down.Graded() || down.Error == nil || down.Error.Kind != scan.KindUnclassified || !strings.Contains(down.Error.Message, "connection refused") {
+		t.Errorf("v1 failed result read as grade %q error %+v", down.Grade, down.Error)
+	}
+	for _, f := range Formats() {
+		var buf bytes.Buffer
+		if err := Write(&buf, f, env.Results, Options{}); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if !strings.Contains(buf.String(), "connection refused") {
+			t.Errorf("%s: the v1 error is not shown", f)
+		}
+		if f == JSON {
+			validate(t, compileSchema(t), "v1 rewritten as v2", buf.Bytes())
+		}
 	}
 }

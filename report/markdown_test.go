@@ -140,14 +140,17 @@ func htmlEscape(s string) string {
 func TestMarkdownContent(t *testing.T) {
 	md := renderMarkdown(t, fullResult(), failedResult(), perfectResult())
 	for _, want := range []string{
-		"| shop.example.com | **C+** | 62 | 5 | 5 |",
-		"| down.example.net | error | – | – | – |",
+		"| shop.example.com | **C+** incomplete | 62 | 5 | 5 |",
+		"| down.example.net | no grade | – | – | – |",
+		"**Incomplete grade:** 1 of the checks could not observe what they judge",
+		"**refused** GET https://down.example.net/: connection refused",
+		"**Fix:** Start the web server",
 		"#### Failures",
 		"- ❌ **Content-Security-Policy** (-25) `HGS-HDR-001`",
 		"  - **Fix:** Send a Content-Security-Policy",
 		"#### Warnings",
 		"#### Could not check",
-		"### down.example.net: could not be scanned",
+		"### down.example.net: no grade",
 		"✅ No check failed or warned.",
 		"<details><summary>Other checks",
 	} {

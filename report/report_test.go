@@ -304,15 +304,18 @@ func TestTextShowsWhatMatters(t *testing.T) {
 	}
 	out := buf.String()
 	for _, want := range []string{
-		"shop.example.com  C+  62/100",
+		"shop.example.com  C+  62/100  INCOMPLETE",
+		"incomplete: 1 check could not observe what it judges",
+		"HGS-TLS-006 No weak TLS 1.2 cipher suites (timeout: 127.0.0.1:443: no completed TLS handshake within 5s)",
 		"What to fix first",
 		"1. ✗ Content-Security-Policy (-25)",
 		"fix: Send a Content-Security-Policy",
 		"Redirect chain from http://shop.example.com/",
 		"302  http://shop.example.com/ → https://shop.example.com/",
 		"(12 days left)",
-		"down.example.net  could not be scanned",
-		"connection refused",
+		"down.example.net  NO GRADE: GET https://down.example.net/: connection refused",
+		"  fix: Start the web server or load balancer on port 443",
+		"cause: refused",
 		"Summary of 2 targets",
 	} {
 		if !strings.Contains(out, want) {

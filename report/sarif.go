@@ -149,20 +149,45 @@ func writeSARIF(w io.Writer, results []*scan.Result, opts Options) error {
 	for _, r := range results {
 		uri := artifactURI(r)
 		loc := []sarifLocation{{PhysicalLocation: sarifPhysicalLocation{ArtifactLocation: sarifArtifactLocation{URI: uri}}}}
-		if r.Error != "" {
+		graded := r.Graded()
+		if !graded {
+			// No grade: the scan did not do its job for this target.
 			inv.ExecutionSuccessful = false
+			msg := fmt.Sprintf("%s has no grade", displayName(r))
+			if e := r.Error; e != nil {
+				msg = fmt.Sprintf("%s has no grade (%s): %s", displayName(r), e.Kind, e.Message)
+				if e.Fix != "" {
+					msg += " Fix: " + e.Fix
+				}
+			}
 			inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, sarifNotification{
 				Level:     "error",
-				Message:   sarifText{Text: fmt.Sprintf("%s could not be scanned: %s", displayName(r), r.Error)},
+				Message:   sarifText{Text: msg},
 				Locations: loc,
 			})
+		}
+		if graded && r.Incomplete {
+			// A grade computed without some checks may be better than
+			// the site deserves: fail closed.
+			inv.ExecutionSuccessful = false
 		}
 		for _, c := range r.Checks {
 			switch c.Status {
 			case scan.StatusError:
+				if !graded {
+					continue // the result's own notification says why
+				}
+				why := c.Message
+				if c.Error != nil {
+					why = string(c.Error.Kind) + ": " + c.Error.Message
+				}
+				level := "warning"
+				if r.Incomplete {
+					level = "error"
+				}
 				inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, sarifNotification{
-					Level:      "warning",
-					Message:    sarifText{Text: fmt.Sprintf("%s: check %q could not complete: %s", displayName(r), c.Title, cmp.Or(c.Error, c.Message))},
+					Level:      level,
+					Message:    sarifText{Text: fmt.Sprintf("%s: check %q could not complete, so the grade is incomplete: %s", displayName(r), c.Title, why)},
 					Locations:  loc,
 					Descriptor: &sarifDescriptorRef{ID: c.ID},
 				})

@@ -204,8 +204,8 @@ func TestSARIFStructure(t *testing.T) {
 		notes = append(notes, n.Level+": "+n.Message.Text)
 	}
 	joined := strings.Join(notes, "\n")
-	if !strings.Contains(joined, "error: down.example.net could not be scanned: dial tcp") ||
-		!strings.Contains(joined, `warning: shop.example.com: check "No weak TLS 1.2 cipher suites" could not complete`) {
+	if !strings.Contains(joined, "error: down.example.net has no grade (refused): GET https://down.example.net/: connection refused") ||
+		!strings.Contains(joined, `error: shop.example.com: check "No weak TLS 1.2 cipher suites" could not complete, so the grade is incomplete: timeout:`) {
 		t.Errorf("notifications:\n%s", joined)
 	}
 }

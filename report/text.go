@@ -80,10 +80,16 @@ func gradeColor(grade string) string {
 	return termcolor.Red
 }
 
-// writeText renders one result for a person at a terminal.
+// writeText renders one result for a person at a terminal. A result without
+// a grade says why first, with the fix for that cause, and leaves the
+// checks out (verbose output lists them).
 func writeText(w io.Writer, r *scan.Result, opts Options) error {
 	r = sanitized(r)
 	t := &textPrinter{w: w, p: termcolor.Painter{On: opts.Color}, opts: opts}
+	if !r.Graded() {
+		t.noGrade(r)
+		return t.err
+	}
 	t.header(r)
 	for _, g := range scan.GroupChecks(r.Checks) {
 		t.group(g)
@@ -95,25 +101,55 @@ func writeText(w io.Writer, r *scan.Result, opts Options) error {
 	return t.err
 }
 
+// noGrade renders a result that has no grade: the cause on the first line,
+// its fix, and the redirect chain that led there; with verbose output the
+// checks and the connection too.
+func (t *textPrinter) noGrade(r *scan.Result) {
+	name := t.paint(oneLine(displayName(r)), termcolor.Bold)
+	e := r.Error
+	if e == nil { // a result with neither grade nor error: from a foreign producer
+		e = &scan.Error{Kind: scan.KindUnclassified, Message: "the result carries no grade"}
+	}
+	t.printf("%s  %s %s\n", name, t.paint("NO GRADE:", termcolor.Bold, termcolor.Red), oneLine(e.Message))
+	kind := string(e.Kind)
+	if e.Detail != "" {
+		kind += ", " + e.Detail
+	}
+	if e.Fix != "" {
+		t.printf("  %s %s\n", t.paint("fix:", termcolor.Bold), indent(e.Fix, "       "))
+	}
+	meta := []string{"cause: " + oneLine(kind)}
+	if u := displayURL(r); u != displayName(r) || r.URL != "" {
+		meta = append(meta, oneLine(u))
+	}
+	if s := when(r.StartedAt); s != "" {
+		meta = append(meta, s)
+	}
+	if r.DurationMS > 0 {
+		meta = append(meta, FormatDuration(r.DurationMS))
+	}
+	t.printf("  %s\n", t.paint(strings.Join(meta, t.sym(" · ")), termcolor.Dim))
+	t.chain(r.HTTPSRedirects, t.opts.Verbose || len(r.HTTPSRedirects) > 1)
+	if t.opts.Verbose {
+		for _, g := range scan.GroupChecks(r.Checks) {
+			t.group(g)
+		}
+		t.chain(r.HTTPRedirects, true)
+		t.tls(r.TLS)
+	}
+}
+
 func (t *textPrinter) header(r *scan.Result) {
 	name := t.paint(oneLine(displayName(r)), termcolor.Bold)
-	if r.Error != "" && len(r.Checks) == 0 {
-		t.printf("%s  %s\n", name, t.paint("could not be scanned", termcolor.Bold, termcolor.Red))
-		t.printf("  %s\n", oneLine(r.Error))
-		if u := displayURL(r); u != displayName(r) {
-			t.printf("  %s\n", oneLine(u))
-		}
-		return
-	}
-	grade := r.Grade
-	if grade == "" {
-		grade = "?"
-	}
 	scoring := ""
 	if r.Scoring != "" {
 		scoring = "  " + t.paint("("+oneLine(r.Scoring)+" scoring)", termcolor.Dim)
 	}
-	t.printf("%s  %s  %d/100%s\n", name, t.paint(oneLine(grade), termcolor.Bold, gradeColor(r.Grade)), r.Score, scoring)
+	incomplete := ""
+	if r.Incomplete {
+		incomplete = "  " + t.paint("INCOMPLETE", termcolor.Bold, termcolor.Red)
+	}
+	t.printf("%s  %s  %d/100%s%s\n", name, t.paint(oneLine(r.Grade), termcolor.Bold, gradeColor(r.Grade)), r.Score, incomplete, scoring)
 	meta := []string{oneLine(displayURL(r))}
 	if s := when(r.StartedAt); s != "" {
 		meta = append(meta, s)
@@ -123,9 +159,25 @@ func (t *textPrinter) header(r *scan.Result) {
 	}
 	t.printf("  %s\n", strings.Join(meta, t.sym(" · ")))
 	t.printf("  %s\n", phrase(r.Counts()))
-	if r.Error != "" {
-		t.printf("  %s %s\n", t.paint("error:", termcolor.Red), oneLine(r.Error))
+	if errored := r.ErroredChecks(); r.Incomplete && len(errored) > 0 {
+		what := "checks"
+		if len(errored) == 1 {
+			what = "check"
+		}
+		t.printf("  %s %d %s could not observe what %s, so this grade may be better than the site deserves:\n",
+			t.paint("incomplete:", termcolor.Bold, termcolor.Red), len(errored), what, map[bool]string{true: "it judges", false: "they judge"}[len(errored) == 1])
+		for _, c := range errored {
+			t.printf("    %s %s %s\n", oneLine(c.ID), oneLine(c.Title), t.paint("("+checkErrorLine(c)+")", termcolor.Dim))
+		}
 	}
+}
+
+// checkErrorLine says why a check could not complete: "timeout: ...".
+func checkErrorLine(c scan.Check) string {
+	if c.Error == nil {
+		return oneLine(c.Message)
+	}
+	return oneLine(string(c.Error.Kind) + ": " + c.Error.Message)
 }
 
 func (t *textPrinter) group(g scan.Group) {
@@ -152,8 +204,11 @@ func (t *textPrinter) check(c scan.Check) {
 		line += "  " + t.paint("["+oneLine(c.ID)+"]", termcolor.Dim)
 	}
 	t.printf("%s\n", line)
-	if c.Status == scan.StatusError && c.Error != "" {
-		t.printf("      %s %s\n", t.paint("error:", termcolor.Cyan), oneLine(c.Error))
+	if c.Status == scan.StatusError && c.Error != nil {
+		t.printf("      %s %s\n", t.paint("error:", termcolor.Cyan), checkErrorLine(c))
+		if t.opts.Verbose && c.Error.Fix != "" {
+			t.printf("      %s %s\n", t.paint("fix:", termcolor.Bold), indent(c.Error.Fix, "           "))
+		}
 	}
 	if !quiet {
 		t.evidence(c.Evidence)
@@ -355,7 +410,7 @@ func (t *textPrinter) fixList(r *scan.Result) {
 	if len(todo) == 0 {
 		msg := "Nothing: no check failed or warned."
 		if n := r.Counts().Error; n > 0 {
-			msg += fmt.Sprintf(" %d could not complete; see above.", n)
+			msg = fmt.Sprintf("No check failed or warned, but %d could not complete; see above.", n)
 		}
 		t.printf("  %s\n", msg)
 		return
@@ -397,18 +452,22 @@ func writeTextSummary(w io.Writer, results []*scan.Result, opts Options) error {
 	for _, r := range results {
 		r = sanitized(r)
 		name := oneLine(displayName(r))
-		if r.Error != "" && len(r.Checks) == 0 {
-			t.printf("  %s  %5s  %6s  %8s  %s %s\n", t.paint(fmt.Sprintf("%-5s", "error"), termcolor.Bold, termcolor.Red),
-				"-", "-", "-", name, t.paint("("+truncate(oneLine(r.Error), 120)+")", termcolor.Dim))
+		if !r.Graded() {
+			why := "no grade"
+			if r.Error != nil {
+				why = string(r.Error.Kind) + ": " + r.Error.Message
+			}
+			t.printf("  %s  %5s  %6s  %8s  %s %s\n", t.paint(fmt.Sprintf("%-5s", "none"), termcolor.Bold, termcolor.Red),
+				"-", "-", "-", name, t.paint("("+truncate(oneLine(why), 120)+")", termcolor.Dim))
 			continue
 		}
 		c := r.Counts()
-		grade := r.Grade
-		if grade == "" {
-			grade = "?"
+		note := ""
+		if r.Incomplete {
+			note = " " + t.paint(fmt.Sprintf("(incomplete: %d could not complete)", c.Error), termcolor.Red)
 		}
-		t.printf("  %s  %5d  %6d  %8d  %s\n", t.paint(fmt.Sprintf("%-5s", oneLine(grade)), termcolor.Bold, gradeColor(r.Grade)),
-			r.Score, c.Fail, c.Warn, name)
+		t.printf("  %s  %5d  %6d  %8d  %s%s\n", t.paint(fmt.Sprintf("%-5s", oneLine(r.Grade)), termcolor.Bold, gradeColor(r.Grade)),
+			r.Score, c.Fail, c.Warn, name, note)
 	}
 	return t.err
 }

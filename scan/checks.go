@@ -2,6 +2,7 @@ package scan
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -9,60 +10,6 @@ import (
 
 	"github.com/httpsguard/httpsguard/scan/observatory"
 )
-
-// newCheck starts a check from its catalog entry.
-func newCheck(id string) *Check {
-	info, ok := catalogByID[id]
-	if !ok {
-		panic("scan: check " + id + " is not in the catalog")
-	}
-	return &Check{ID: id, Title: info.Title, Category: info.Category, Refs: info.Refs}
-}
-
-func (c *Check) set(st Status, impact int, msg string, ev []string) *Check {
-	c.Status, c.ScoreImpact, c.Message = st, impact, msg
-	c.Evidence = append(c.Evidence, ev...)
-	if st == StatusFail || st == StatusWarn {
-		c.Fix = catalogByID[c.ID].Fix
-	}
-	return c
-}
-
-// fallbackResult gives the check a result code of its own when it carries
-// none: the checks that take their code from an Observatory test keep a
-// code when the Observatory could not run (it refuses a site whose
-// sessions both failed, for example an HTTPS page redirecting to a closed
-// http:// port), so every verdict stays machine-readable.
-func (c *Check) fallbackResult(code string) *Check {
-	if c.Result == "" {
-		c.Result = code
-	}
-	return c
-}
-
-func (c *Check) pass(msg string, ev ...string) *Check { return c.set(StatusPass, 0, msg, ev) }
-func (c *Check) info(msg string, ev ...string) *Check { return c.set(StatusInfo, 0, msg, ev) }
-func (c *Check) skip(msg string, ev ...string) *Check { return c.set(StatusSkip, 0, msg, ev) }
-func (c *Check) warn(impact int, msg string, ev ...string) *Check {
-	return c.set(StatusWarn, -abs(impact), msg, ev)
-}
-func (c *Check) fail(impact int, msg string, ev ...string) *Check {
-	return c.set(StatusFail, -abs(impact), msg, ev)
-}
-func (c *Check) errored(msg string, err error) *Check {
-	c.set(StatusError, 0, msg, nil)
-	if err != nil {
-		c.Error = err.Error()
-	}
-	return c
-}
-
-func abs(n int) int {
-	if n < 0 {
-		return -n
-	}
-	return n
-}
 
 // evaluate runs every check on the observations, scores them and fills res.
 func (s *Scanner) evaluate(res *Result, o *observations) {
@@ -96,71 +43,79 @@ func (s *Scanner) evaluate(res *Result, o *observations) {
 			}
 		}
 	}
-	byName := map[string]observatory.Test{}
+	o.obTests = map[string]observatory.Test{}
 	for _, t := range tests {
-		byName[t.Name] = t
+		o.obTests[t.Name] = t
 	}
-	ob := func(name string) (observatory.Test, error) {
-		t, ok := byName[name]
-		if !ok {
-			if obsErr != nil {
-				return t, obsErr
-			}
-			return t, fmt.Errorf("observatory test %s did not run", name)
-		}
-		return t, nil
-	}
+	o.obErr = obsErr
 
-	var checks []*Check
-	add := func(c ...*Check) { checks = append(checks, c...) }
-	add(checkTLS(o)...)
-	add(checkRedirects(o, ob)...)
-	add(checkHSTS(o, ob)...)
-	add(checkCookies(o, ob)...)
-	add(checkHeaders(o, ob)...)
-	add(checkContent(o)...)
-	add(checkLeaks(o)...)
-
-	res.Checks = make([]Check, 0, len(checks))
-	for _, c := range checks {
-		res.Checks = append(res.Checks, *c)
-	}
-	if o.unreachable() {
-		res.Error = o.unreachableReason()
-		// Nothing answered: every verdict but reachability would be
-		// about nothing.
-		for i := range res.Checks {
-			if c := &res.Checks[i]; c.ID != "HGS-TLS-001" {
-				*c = Check{ID: c.ID, Title: c.Title, Category: c.Category, Status: StatusSkip,
-					Message: "The site could not be reached.", Refs: c.Refs}
-			}
-		}
-	}
+	res.Checks = runChecks(o)
 	if s.opts.Scoring == ScoringObservatory {
-		scoreObservatory(res, obsReport)
+		// The Observatory's own rule decides whether there is a grade:
+		// it grades the HTTPS page, else the HTTP one, and refuses when
+		// both sessions failed or the page answers an error status.
+		if obsReport.Err != nil {
+			res.Error = observatoryRefusal(obsReport.Err, o)
+			// In this model only the Observatory's modifiers count,
+			// and it has none to give.
+			for i := range res.Checks {
+				res.Checks[i].ScoreImpact = 0
+			}
+		} else {
+			scoreObservatory(res, obsReport)
+		}
 	} else {
-		scoreHTTPSGuard(res)
+		// Fail closed: no page, no grade.
+		if err := o.pageError(); err != nil {
+			res.Error = err
+		} else {
+			scoreHTTPSGuard(res)
+		}
 	}
+	res.Incomplete = res.Graded() && len(res.ErroredChecks()) > 0
 }
 
-// unreachable reports that neither scheme answered with anything.
-func (o *observations) unreachable() bool {
-	return (o.https == nil || o.https.final == nil) && (o.http == nil || o.http.final == nil) &&
-		(o.tls == nil || o.tls.state == nil)
+// pageError says why the HTTPS page could not be fetched as a browser would
+// fetch it: its first request failed, a redirect led to a request that
+// failed, or the redirects never end. It is nil when the page was fetched
+// (even if the redirects led it to plain HTTP: HGS-RED-003 judges that).
+func (o *observations) pageError() *Error {
+	c := o.https
+	switch {
+	case c == nil:
+		return &Error{Kind: KindInternal, Message: "the HTTPS page was not requested", Fix: fixInternal}
+	case c.err != nil:
+		e := asError(c.err)
+		if len(c.hops) > 0 && c.failed {
+			// A later hop failed: name the redirect that led there.
+			e2 := *e
+			e2.Message = fmt.Sprintf("%s redirects to %s, which could not be fetched: %s", c.start, c.next, e.Message)
+			e = &e2
+		}
+		return e
+	case c.final == nil:
+		return &Error{Kind: KindInternal, Message: "the HTTPS page session ended without a response", Fix: fixInternal}
+	}
+	return nil
 }
 
-func (o *observations) unreachableReason() string {
-	var parts []string
-	if o.https != nil && o.https.err != nil {
-		parts = append(parts, o.https.err.Error())
+// observatoryRefusal is the error of a result the Observatory does not
+// grade, with the cause httpsguard found where it has one.
+func observatoryRefusal(err error, o *observations) *Error {
+	var status *observatory.UnexpectedStatusError
+	if errors.As(err, &status) {
+		return &Error{Kind: KindHTTPStatus, cause: err,
+			Message: fmt.Sprintf("the page answers %d, a status the Observatory does not grade (%s)", status.Status, strings.TrimPrefix(err.Error(), "observatory: ")),
+			Fix:     "The Observatory grades only a page that answers 2xx, 3xx, 401 or 403: scan a URL that serves a page, or use httpsguard's own scoring."}
 	}
-	if o.http != nil && o.http.err != nil {
-		parts = append(parts, o.http.err.Error())
+	// Both sessions failed: name the HTTPS page's cause.
+	why := strings.TrimPrefix(err.Error(), "observatory: ")
+	if e := o.pageError(); e != nil {
+		e2 := *e
+		e2.Message = fmt.Sprintf("%s; the Observatory does not grade it: %s", e.Message, why)
+		return &e2
 	}
-	if len(parts) == 0 {
-		return "the site could not be reached"
-	}
-	return "the site could not be reached: " + strings.Join(parts, "; ")
+	return &Error{Kind: KindInternal, Message: "the Observatory does not grade the site: " + why, Fix: fixInternal, cause: err}
 }
 
 // hopsOf turns a chain into report hops; a failed last request becomes a
@@ -232,12 +187,55 @@ func (o *observations) verification() verifyResult {
 	return o.tlsVerify
 }
 
-// noHTTPSPage ends a check that reads the HTTPS page when there is none: an
-// error with the cause when the fetch failed, a skip when nothing was
-// fetched at all.
-func (c *Check) noHTTPSPage(o *observations) *Check {
-	if o.https != nil && o.https.final == nil && o.https.err != nil {
-		return c.errored("The HTTPS page could not be fetched.", o.https.err)
+// ob returns the Observatory test named name, or why it did not run.
+func (o *observations) ob(name string) (observatory.Test, error) {
+	t, ok := o.obTests[name]
+	if !ok {
+		if o.obErr != nil {
+			return t, o.obErr
+		}
+		return t, fmt.Errorf("observatory test %s did not run", name)
 	}
-	return c.skip("No HTTPS page was received.")
+	return t, nil
+}
+
+// noHTTPSPage is the verdict of a check that reads the HTTPS page when there
+// is none: an error with the cause.
+func (o *observations) noHTTPSPage() verdict {
+	return errored("The HTTPS page could not be fetched.", o.pageError())
+}
+
+// httpsPage returns the final response of the HTTPS page session when it
+// came over HTTPS; otherwise v is the verdict of a check that reads it: an
+// error when it could not be fetched, not applicable when the redirects
+// led it to plain HTTP.
+func (o *observations) httpsPage() (f *fetched, v verdict, ok bool) {
+	if err := o.pageError(); err != nil {
+		return nil, errored("The HTTPS page could not be fetched.", err), false
+	}
+	if f = o.https.final; f.url.Scheme != "https" {
+		return nil, skip("The HTTPS page redirects to plain HTTP (HGS-RED-003), so there is no HTTPS page to judge.", f.url.String()), false
+	}
+	return f, verdict{}, true
+}
+
+// handshakeError says why no TLS handshake succeeded on the HTTPS port.
+func (o *observations) handshakeError() *Error {
+	if o.https != nil && len(o.https.hops) == 0 && o.https.err != nil {
+		return asError(o.https.err)
+	}
+	if o.tls != nil {
+		if o.tls.unreachable != nil {
+			return asError(o.tls.unreachable)
+		}
+		for _, v := range slices.Backward(tlsVersions) {
+			if err := o.tls.versions[v]; err != nil {
+				return asError(err)
+			}
+		}
+	}
+	if o.deadline != nil {
+		return o.deadline
+	}
+	return &Error{Kind: KindInternal, Message: "no TLS handshake was attempted", Fix: fixInternal}
 }

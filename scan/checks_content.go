@@ -39,94 +39,131 @@ var ignoredMeta = map[string]string{
 	"set-cookie":                "Set-Cookie",
 }
 
-func checkContent(o *observations) []*Check {
-	mixed := newCheck("HGS-CNT-001")
-	forms := newCheck("HGS-CNT-002")
-	meta := newCheck("HGS-CNT-003")
-	all := []*Check{mixed, forms, meta}
+var contentChecks = []CheckSpec{
+	{
+		ID: "HGS-CNT-001", Title: "No mixed content", Category: CategoryContent,
+		Description: "The HTTPS page loads no http:// subresource. Fails on active content (scripts, styles, frames, objects), warns on passive content (images, media).",
+		Fix:         "Load every subresource over https:// (or add CSP upgrade-insecure-requests while fixing the links).",
+		Refs:        []string{"https://developer.mozilla.org/en-US/docs/Web/Security/Mixed_content"},
+		Outcomes: []Outcome{
+			{Result: "mixed-content-none", Status: StatusPass},
+			{Result: "mixed-content-passive", Status: StatusWarn, Impact: -5},
+			{Result: "mixed-content-active", Status: StatusFail, Impact: -20},
+		},
+		decide: func(o *observations) verdict {
+			p, v, ok := o.htmlPage()
+			if !ok {
+				return v
+			}
+			var active, passive []string
+			for _, r := range p.subresources {
+				if isInsecureURL(r.url) {
+					line := fmt.Sprintf("<%s %s=%q>", r.tag, r.attr, r.url)
+					if r.active {
+						active = append(active, line)
+					} else {
+						passive = append(passive, line)
+					}
+				}
+			}
+			switch {
+			case len(active) > 0:
+				v = decided("mixed-content-active", fmt.Sprintf("The page loads %d active resource(s) over http://, which browsers block.", len(active)), append(active, passive...)...)
+			case len(passive) > 0:
+				v = decided("mixed-content-passive", fmt.Sprintf("The page loads %d image or media resource(s) over http://.", len(passive)), passive...)
+			default:
+				v = decided("mixed-content-none", fmt.Sprintf("All %d subresources load over HTTPS.", len(p.subresources)))
+			}
+			return o.truncationNoted(v)
+		},
+	},
+	{
+		ID: "HGS-CNT-002", Title: "Forms submit over HTTPS", Category: CategoryContent,
+		Description: "No form on the HTTPS page has an http:// action.",
+		Fix:         "Make every form action relative or https://.",
+		Outcomes: []Outcome{
+			{Result: "form-actions-secure", Status: StatusPass},
+			{Result: "form-action-insecure", Status: StatusFail, Impact: -20},
+		},
+		decide: func(o *observations) verdict {
+			p, v, ok := o.htmlPage()
+			if !ok {
+				return v
+			}
+			var insecureForms []string
+			for _, fm := range p.forms {
+				if isInsecureURL(fm.action) {
+					insecureForms = append(insecureForms, fmt.Sprintf("<form method=%s action=%q>", fm.method, fm.action))
+				}
+			}
+			switch {
+			case len(insecureForms) > 0:
+				v = decided("form-action-insecure", "A form on the HTTPS page submits to http://.", insecureForms...)
+			case len(p.forms) == 0:
+				v = skip("The page has no forms.")
+			default:
+				v = decided("form-actions-secure", fmt.Sprintf("All %d forms submit over HTTPS.", len(p.forms)))
+			}
+			return o.truncationNoted(v)
+		},
+	},
+	{
+		ID: "HGS-CNT-003", Title: "<meta http-equiv> policies", Category: CategoryContent,
+		Description: "Lists `<meta http-equiv>` policies; warns on ones browsers ignore in `<meta>` (Strict-Transport-Security, X-Frame-Options, X-Content-Type-Options, Set-Cookie), which give a false sense of protection.",
+		Fix:         "Send these policies as HTTP response headers instead.",
+		Outcomes: []Outcome{
+			{Result: "meta-http-equiv-none", Status: StatusPass},
+			{Result: "meta-http-equiv-effective", Status: StatusPass},
+			{Result: "meta-http-equiv-ignored", Status: StatusWarn, Impact: -2},
+		},
+		decide: func(o *observations) verdict {
+			p, v, ok := o.htmlPage()
+			if !ok {
+				return v
+			}
+			var ignored, seen []string
+			for _, m := range p.metas {
+				seen = append(seen, fmt.Sprintf("%s: %s", m.httpEquiv, m.content))
+				if name, ok := ignoredMeta[m.httpEquiv]; ok {
+					ignored = append(ignored, name)
+				}
+			}
+			switch {
+			case len(ignored) > 0:
+				v = decided("meta-http-equiv-ignored", "The page sets "+strings.Join(ignored, ", ")+" in <meta http-equiv>, where browsers ignore it.", seen...)
+			case len(seen) > 0:
+				v = decided("meta-http-equiv-effective", "The page's <meta http-equiv> policies are ones browsers apply.", seen...)
+			default:
+				v = decided("meta-http-equiv-none", "The page has no <meta http-equiv> policies.")
+			}
+			return o.truncationNoted(v)
+		},
+	},
+}
+
+// htmlPage returns the parsed HTTPS page; when there is none to judge (no
+// page, not HTML, a body that did not arrive whole), v is the verdict of a
+// check that reads it.
+func (o *observations) htmlPage() (p *page, v verdict, ok bool) {
+	if _, v, ok := o.httpsPage(); !ok {
+		return nil, v, false
+	}
 	f, p := o.mainPage()
-	if f == nil {
-		for _, c := range all {
-			c.noHTTPSPage(o)
-		}
-		return all
-	}
-	if p == nil {
-		for _, c := range all {
-			c.skip("The HTTPS page is not HTML.", f.header.Get("Content-Type"))
-		}
-		return all
-	}
-	if f.bodyErr != nil {
+	switch {
+	case p == nil:
+		return nil, skip("The HTTPS page is not HTML.", f.header.Get("Content-Type")), false
+	case f.bodyErr != nil:
 		// Part of the page is missing: "nothing insecure found" would
 		// not be a verdict.
-		for _, c := range all {
-			c.errored("The page body could not be read completely.", f.bodyErr)
-		}
-		return all
+		return nil, errored("The page body could not be read completely.", f.bodyErr), false
 	}
-	defer func() {
-		if f.truncated {
-			for _, c := range all {
-				c.Evidence = append(c.Evidence, fmt.Sprintf("only the first %d bytes of the page were read", len(f.body)))
-			}
-		}
-	}()
-	var active, passive []string
-	for _, r := range p.subresources {
-		if isInsecureURL(r.url) {
-			line := fmt.Sprintf("<%s %s=%q>", r.tag, r.attr, r.url)
-			if r.active {
-				active = append(active, line)
-			} else {
-				passive = append(passive, line)
-			}
-		}
+	return p, verdict{}, true
+}
+
+// truncationNoted adds to v that only part of a long page was read.
+func (o *observations) truncationNoted(v verdict) verdict {
+	if f := o.https.final; f.truncated {
+		v.evidence = append(v.evidence, fmt.Sprintf("only the first %d bytes of the page were read", len(f.body)))
 	}
-	switch {
-	case len(active) > 0:
-		mixed.Result = "mixed-content-active"
-		mixed.fail(20, fmt.Sprintf("The page loads %d active resource(s) over http://, which browsers block.", len(active)), append(active, passive...)...)
-	case len(passive) > 0:
-		mixed.Result = "mixed-content-passive"
-		mixed.warn(5, fmt.Sprintf("The page loads %d image or media resource(s) over http://.", len(passive)), passive...)
-	default:
-		mixed.Result = "mixed-content-none"
-		mixed.pass(fmt.Sprintf("All %d subresources load over HTTPS.", len(p.subresources)))
-	}
-	var insecureForms []string
-	for _, fm := range p.forms {
-		if isInsecureURL(fm.action) {
-			insecureForms = append(insecureForms, fmt.Sprintf("<form method=%s action=%q>", fm.method, fm.action))
-		}
-	}
-	switch {
-	case len(insecureForms) > 0:
-		forms.Result = "form-action-insecure"
-		forms.fail(20, "A form on the HTTPS page submits to http://.", insecureForms...)
-	case len(p.forms) == 0:
-		forms.skip("The page has no forms.")
-	default:
-		forms.Result = "form-actions-secure"
-		forms.pass(fmt.Sprintf("All %d forms submit over HTTPS.", len(p.forms)))
-	}
-	var ignored, seen []string
-	for _, m := range p.metas {
-		seen = append(seen, fmt.Sprintf("%s: %s", m.httpEquiv, m.content))
-		if name, ok := ignoredMeta[m.httpEquiv]; ok {
-			ignored = append(ignored, name)
-		}
-	}
-	switch {
-	case len(ignored) > 0:
-		meta.Result = "meta-http-equiv-ignored"
-		meta.warn(2, "The page sets "+strings.Join(ignored, ", ")+" in <meta http-equiv>, where browsers ignore it.", seen...)
-	case len(seen) > 0:
-		meta.Result = "meta-http-equiv-effective"
-		meta.pass("The page's <meta http-equiv> policies are ones browsers apply.", seen...)
-	default:
-		meta.Result = "meta-http-equiv-none"
-		meta.pass("The page has no <meta http-equiv> policies.")
-	}
-	return all
+	return v
 }

@@ -97,24 +97,39 @@ var sessionCookieNames = map[string]bool{
 // sessionCookiePrefixes are the prefixes of login cookie names that
 // frameworks complete with a per-site or per-scheme suffix (lower case).
 var sessionCookiePrefixes = []string{
-	"wordpress_logged_in_",  // WordPress LOGGED_IN_COOKIE + COOKIEHASH
-	"wordpress_sec_",        // WordPress SECURE_AUTH_COOKIE + COOKIEHASH
-	".aspnetcore.identity.", // ASP.NET Core Identity: .Application, .External, .TwoFactorUserId...
-	".aspnetcore.cookies",   // ASP.NET Core cookie authentication's default scheme (chunks end C1, C2...)
-	".aspxauth",             // forms authentication with chunked or renamed cookies
-	"remember_web_",         // Laravel's remember-me cookie remember_{guard}_{hash}
-	"_oauth2_proxy_",        // oauth2-proxy's chunks
+	"wordpress_logged_in_", // WordPress LOGGED_IN_COOKIE + COOKIEHASH
+	"wordpress_sec_",       // WordPress SECURE_AUTH_COOKIE + COOKIEHASH
+	".aspxauth",            // forms authentication with chunked or renamed cookies
+	"remember_web_",        // Laravel's remember-me cookie remember_{guard}_{hash}
+	"_oauth2_proxy_",       // oauth2-proxy's chunks
 }
+
+// aspNetCoreNotSession are the ASP.NET Core framework cookies (lower case
+// prefixes) that hold no session or login state: the culture a visitor
+// chose, and the antiforgery token (a CSRF cookie, see CSRF).
+var aspNetCoreNotSession = []string{".aspnetcore.culture", ".aspnetcore.antiforgery."}
 
 // SessionLike reports whether the cookie's name marks it as a session or
 // login identifier: the Observatory's rule (the name contains "sess" or
 // "login", which already covers PHPSESSID, JSESSIONID, ASP.NET_SessionId,
-// .AspNetCore.Session, laravel_session...) plus the well-known names it
-// misses (WordPress, ASP.NET and ASP.NET Core authentication, Laravel and
-// Spring remember-me, Keycloak, Cloudflare Access, oauth2-proxy).
+// .AspNetCore.Session, laravel_session, Rails' _app_session...) plus the
+// well-known names it misses: WordPress, ASP.NET forms authentication,
+// every ASP.NET Core framework cookie (.AspNetCore.Identity.*, .Cookies,
+// .Mvc.CookieTempDataProvider, the OAuth .Correlation and OpenID Connect
+// .Nonce cookies) but its culture and antiforgery ones, Express's
+// connect.sid, Laravel and Spring remember-me, Keycloak, Cloudflare Access,
+// oauth2-proxy.
 func (c SetCookie) SessionLike() bool {
 	n := strings.ToLower(c.Name)
 	if strings.Contains(n, "sess") || strings.Contains(n, "login") || sessionCookieNames[n] {
+		return true
+	}
+	if strings.HasPrefix(n, ".aspnetcore.") {
+		for _, p := range aspNetCoreNotSession {
+			if strings.HasPrefix(n, p) {
+				return false
+			}
+		}
 		return true
 	}
 	for _, p := range sessionCookiePrefixes {

@@ -26,7 +26,13 @@ func TestCookieNamesFrameworksSend(t *testing.T) {
 		{name: ".AspNetCore.Session", session: true},
 		{name: "ASP.NET_SessionId", session: true},
 		{name: ".AspNetCore.Culture"},
-		{name: ".AspNetCore.Mvc.CookieTempDataProvider"},
+		// TempData is per-visitor server state carried in the cookie,
+		// and the Correlation and Nonce cookies carry an OAuth/OpenID
+		// sign-in in progress: session state, like the framework's
+		// other cookies (this case pinned "not a session" before).
+		{name: ".AspNetCore.Mvc.CookieTempDataProvider", session: true},
+		{name: ".AspNetCore.Correlation.oidc.xyz", session: true},
+		{name: ".AspNetCore.OpenIdConnect.Nonce.abc", session: true},
 		{name: ".AspNetCore.Antiforgery.VyLW6ORzMgk", csrf: true},
 		{name: "__RequestVerificationToken", csrf: true},
 		{name: "__RequestVerificationToken_L2FwcA2", csrf: true},

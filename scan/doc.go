@@ -16,7 +16,8 @@
 //	sc, err := scan.New(scan.Options{Timeout: 15 * time.Second})
 //	if err != nil { ... }
 //	res := sc.Scan(ctx, "example.com")
-//	fmt.Println(res.Score, res.Grade)
+//	if !res.Graded() { ... res.Error.Kind, res.Error.Message, res.Error.Fix }
+//	fmt.Println(res.Score, res.Grade, res.Incomplete)
 //
 // ScanAll scans many targets with bounded concurrency and streams each
 // Result as it finishes. Package scantest runs the whole check against a Go
@@ -27,11 +28,29 @@
 //
 // # Invariants
 //
-// Scan never panics and never returns nil. What could not be observed is
-// not a pass: a check that could not complete is StatusError with the cause,
-// costs no points and says so, and a target that could not be scanned at all
-// carries Result.Error. A slow, endless, malformed or hostile server ends as
-// such an error; the other checks still report.
+// Scan never panics and never returns nil.
+//
+// A check is one declared CheckSpec: its ID, words and fix, every verdict
+// it can reach (Outcomes, each with its result code, status and score
+// impact), and a decide function from the observations to one of them. The
+// impacts live there and nowhere else; Catalog, the docs' finding
+// catalogue and scoring all read the same entries. A decide function that
+// panics or names an undeclared outcome yields an internal error verdict,
+// not a crash.
+//
+// Fail closed. A verdict is earned by an observation: a check whose
+// observation is missing is StatusError with a classified Error (kind,
+// message, fix), never a pass, a skip or a silent zero; a problem that was
+// seen stands even when other observations are missing, but "nothing
+// wrong" needs them all. A timeout is such an error, never a different
+// verdict, so the same slow site gets the same result. When the HTTPS page
+// (after its redirects) cannot be fetched as a browser would fetch it — the
+// name does not resolve, the port refuses, no TLS or HTTP answer, a head
+// over 256 KiB, a redirect loop — Result.Error says why and there is no
+// grade (Grade "", null in JSON; with ScoringObservatory, the Observatory's
+// own rule decides). When it was fetched but a check errored, the grade is
+// marked Incomplete. Every network failure is classified from the error
+// value and the request's trace, never from its text.
 //
 // Certificates are verified by the scanner, not by the TLS stack, once per
 // host and certificate (each Options.CAFiles root first, then the system's),
@@ -43,5 +62,7 @@
 // around it; no proxy from the environment is ever used.
 //
 // Check IDs are stable and never reused; every verdict has a
-// machine-readable result code, the Observatory's name where it has one.
+// machine-readable result code, httpsguard's own in its model (named as the
+// Observatory names the same verdict where it has a name for it), the
+// Observatory's with ScoringObservatory for the checks that carry its tests.
 package scan

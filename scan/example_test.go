@@ -16,8 +16,15 @@ func ExampleScanner_Scan() {
 		log.Fatal(err)
 	}
 	res := sc.Scan(context.Background(), "example.com")
-	if res.Error != "" {
-		log.Fatal(res.Error)
+	if res.Error != nil {
+		// No grade: the kind says whose fix it is (dns, refused,
+		// timeout, tls...).
+		log.Fatalf("%s: %s\nfix: %s", res.Error.Kind, res.Error.Message, res.Error.Fix)
+	}
+	if res.Incomplete {
+		for _, c := range res.ErroredChecks() {
+			fmt.Printf("%s could not complete: %s\n", c.ID, c.Error.Message)
+		}
 	}
 	fmt.Println(res.Score, res.Grade)
 	for _, c := range res.Checks {
@@ -34,6 +41,10 @@ func ExampleScanner_ScanAll() {
 		log.Fatal(err)
 	}
 	for res := range sc.ScanAll(context.Background(), []string{"example.com", "example.org"}) {
+		if !res.Graded() {
+			fmt.Println(res.Target, "no grade:", res.Error.Message)
+			continue
+		}
 		fmt.Println(res.Target, res.Grade)
 	}
 }

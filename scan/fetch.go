@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strings"
 	"sync"
@@ -131,7 +132,7 @@ func newFetcher(opts *Options, anchors []trustAnchor) *fetcher {
 	if f.log == nil {
 		f.log = slog.New(slog.DiscardHandler)
 	}
-	d := &net.Dialer{Timeout: opts.ConnectTimeout}
+	d := &net.Dialer{Timeout: opts.ConnectTimeout, Resolver: opts.Resolver}
 	if opts.DenyPrivate {
 		d.Control = denyPrivateControl
 	}
@@ -139,7 +140,11 @@ func newFetcher(opts *Options, anchors []trustAnchor) *fetcher {
 		if o := opts.resolveOverride(addr); o != "" {
 			addr = o
 		}
-		return d.DialContext(ctx, network, addr)
+		c, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return &countingConn{Conn: c}, nil
 	}
 	f.transport = &http.Transport{
 		Proxy:       nil, // never: a proxy would dial on our behalf, past DenyPrivate
@@ -188,16 +193,20 @@ func (f *fetcher) doObservatory(ctx context.Context, method, rawURL string, hdr 
 	return f.doVia(ctx, f.obsTransport, method, rawURL, hdr, jar)
 }
 
-// doVia performs one request through the transport rt.
+// doVia performs one request through the transport rt. A request that
+// fails returns an *Error naming the cause; a body that fails part-way is
+// recorded in the response's bodyErr.
 func (f *fetcher) doVia(ctx context.Context, rt http.RoundTripper, method, rawURL string, hdr http.Header, jar *observatory.Jar) (*fetched, error) {
 	if n := f.requests.Add(1); n > int64(f.opts.MaxRequests) {
-		return nil, fmt.Errorf("%s %s: %w (%d)", method, rawURL, errRequestLimit, f.opts.MaxRequests)
+		return nil, classify(errRequestLimit, method, rawURL, step{}, f.opts, false)
 	}
+	scanCtx := ctx
 	ctx, cancel := context.WithTimeout(ctx, f.opts.RequestTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, rawURL, nil)
 	if err != nil {
-		return nil, fmt.Errorf("building request: %w", err)
+		return nil, &Error{Kind: KindBadRedirect, Message: fmt.Sprintf("%s %s: %v", method, rawURL, err),
+			Fix: "Make every redirect target a valid http(s) URL.", cause: err}
 	}
 	req.Header.Set("User-Agent", f.opts.UserAgent)
 	req.Header.Set("Accept", observatory.Accept)
@@ -212,14 +221,13 @@ func (f *fetcher) doVia(ctx context.Context, rt http.RoundTripper, method, rawUR
 			req.Header.Set("Cookie", c)
 		}
 	}
+	tr := &requestTrace{}
+	req = req.WithContext(httptrace.WithClientTrace(ctx, tr.hooks()))
 	start := time.Now()
 	resp, err := rt.RoundTrip(req)
 	if err != nil {
 		f.log.Debug("request failed", "method", method, "url", rawURL, "duration", time.Since(start), "err", err)
-		if errors.Is(err, context.DeadlineExceeded) {
-			return nil, fmt.Errorf("%s %s: no complete response head within %s (connect, TLS handshake or headers too slow): %w", method, rawURL, f.opts.RequestTimeout, cleanNetErr(err))
-		}
-		return nil, fmt.Errorf("%s %s: %w", method, rawURL, cleanNetErr(err))
+		return nil, classify(err, method, rawURL, tr.step(), f.opts, scanCtx.Err() != nil)
 	}
 	defer resp.Body.Close()
 	if jar != nil {
@@ -235,11 +243,7 @@ func (f *fetcher) doVia(ctx context.Context, rt http.RoundTripper, method, rawUR
 		out.truncated = true
 		buf.Truncate(int(f.opts.MaxBodyBytes))
 	} else if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) {
-			out.bodyErr = fmt.Errorf("reading body of %s: incomplete after %s (%d bytes): %w", rawURL, f.opts.RequestTimeout, n, err)
-		} else {
-			out.bodyErr = fmt.Errorf("reading body of %s: %w", rawURL, cleanNetErr(err))
-		}
+		out.bodyErr = bodyError(err, rawURL, n, f.opts, scanCtx.Err() != nil)
 	}
 	out.body = buf.Bytes()
 	f.log.Debug("request", "method", method, "url", rawURL, "status", resp.StatusCode, "proto", resp.Proto,
@@ -253,6 +257,108 @@ func (f *fetcher) doVia(ctx context.Context, rt http.RoundTripper, method, rawUR
 		f.mu.Unlock()
 	}
 	return out, nil
+}
+
+// bodyError classifies a failure to read a body after n bytes.
+func bodyError(err error, rawURL string, n int64, o *Options, scanExpired bool) *Error {
+	var netErr net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &netErr) && netErr.Timeout():
+		detail, limit := "body", o.RequestTimeout
+		if scanExpired {
+			detail, limit = "scan", o.Timeout
+		}
+		return &Error{Kind: KindTimeout, Detail: detail, cause: err,
+			Message: fmt.Sprintf("%s: the body did not arrive completely within %s (%d bytes read)", rawURL, limit, n),
+			Fix:     timeoutFix("body", "", "")}
+	case closedConn(err):
+		return &Error{Kind: KindClosed, Detail: "body", cause: err,
+			Message: fmt.Sprintf("%s: the server closed the connection in the middle of the body (%d bytes read)", rawURL, n),
+			Fix:     "The server cuts its responses short: check its error log and any proxy in front of it."}
+	case errors.Is(err, context.Canceled):
+		return &Error{Kind: KindCancelled, Detail: "body", Message: rawURL + ": the scan was cancelled", Fix: "Run the scan again.", cause: err}
+	}
+	return &Error{Kind: KindNotHTTP, Detail: "body", cause: err,
+		Message: fmt.Sprintf("%s: the body is not valid HTTP framing (%v, %d bytes read)", rawURL, cleanNetErr(err), n),
+		Fix:     "The server sends a malformed body (bad chunked encoding or a wrong Content-Length): check the application and any proxy in front of it."}
+}
+
+// requestTrace records how far one request got, for classify.
+type requestTrace struct {
+	mu sync.Mutex
+	st step
+	cc *countingConn // the connection the request went on
+	at int64         // bytes it had read when the request got it
+}
+
+func (t *requestTrace) hooks() *httptrace.ClientTrace {
+	return &httptrace.ClientTrace{
+		ConnectDone: func(_, _ string, err error) {
+			if err == nil {
+				t.mu.Lock()
+				t.st.connectDone = true
+				t.mu.Unlock()
+			}
+		},
+		TLSHandshakeStart: func() {
+			t.mu.Lock()
+			t.st.handshakeSeen = true
+			t.mu.Unlock()
+		},
+		TLSHandshakeDone: func(_ tls.ConnectionState, err error) {
+			if err == nil {
+				t.mu.Lock()
+				t.st.handshakeDone = true
+				t.mu.Unlock()
+			}
+		},
+		GotFirstResponseByte: func() {
+			t.mu.Lock()
+			t.st.firstByte = true
+			t.mu.Unlock()
+		},
+		GotConn: func(info httptrace.GotConnInfo) {
+			t.mu.Lock()
+			defer t.mu.Unlock()
+			t.st.gotConn = true
+			t.st.connectDone = true
+			if t.st.handshakeSeen || info.Reused {
+				t.st.handshakeDone = true
+			}
+			c := info.Conn
+			if tc, ok := c.(*tls.Conn); ok {
+				c = tc.NetConn()
+			}
+			if cc, ok := c.(*countingConn); ok {
+				t.cc, t.at = cc, cc.read.Load()
+			}
+		},
+	}
+}
+
+// step returns what the trace saw, with the bytes read for the head so far.
+func (t *requestTrace) step() step {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	st := t.st
+	if t.cc != nil {
+		st.headBytes = t.cc.read.Load() - t.at
+	}
+	return st
+}
+
+// countingConn counts the bytes read from a connection, so that a request
+// that failed after reading more than the head's limit is known to have
+// had too large a head.
+type countingConn struct {
+	net.Conn
+	read atomic.Int64
+}
+
+func (c *countingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.read.Add(int64(n))
+	return n, err
 }
 
 // follow requests start and follows redirects by hand, as the
@@ -289,31 +395,42 @@ func (f *fetcher) follow(ctx context.Context, start string, jar *observatory.Jar
 		}
 		u, follow, err := observatory.NextURL(r.url.String(), &observatory.Response{Status: r.status, Header: r.header}, redirects)
 		if err != nil {
-			c.err = fmt.Errorf("redirect from %s: %w", r.url, err)
+			c.err = &Error{Kind: KindBadRedirect, cause: err,
+				Message: fmt.Sprintf("redirect from %s: %v", r.url, err),
+				Fix:     "Make every redirect's Location a valid http:// or https:// URL."}
 			c.failed = true
 			return c
 		}
 		if !follow {
 			c.next = u
-			if c.loop {
-				c.err = fmt.Errorf("redirect loop: more than %d redirects from %s", maxRedirects, start)
-			} else {
-				c.err = fmt.Errorf("more than %d redirects from %s", maxRedirects, start)
-			}
 			if loc, err := resolveLocation(r.url, r.header.Get("Location")); err == nil {
 				c.next = loc.String()
 				c.loop = c.loop || seen[c.next]
 			}
+			c.err = tooManyRedirects(start, maxRedirects, c.loop)
 			return c
 		}
 		if redirects+1 > maxRedirects {
 			c.next = u
 			c.loop = c.loop || seen[u]
-			c.err = fmt.Errorf("more than %d redirects from %s", maxRedirects, start)
+			c.err = tooManyRedirects(start, maxRedirects, c.loop)
 			return c
 		}
 		next = u
 	}
+}
+
+// tooManyRedirects is the error of a chain that did not end.
+func tooManyRedirects(start string, limit int, loop bool) *Error {
+	e := &Error{Kind: KindRedirectLoop, Detail: "too_many",
+		Message: fmt.Sprintf("more than %d redirects from %s", limit, start),
+		Fix:     "Make the redirects end on a page: browsers give up after about 20 (ERR_TOO_MANY_REDIRECTS)."}
+	if loop {
+		e.Detail = "loop"
+		e.Message = fmt.Sprintf("redirect loop: more than %d redirects from %s, through the same URL again", limit, start)
+		e.Fix = "Fix the redirect rules: a loop usually means the app does not see that the proxy in front of it spoke HTTPS (trust the proxy's X-Forwarded-Proto)."
+	}
+	return e
 }
 
 // verifyPending verifies the chain of every TLS response fetched so far,

@@ -32,11 +32,16 @@ const (
 	DefaultConnectTimeout   = 5 * time.Second
 	DefaultHandshakeTimeout = 5 * time.Second
 	DefaultMaxRedirects     = 10
-	DefaultMaxBodyBytes     = 2 << 20  // 2 MiB
-	DefaultMaxHeaderBytes   = 64 << 10 // 64 KiB
-	DefaultMaxRequests      = 64
-	DefaultConcurrency      = 8
-	DefaultUserAgent        = "httpsguard-check/1 (+https://github.com/httpsguard/httpsguard)"
+	DefaultMaxBodyBytes     = 2 << 20 // 2 MiB
+	// DefaultMaxHeaderBytes is the largest response head browsers
+	// accept: Chromium fails a response whose head grows past
+	// kMaxHeaderBufSize, 256 KiB (net/http/http_stream_parser.h), with
+	// ERR_RESPONSE_HEADERS_TOO_BIG. A larger head makes the page
+	// unfetchable, as it is for a visitor.
+	DefaultMaxHeaderBytes = 256 << 10
+	DefaultMaxRequests    = 64
+	DefaultConcurrency    = 8
+	DefaultUserAgent      = "httpsguard-check/1 (+https://github.com/httpsguard/httpsguard)"
 )
 
 // Options configures a Scanner. The zero value scans ports 80 and 443 with
@@ -73,6 +78,10 @@ type Options struct {
 	// connection of every redirect hop.
 	DenyPrivate bool
 
+	// Resolver, when set, resolves host names instead of the system's
+	// resolver (tests point it at a DNS server of their own on loopback).
+	Resolver *net.Resolver
+
 	// Resolve maps "host:port" to the address to dial instead, like curl's
 	// --resolve: "example.com:443" → "127.0.0.1" or "127.0.0.1:8443". A
 	// host of "*" matches every name on that port.
@@ -84,7 +93,7 @@ type Options struct {
 	// Limits (0 means the default).
 	MaxRedirects   int   // redirects followed per chain (default 10)
 	MaxBodyBytes   int64 // bytes of a body read (default 2 MiB)
-	MaxHeaderBytes int64 // bytes of response headers accepted (default 64 KiB)
+	MaxHeaderBytes int64 // bytes of a response head accepted (default 256 KiB, Chromium's limit)
 	MaxRequests    int   // HTTP requests per target (default 64)
 
 	// UserAgent is sent with every request (default DefaultUserAgent, or

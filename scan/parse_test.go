@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/httpsguard/httpsguard/scan/observatory"
 )
 
 func TestIsPublicAddr(t *testing.T) {
@@ -345,8 +347,8 @@ func TestParsePage(t *testing.T) {
 
 func TestGrade(t *testing.T) {
 	for score, want := range map[int]string{100: "A+", 99: "A", 90: "A", 89: "A-", 80: "B+", 70: "B", 65: "B-", 60: "C+", 50: "C", 45: "C-", 40: "D+", 30: "D", 25: "D-", 24: "F", 0: "F"} {
-		if got := Grade(score); got != want {
-			t.Errorf("Grade(%d) = %s, want %s", score, got, want)
+		if got := LetterGrade(score); got != want {
+			t.Errorf("LetterGrade(%d) = %s, want %s", score, got, want)
 		}
 	}
 }
@@ -362,9 +364,43 @@ func TestCatalogIsComplete(t *testing.T) {
 			t.Errorf("check %s is missing documentation", c.ID)
 		}
 	}
-	for _, id := range observatoryCheckIDs {
-		if !seen[id] {
-			t.Errorf("observatory test mapped to unknown check %s", id)
+	carried := map[string]string{}
+	for _, c := range catalog {
+		if c.decide == nil {
+			t.Errorf("check %s has no decide function", c.ID)
+		}
+		if len(c.Outcomes) == 0 && c.Observatory == "" {
+			t.Errorf("check %s declares no outcome", c.ID)
+		}
+		results := map[string]bool{}
+		for _, o := range c.Outcomes {
+			if results[o.Result] || o.Result == "" {
+				t.Errorf("check %s: outcome %q is empty or declared twice", c.ID, o.Result)
+			}
+			results[o.Result] = true
+			switch o.Status {
+			case StatusFail, StatusWarn:
+				if o.Impact > 0 {
+					t.Errorf("check %s: %s %s has a bonus (%d)", c.ID, o.Status, o.Result, o.Impact)
+				}
+			case StatusPass, StatusInfo:
+				if o.Impact != 0 {
+					t.Errorf("check %s: %s %s has an impact (%d)", c.ID, o.Status, o.Result, o.Impact)
+				}
+			default:
+				t.Errorf("check %s: outcome %s has status %q, which is not a verdict", c.ID, o.Result, o.Status)
+			}
+		}
+		if c.Observatory != "" {
+			if prev, ok := carried[c.Observatory]; ok {
+				t.Errorf("Observatory test %s is carried by both %s and %s", c.Observatory, prev, c.ID)
+			}
+			carried[c.Observatory] = c.ID
+		}
+	}
+	for _, name := range observatory.TestNames {
+		if carried[name] == "" {
+			t.Errorf("no check carries the Observatory test %s", name)
 		}
 	}
 }

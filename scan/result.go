@@ -2,6 +2,7 @@ package scan
 
 import (
 	"cmp"
+	"encoding/json"
 	"slices"
 	"strings"
 	"time"
@@ -11,7 +12,12 @@ import (
 
 // SchemaVersion is the version of the Result document. It changes only when
 // a field is removed or changes meaning; new fields may appear in any version.
-const SchemaVersion = 1
+//
+// Version 2: "error" (of the result and of a check) is an object with a
+// kind instead of a string, "score" and "grade" are null when there is no
+// grade, and "incomplete" says a grade was computed without some checks.
+// Result's UnmarshalJSON reads version 1 documents too.
+const SchemaVersion = 2
 
 // Status is the verdict of one check.
 type Status string
@@ -106,8 +112,15 @@ type Result struct {
 	// Scoring names the model that produced Score and Grade: "httpsguard"
 	// or "observatory".
 	Scoring string `json:"scoring"`
-	Score   int    `json:"score"`
-	Grade   string `json:"grade"`
+	// Score and Grade are the grade. Grade is "" (and both are null in
+	// JSON) when there is none: Error then says why. See Graded.
+	Score int    `json:"score"`
+	Grade string `json:"grade"`
+	// Incomplete is set when the grade was computed although some checks
+	// could not observe what they judge (StatusError; each check's Error
+	// says why). Such a grade may be better than the site deserves: treat
+	// it as failing.
+	Incomplete bool `json:"incomplete"`
 
 	// Checks are every check that ran, in report order.
 	Checks []Check `json:"checks"`
@@ -119,9 +132,63 @@ type Result struct {
 
 	TLS *TLSInfo `json:"tls,omitempty"`
 
-	// Error is set when the target could not be scanned at all (bad target,
-	// refused address); Checks may then be empty.
-	Error string `json:"error,omitempty"`
+	// Error is set when there is no grade, and says why: the target is
+	// invalid, or the HTTPS page could not be fetched as a browser would
+	// fetch it (with --scoring observatory: the Observatory would not
+	// grade the site). Checks may then be empty, or hold the verdicts that
+	// could still be reached.
+	Error *Error `json:"error,omitempty"`
+}
+
+// Graded reports whether the result has a grade (and a score).
+func (r *Result) Graded() bool { return r.Error == nil && r.Grade != "" }
+
+// ErroredChecks returns the checks that could not observe what they judge,
+// in report order: what makes a grade Incomplete.
+func (r *Result) ErroredChecks() []Check {
+	var out []Check
+	for _, c := range r.Checks {
+		if c.Status == StatusError {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// MarshalJSON writes the result with "score" and "grade" null when it has
+// no grade.
+func (r Result) MarshalJSON() ([]byte, error) {
+	type plain Result
+	out := struct {
+		plain
+		Score *int    `json:"score"`
+		Grade *string `json:"grade"`
+	}{plain: plain(r)}
+	if r.Graded() {
+		out.Score, out.Grade = &r.Score, &r.Grade
+	}
+	return json.Marshal(out)
+}
+
+// UnmarshalJSON reads a result document of this schema version or of
+// version 1, where errors were strings and a result with an error still
+// carried a grade (now read as none).
+func (r *Result) UnmarshalJSON(b []byte) error {
+	type plain Result
+	var in struct {
+		plain
+		Score *int    `json:"score"`
+		Grade *string `json:"grade"`
+	}
+	if err := json.Unmarshal(b, &in); err != nil {
+		return err
+	}
+	*r = Result(in.plain)
+	r.Score, r.Grade = 0, ""
+	if in.Score != nil && in.Grade != nil && r.Error == nil {
+		r.Score, r.Grade = *in.Score, *in.Grade
+	}
+	return nil
 }
 
 // Counts tallies the result's checks by status.
@@ -245,7 +312,9 @@ type Check struct {
 	Message     string   `json:"message"`            // what was found, in one sentence
 	Evidence    []string `json:"evidence,omitempty"` // what was seen: header values, URLs, cookie names
 	Fix         string   `json:"fix,omitempty"`      // what to change
-	Error       string   `json:"error,omitempty"`    // why a StatusError check could not complete
+	// Error says why a StatusError check could not observe what it
+	// judges.
+	Error *Error `json:"error,omitempty"`
 	// Refs are links to documentation about the check.
 	Refs []string `json:"refs,omitempty"`
 }

@@ -56,9 +56,10 @@ func (s *Scanner) SetVersion(v string) { s.version = v }
 func (s *Scanner) Options() Options { return s.opts }
 
 // Scan scans one target (a host name, host:port, or http/https URL) and
-// returns its Result. It never panics and never returns nil: when nothing
-// could be scanned (a bad target, a refused address, nothing answering),
-// Result.Error says why and the score is 0.
+// returns its Result. It never panics and never returns nil. When there is
+// no grade (a bad target, or an HTTPS page that cannot be fetched: a name
+// that does not resolve, a refused port, a server that does not speak TLS
+// or HTTP...), Result.Error says why, with its kind, and Grade is empty.
 func (s *Scanner) Scan(ctx context.Context, targetStr string) (res *Result) {
 	started := time.Now()
 	res = &Result{
@@ -67,20 +68,20 @@ func (s *Scanner) Scan(ctx context.Context, targetStr string) (res *Result) {
 		Target:        targetStr,
 		StartedAt:     started.UTC(),
 		Scoring:       s.opts.Scoring,
-		Grade:         "F",
 		Checks:        []Check{},
 	}
 	defer func() {
 		if p := recover(); p != nil {
 			s.log.Error("scan panicked", "target", targetStr, "panic", p, "stack", string(debug.Stack()))
-			res.Error = fmt.Sprintf("internal error while scanning: %v", p)
-			res.Score, res.Grade = 0, "F"
+			res.Error = &Error{Kind: KindInternal, Message: fmt.Sprintf("internal error while scanning: %v", p), Fix: fixInternal}
+			res.Score, res.Grade, res.Incomplete = 0, "", false
 		}
 		res.DurationMS = time.Since(started).Milliseconds()
 	}()
 	t, err := parseTarget(targetStr, s.opts.HTTPPort, s.opts.HTTPSPort)
 	if err != nil {
-		res.Error = err.Error()
+		res.Error = &Error{Kind: KindInvalidTarget, Message: err.Error(), cause: err,
+			Fix: "Give a host name (example.com), host:port, or an http:// or https:// URL."}
 		return res
 	}
 	res.Host, res.URL = t.host, t.httpsURL()
@@ -110,8 +111,8 @@ type observations struct {
 	// (observatory.Input.CORSURL). pageCORS is the preflight of the
 	// analysed page itself, which HGS-HDR-007 judges; it is the same
 	// response as cors unless the Observatory preflighted /robots.txt.
-	robots, cors, pageCORS      *fetched
-	robotsErr, corsErr, pageErr error
+	robots, cors, pageCORS          *fetched
+	robotsErr, corsErr, pageCORSErr error
 	// robotsHops, corsHops and pageCORSHops hold every response of
 	// those requests, redirects included (the Observatory's cookie jar
 	// sees them all after a certificate error).
@@ -133,13 +134,20 @@ type observations struct {
 	// TLS handshake fails (hstspreload's domain.www.no_tls).
 	wwwErr error
 
-	// parsedMain caches the parsed HTTPS page (see mainPage).
+	// What the checks share, computed once: the parsed HTTPS page (see
+	// mainPage), the HSTS header, the cookies and the forms judged, and
+	// the Observatory's tests (or why they did not run).
 	parsedMain *page
+	hsts       *hstsView
+	cookies    *cookieView
+	forms      *formView
+	obTests    map[string]observatory.Test
+	obErr      error
 
 	// rootsTried names the trust anchors chains were verified against.
 	rootsTried []string
 
-	deadline error // set when the per-target timeout expired
+	deadline *Error // set when the per-target timeout expired
 }
 
 // pathProbe is one admin or login path, fetched over both schemes.
@@ -196,7 +204,7 @@ func (s *Scanner) gather(ctx context.Context, f *fetcher, t target) *observation
 	followUps := func(c *chain, https bool) {
 		page := c.final.url.String()
 		wg.Go(func() {
-			o.pageCORS, o.pageCORSHops, o.pageErr = f.preflight(ctx, page)
+			o.pageCORS, o.pageCORSHops, o.pageCORSErr = f.preflight(ctx, page)
 		})
 		wg.Go(func() {
 			// RobotsURL depends on the session's start URL only: no need to
@@ -248,14 +256,14 @@ func (s *Scanner) gather(ctx context.Context, f *fetcher, t target) *observation
 	}
 	wg.Wait()
 	if !o.corsElsewhere {
-		o.cors, o.corsHops, o.corsErr = o.pageCORS, o.pageCORSHops, o.pageErr
+		o.cors, o.corsHops, o.corsErr = o.pageCORS, o.pageCORSHops, o.pageCORSErr
 	}
 
 	if o.tls != nil && o.tls.state != nil {
 		o.tlsVerify = f.verifyState(t.host, o.tls.state)
 	}
 	if ctx.Err() != nil {
-		o.deadline = fmt.Errorf("scan time limit of %s reached: %w", s.opts.Timeout, ctx.Err())
+		o.deadline = classify(ctx.Err(), "", o.t.httpsURL(), step{}, &s.opts, true)
 	}
 	return o
 }
@@ -331,11 +339,12 @@ func (f *fetcher) followAuto(ctx context.Context, method, start string, hdr http
 			return r, hops, nil
 		}
 		if i >= f.opts.MaxRedirects {
-			return nil, hops, fmt.Errorf("%s %s: more than %d redirects", method, start, f.opts.MaxRedirects)
+			return nil, hops, tooManyRedirects(method+" "+start, f.opts.MaxRedirects, false)
 		}
 		u, err := resolveLocation(r.url, loc)
 		if err != nil {
-			return nil, hops, err
+			return nil, hops, &Error{Kind: KindBadRedirect, Message: fmt.Sprintf("%s %s: redirect from %s: %v", method, start, r.url, err),
+				Fix: "Make every redirect's Location a valid http:// or https:// URL.", cause: err}
 		}
 		if r.status == http.StatusSeeOther && method != http.MethodHead {
 			method = http.MethodGet

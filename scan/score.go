@@ -1,8 +1,6 @@
 package scan
 
 import (
-	"strings"
-
 	"github.com/httpsguard/httpsguard/scan/observatory"
 )
 
@@ -73,46 +71,48 @@ func toObservatory(f *fetched) *observatory.Response {
 	return &observatory.Response{URL: f.url.String(), Status: f.status, Header: f.header, Body: f.body}
 }
 
-// Grade returns the letter grade for a 0–100 score: the Observatory's grade
-// chart, used by both scoring models so that grades read the same.
-func Grade(score int) string {
+// LetterGrade returns the letter grade for a 0–100 score: the Observatory's
+// grade chart, used by both scoring models so that grades read the same.
+func LetterGrade(score int) string {
 	_, g := observatory.Grade(score)
 	return g
 }
 
 // scoreHTTPSGuard scores 100 plus every check's ScoreImpact, floored at 0.
-// Unreachable HTTPS scores 0 whatever else was found.
+// It is called only for a result whose HTTPS page was fetched.
 func scoreHTTPSGuard(res *Result) {
 	score := 100
 	for _, c := range res.Checks {
 		score += c.ScoreImpact
 	}
-	if res.Error != "" {
-		score = 0
-	}
 	res.Score = max(0, min(100, score))
-	res.Grade = Grade(res.Score)
+	res.Grade = LetterGrade(res.Score)
 }
 
 // observatoryCheckIDs maps each Observatory test to the check that carries
-// its result and modifier in the observatory scoring model.
-var observatoryCheckIDs = map[string]string{
-	"content-security-policy":       "HGS-HDR-001",
-	"x-frame-options":               "HGS-HDR-002",
-	"x-content-type-options":        "HGS-HDR-003",
-	"referrer-policy":               "HGS-HDR-004",
-	"cross-origin-resource-policy":  "HGS-HDR-006",
-	"cross-origin-resource-sharing": "HGS-HDR-007",
-	"subresource-integrity":         "HGS-HDR-008",
-	"redirection":                   "HGS-RED-001",
-	"strict-transport-security":     "HGS-HSTS-001",
-	"cookies":                       "HGS-COOK-001",
-}
+// its result and modifier in the observatory scoring model, as the
+// catalogue declares it.
+var observatoryCheckIDs = func() map[string]string {
+	m := map[string]string{}
+	for _, c := range catalog {
+		if c.Observatory != "" {
+			m[c.Observatory] = c.ID
+		}
+	}
+	return m
+}()
 
-// scoreObservatory takes the Observatory's score and grade as they are, and
-// makes each check's ScoreImpact the modifier of the Observatory test it
-// carries (bonuses count only when the Observatory's bonus rule keeps
-// them), so every point is still traceable to a check.
+// scoreObservatory takes the Observatory's score and grade as they are.
+// Each check that carries an Observatory test takes that test's result, and
+// its modifier as ScoreImpact (bonuses count only when the Observatory's
+// bonus rule keeps them); every other check's ScoreImpact is 0, so every
+// point is still traceable to a check. The check keeps httpsguard's pass,
+// warning or failure, so a problem the Observatory misses (HGS-HDR-007's
+// reflected origin) is still shown; where httpsguard's verdict is one the
+// Observatory does not have (a note such as "nothing answers on plain
+// HTTP", not applicable, or could not observe while the Observatory judged
+// the other session), the Observatory's own verdict is shown. It is called
+// only when the Observatory grades the site.
 func scoreObservatory(res *Result, rep observatory.Report) {
 	byID := map[string]observatory.Test{}
 	for _, t := range rep.Tests {
@@ -128,21 +128,34 @@ func scoreObservatory(res *Result, rep observatory.Report) {
 			c.ScoreImpact = 0
 			continue
 		}
+		switch c.Status {
+		case StatusInfo, StatusSkip, StatusError:
+			out := ObservatoryOutcome(t.Result, t.Pass)
+			c.Status, c.Error, c.Evidence = out.Status, nil, nil
+			c.Message = stripTags(t.ScoreDescription)
+			if s, ok := t.Data.(string); ok && s != "" {
+				c.Evidence = []string{s}
+			}
+			c.Fix = ""
+			if c.Status == StatusFail || c.Status == StatusWarn {
+				c.Fix = specByID(c.ID).Fix
+			}
+		}
 		c.Result = t.Result
 		c.ScoreImpact = t.ScoreModifier
 		if t.ScoreModifier > 0 && !keepBonus {
 			c.ScoreImpact = 0
 		}
 	}
-	if rep.Err != nil {
-		res.Score, res.Grade = 0, "F"
-		if res.Error == "" {
-			res.Error = strings.TrimPrefix(rep.Err.Error(), "observatory: ")
-		}
-		for i := range res.Checks {
-			res.Checks[i].ScoreImpact = 0
-		}
-		return
-	}
 	res.Score, res.Grade = rep.Score, rep.Grade
+}
+
+// specByID returns the catalogue entry of a check.
+func specByID(id string) *CheckSpec {
+	for i := range catalog {
+		if catalog[i].ID == id {
+			return &catalog[i]
+		}
+	}
+	return &CheckSpec{}
 }

@@ -9,8 +9,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
-	"errors"
-	"fmt"
 	"net"
 	"slices"
 	"strconv"
@@ -82,11 +80,12 @@ type tlsProbe struct {
 // connection state. Certificates are not verified here: the probes ask what
 // the server accepts, verifyChain judges the chain.
 func (f *fetcher) handshake(ctx context.Context, addr, serverName string, cfg *tls.Config) (tls.ConnectionState, error) {
+	scanCtx := ctx
 	ctx, cancel := context.WithTimeout(ctx, f.opts.ConnectTimeout+f.opts.HandshakeTimeout)
 	defer cancel()
 	conn, err := f.dial(ctx, "tcp", addr)
 	if err != nil {
-		return tls.ConnectionState{}, fmt.Errorf("connect %s: %w", addr, err)
+		return tls.ConnectionState{}, classify(err, "", addr, step{}, f.opts, scanCtx.Err() != nil)
 	}
 	defer conn.Close()
 	hctx, hcancel := context.WithTimeout(ctx, f.opts.HandshakeTimeout)
@@ -100,10 +99,7 @@ func (f *fetcher) handshake(ctx context.Context, addr, serverName string, cfg *t
 	tc := tls.Client(conn, c)
 	if err := tc.HandshakeContext(hctx); err != nil {
 		f.log.Debug("TLS probe refused", "addr", addr, "min", versionName(c.MinVersion), "max", versionName(c.MaxVersion), "err", err)
-		if hctx.Err() != nil {
-			return tls.ConnectionState{}, fmt.Errorf("TLS handshake with %s: no answer within %s: %w", addr, f.opts.HandshakeTimeout, err)
-		}
-		return tls.ConnectionState{}, fmt.Errorf("TLS handshake with %s: %w", addr, err)
+		return tls.ConnectionState{}, classify(err, "", addr, step{connectDone: true, handshakeSeen: true}, f.opts, scanCtx.Err() != nil)
 	}
 	return tc.ConnectionState(), nil
 }
@@ -133,7 +129,8 @@ func (f *fetcher) probeTLS(ctx context.Context, t target, main *tls.ConnectionSt
 		case tls.VersionTLS12:
 			p.versions[tls.VersionTLS12] = nil
 			states[tls.VersionTLS12] = *main
-			p.versions[tls.VersionTLS13] = errors.New("offered TLS 1.2 and 1.3, the server chose TLS 1.2")
+			p.versions[tls.VersionTLS13] = &Error{Kind: KindTLS, Detail: "version_not_chosen",
+				Message: "offered TLS 1.2 and 1.3, the server chose TLS 1.2"}
 			probe = tlsVersions[:2]
 		}
 	}
@@ -173,7 +170,7 @@ func (f *fetcher) probeTLS(ctx context.Context, t target, main *tls.ConnectionSt
 		conn, err := f.dial(dctx, "tcp", addr)
 		cancel()
 		if err != nil {
-			p.unreachable = fmt.Errorf("connect %s: %w", addr, err)
+			p.unreachable = classify(err, "", addr, step{}, f.opts, ctx.Err() != nil)
 		} else {
 			conn.Close()
 		}
@@ -183,7 +180,9 @@ func (f *fetcher) probeTLS(ctx context.Context, t target, main *tls.ConnectionSt
 		return p // the weak-suite offer was refused too, or meant nothing
 	}
 	if first.err != nil {
-		if ctx.Err() != nil {
+		// Refused is the answer; anything else (a timeout) says nothing
+		// about which suites the server accepts.
+		if !probeRefused(first.err) {
 			p.weakErr = first.err
 		}
 		return p
@@ -200,7 +199,7 @@ func (f *fetcher) probeTLS(ctx context.Context, t target, main *tls.ConnectionSt
 			MinVersion: tls.VersionTLS12, MaxVersion: tls.VersionTLS12, CipherSuites: offer,
 		})
 		if err != nil {
-			if ctx.Err() != nil {
+			if !probeRefused(err) {
 				p.weakErr = err
 			}
 			break

@@ -54,8 +54,8 @@ func TestOwnGrade(t *testing.T) {
 					}
 				}
 				t.Logf("%s: score %d, grade %s", scoring, res.Score, res.Grade)
-				if res.Error != "" || res.Grade != "A+" || res.Score < 100 || len(lost) > 0 {
-					t.Errorf("own grade (%s) = %s, score %d, error %q; want A+ and 100 with nothing lost:\n  %s",
+				if res.Error != nil || res.Incomplete || res.Grade != "A+" || res.Score < 100 || len(lost) > 0 {
+					t.Errorf("own grade (%s) = %s, score %d, error %+v; want A+ and 100 with nothing lost:\n  %s",
 						scoring, res.Grade, res.Score, res.Error, strings.Join(lost, "\n  "))
 				}
 				// With --hsts-preload it meets every preload-list rule that

@@ -182,9 +182,10 @@ func (s *Server) scanSafely(ctx context.Context, url string) (res *scan.Result, 
 	return s.scanner.Scan(ctx, url), ""
 }
 
-// outcome turns a scan result into what the store records. A result whose
-// target could not be scanned at all (Result.Error) is a failed scan; its
-// document is kept so the failure can be read in full.
+// outcome turns a scan result into what the store records. A result
+// without a grade (its page could not be fetched, or the target is
+// invalid: Result.Error) is a failed scan, with the reason; its document is
+// kept so the failure can be read in full.
 func outcome(res *scan.Result, panicked, version string) store.Outcome {
 	if res == nil {
 		msg := "the scanner returned no result"
@@ -197,10 +198,23 @@ func outcome(res *scan.Result, panicked, version string) store.Outcome {
 	if err != nil {
 		return store.Outcome{State: store.Failed, Error: "internal error: " + err.Error()}
 	}
-	if res.Error != "" {
-		return store.Outcome{State: store.Failed, Error: res.Error, Result: doc}
+	if !res.Graded() {
+		return store.Outcome{State: store.Failed, Error: failureReason(res), Result: doc}
 	}
 	return store.Outcome{State: store.Done, Score: res.Score, Grade: res.Grade, Result: doc}
+}
+
+// failureReason is why a result has no grade, in one line, with its fix.
+func failureReason(res *scan.Result) string {
+	e := res.Error
+	if e == nil {
+		return "no grade"
+	}
+	msg := fmt.Sprintf("No grade (%s): %s", e.Kind, e.Message)
+	if e.Fix != "" {
+		msg += " Fix: " + e.Fix
+	}
+	return msg
 }
 
 // encodeResult writes res as "httpsguard check --format json" does, then

@@ -301,7 +301,7 @@ func (g gatedScanner) Scan(ctx context.Context, target string) *scan.Result {
 	select {
 	case <-g.release:
 	case <-ctx.Done():
-		return &scan.Result{Target: target, Error: "cancelled", Grade: "F"}
+		return &scan.Result{Target: target, Error: &scan.Error{Kind: scan.KindCancelled, Message: "cancelled"}}
 	}
 	return g.Scanner.Scan(ctx, target)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -41,9 +42,19 @@ on stderr when it is a terminal. Every network step is bounded: connect, TLS
 handshake, --timeout per target, 10 redirects, 2 MiB of body, 64 KiB of
 headers, a fixed number of requests per target.
 
+Fail closed: a grade is earned by what the scan saw. When the HTTPS page
+(after its redirects) cannot be fetched as a browser would fetch it, there
+is no grade and no score: the report says why first (the name does not
+resolve, the port refuses connections, a timeout and where it struck, a TLS
+alert, bytes that are not TLS or HTTP, a response head over the 256 KiB
+browsers accept, a redirect loop...) with the fix for that cause; the JSON
+has "grade": null and an "error" with its "kind". When the page was fetched
+but some checks could not observe what they judge, the grade is marked
+incomplete everywhere, with those checks and why.
+
 Exit status: 0 when every check passed or only warned, 1 when a check failed
-or a score is below --fail-under, 2 on a usage error or when a target could
-not be scanned at all.
+or a score is below --fail-under, 2 on a usage error, when a target has no
+grade, or when a grade is incomplete (--fail-under never accepts one).
 
 Examples:
   httpsguard check example.com
@@ -67,7 +78,7 @@ func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
 func checkFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int {
 	format := fs.String("format", "text", "output `format`: text, json, jsonl, sarif, html or markdown; without it, taken from the --output file's extension")
 	output := fs.String("output", "", "write the report to `file` instead of standard output")
-	failUnder := fs.Int("fail-under", 0, "exit 1 when a target's score is below `score` (0-100; the Observatory's scale goes higher)")
+	failUnder := fs.Int("fail-under", 0, "exit 1 when a target's score is below `score` (0-100; the Observatory's scale goes higher); a missing or incomplete grade exits 2")
 	scoring := fs.String("scoring", scan.ScoringHTTPSGuard, "scoring `model`: httpsguard or observatory")
 	var caFiles, resolves listFlag
 	fs.Var(&caFiles, "ca-file", "also trust the roots in this PEM `file` (repeatable); the report names the file that verified the chain")
@@ -170,7 +181,13 @@ func checkFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int
 		// The bar shares the terminal with streamed results only when
 		// they go to standard output.
 		clear := file == nil && f.Streams()
-		code, werr := runChecks(ctx, sc, targets, out, f, ropts, bar, clear, *failUnder)
+		// Diagnostics go to stderr when the report is not text on the
+		// terminal, which says the same itself.
+		var diag io.Writer
+		if f != report.Text || file != nil {
+			diag = st.err
+		}
+		code, werr := runChecks(ctx, sc, targets, out, f, ropts, bar, clear, *failUnder, diag)
 		if file != nil {
 			if err := file.Close(); err != nil && werr == nil {
 				werr = err
@@ -184,8 +201,9 @@ func checkFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int
 }
 
 // runChecks scans every target, streams the results into the report, and
-// returns the exit code.
-func runChecks(ctx context.Context, sc *scan.Scanner, targets []string, out io.Writer, f report.Format, ropts report.Options, bar *progress.Bar, clearBar bool, failUnder int) (int, error) {
+// returns the exit code. When diag is not nil, a target without a grade or
+// with an incomplete one is also named there, with the reason.
+func runChecks(ctx context.Context, sc *scan.Scanner, targets []string, out io.Writer, f report.Format, ropts report.Options, bar *progress.Bar, clearBar bool, failUnder int, diag io.Writer) (int, error) {
 	stream, err := report.NewStream(out, f, ropts)
 	if err != nil {
 		return exitError, err
@@ -201,6 +219,11 @@ func runChecks(ctx context.Context, sc *scan.Scanner, targets []string, out io.W
 		}
 		bar.Increment(res.Target)
 		code = max(code, exitCodeFor(res, failUnder))
+		if diag != nil {
+			if msg := ungradedReason(res); msg != "" {
+				fmt.Fprintf(diag, "httpsguard check: %s\n", msg)
+			}
+		}
 	}
 	bar.Finish()
 	if err := stream.Close(); err != nil && werr == nil {
@@ -212,10 +235,11 @@ func runChecks(ctx context.Context, sc *scan.Scanner, targets []string, out io.W
 	return code, werr
 }
 
-// exitCodeFor is 2 for a target that could not be scanned, 1 for a failed
-// check or a score under failUnder, else 0.
+// exitCodeFor is 2 for a target without a grade or with an incomplete one
+// (which --fail-under must not accept: it may be better than the site
+// deserves), 1 for a failed check or a score under failUnder, else 0.
 func exitCodeFor(r *scan.Result, failUnder int) int {
-	if r.Error != "" {
+	if !r.Graded() || r.Incomplete {
 		return exitError
 	}
 	if failUnder > 0 && r.Score < failUnder {
@@ -227,6 +251,26 @@ func exitCodeFor(r *scan.Result, failUnder int) int {
 		}
 	}
 	return exitOK
+}
+
+// ungradedReason says, in one line, why a result has no grade or an
+// incomplete one; "" when its grade is whole.
+func ungradedReason(r *scan.Result) string {
+	name := cmp.Or(r.Host, r.Target)
+	switch {
+	case !r.Graded():
+		if r.Error == nil {
+			return name + ": no grade"
+		}
+		return fmt.Sprintf("%s: no grade (%s): %s", name, r.Error.Kind, r.Error.Message)
+	case r.Incomplete:
+		var ids []string
+		for _, c := range r.ErroredChecks() {
+			ids = append(ids, c.ID)
+		}
+		return fmt.Sprintf("%s: grade %s is incomplete: %s could not complete", name, r.Grade, strings.Join(ids, ", "))
+	}
+	return ""
 }
 
 // debugLogger returns a logger writing to w when on, else nil (no logs).

@@ -155,14 +155,21 @@ func Require(t testing.TB, h http.Handler, cfg Config) *scan.Result {
 }
 
 // Assert fails the test when res misses cfg's thresholds, listing every
-// check that cost points so the failure says what to fix.
+// check that cost points so the failure says what to fix. A result without
+// a grade always fails, and so does an incomplete grade when a threshold
+// is set: it may be better than the site deserves.
 func Assert(t testing.TB, res *scan.Result, cfg Config) {
 	t.Helper()
-	if res.Error != "" {
-		t.Errorf("scantest: %s could not be scanned: %s", res.Host, res.Error)
+	if res.Error != nil {
+		t.Errorf("scantest: %s has no grade: %s (%s)\n  fix: %s", res.Host, res.Error.Message, res.Error.Kind, res.Error.Fix)
 		return
 	}
 	var problems []string
+	if res.Incomplete && (cfg.MinScore > 0 || cfg.MinGrade != "" || cfg.NoFail) {
+		for _, c := range res.ErroredChecks() {
+			problems = append(problems, "check "+c.ID+" could not complete ("+string(c.Error.Kind)+": "+c.Error.Message+")")
+		}
+	}
 	if cfg.MinScore > 0 && res.Score < cfg.MinScore {
 		problems = append(problems, "score "+strconv.Itoa(res.Score)+" is below "+strconv.Itoa(cfg.MinScore))
 	}

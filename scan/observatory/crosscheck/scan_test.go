@@ -284,10 +284,10 @@ func compare(want verdict, res *scan.Result) []string {
 		// The Observatory refused to grade: httpsguard must refuse too,
 		// with no score, and for the same reason when the page answered
 		// with a status the Observatory does not grade.
-		ok := res.Error != "" && res.Score == 0 && res.Grade == "F"
+		ok := res.Error != nil && !res.Graded()
 		switch want.Error {
 		case "unexpected-status":
-			ok = ok && strings.Contains(res.Error, fmt.Sprintf("unexpected HTTP status code %d", want.StatusCode))
+			ok = ok && strings.Contains(res.Error.Message, fmt.Sprintf("unexpected HTTP status code %d", want.StatusCode))
 		case "exception":
 			ok = false
 		}
@@ -298,8 +298,8 @@ func compare(want verdict, res *scan.Result) []string {
 		return nil
 	}
 	var diffs []string
-	if res.Error != "" {
-		diffs = append(diffs, fmt.Sprintf("httpsguard: error %q; the Observatory graded", res.Error))
+	if !res.Graded() {
+		diffs = append(diffs, fmt.Sprintf("httpsguard: no grade (error %v); the Observatory graded", res.Error))
 	}
 	if res.Score != want.Score || res.Grade != want.Grade {
 		diffs = append(diffs, fmt.Sprintf("httpsguard --scoring observatory: %d %s; the Observatory: %d %s",
