@@ -74,8 +74,15 @@ type fetcher struct {
 	log       *slog.Logger
 	anchors   []trustAnchor
 	transport *http.Transport
-	dial      func(ctx context.Context, network, addr string) (net.Conn, error)
-	requests  atomic.Int64
+	// obsTransport carries the Observatory's requests (page sessions,
+	// robots.txt, CORS preflight): transport itself, except in
+	// Observatory scoring, where it speaks HTTP/1.1 only, without ALPN,
+	// as the Observatory's Node client does. A server may answer HTTP/2
+	// differently (Go's drops the Content-Type of a 304 over HTTP/1.1
+	// only).
+	obsTransport *http.Transport
+	dial         func(ctx context.Context, network, addr string) (net.Conn, error)
+	requests     atomic.Int64
 
 	mu      sync.Mutex
 	verify  map[string]verifyResult // by host + leaf fingerprint
@@ -158,20 +165,38 @@ func newFetcher(opts *Options, anchors []trustAnchor) *fetcher {
 		IdleConnTimeout:        30 * time.Second,
 		ForceAttemptHTTP2:      true,
 	}
+	f.obsTransport = f.transport
+	if opts.Scoring == ScoringObservatory {
+		f.obsTransport = f.transport.Clone()
+		f.obsTransport.ForceAttemptHTTP2 = false
+		f.obsTransport.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
+		f.obsTransport.TLSClientConfig.NextProtos = nil
+	}
 	return f
 }
 
-func (f *fetcher) close() { f.transport.CloseIdleConnections() }
+func (f *fetcher) close() {
+	f.transport.CloseIdleConnections()
+	f.obsTransport.CloseIdleConnections()
+}
 
 // do performs one request without following redirects.
 func (f *fetcher) do(ctx context.Context, method, rawURL string, hdr http.Header) (*fetched, error) {
-	return f.doJar(ctx, method, rawURL, hdr, nil)
+	return f.doVia(ctx, f.transport, method, rawURL, hdr, nil)
 }
 
-// doJar is do with a cookie jar: its cookies are sent, and the response's
-// cookies stored in it. A request that fails returns an *Error naming the
-// cause; a body that fails part-way is recorded in the response's bodyErr.
-func (f *fetcher) doJar(ctx context.Context, method, rawURL string, hdr http.Header, jar http.CookieJar) (*fetched, error) {
+// doObservatory is do for one of the Observatory's requests: through
+// obsTransport and, when jar is not nil, with the cookie jar of an
+// Observatory page session: the cookies the Observatory would send are
+// sent, and the response's cookies stored in it.
+func (f *fetcher) doObservatory(ctx context.Context, method, rawURL string, hdr http.Header, jar *observatory.Jar) (*fetched, error) {
+	return f.doVia(ctx, f.obsTransport, method, rawURL, hdr, jar)
+}
+
+// doVia performs one request through the transport rt. A request that
+// fails returns an *Error naming the cause; a body that fails part-way is
+// recorded in the response's bodyErr.
+func (f *fetcher) doVia(ctx context.Context, rt http.RoundTripper, method, rawURL string, hdr http.Header, jar *observatory.Jar) (*fetched, error) {
 	if n := f.requests.Add(1); n > int64(f.opts.MaxRequests) {
 		return nil, classify(errRequestLimit, method, rawURL, step{}, f.opts, false)
 	}
@@ -189,23 +214,24 @@ func (f *fetcher) doJar(ctx context.Context, method, rawURL string, hdr http.Hea
 		req.Header[k] = v
 	}
 	if jar != nil {
-		for _, c := range jar.Cookies(req.URL) {
-			req.AddCookie(c)
+		// Where the Observatory's cookie agent would fail the request
+		// (see observatory.Jar), the request is sent without cookies;
+		// Analyze fails the session itself.
+		if c, _ := jar.Request(req.URL.String(), time.Now()); c != "" {
+			req.Header.Set("Cookie", c)
 		}
 	}
 	tr := &requestTrace{}
 	req = req.WithContext(httptrace.WithClientTrace(ctx, tr.hooks()))
 	start := time.Now()
-	resp, err := f.transport.RoundTrip(req)
+	resp, err := rt.RoundTrip(req)
 	if err != nil {
 		f.log.Debug("request failed", "method", method, "url", rawURL, "duration", time.Since(start), "err", err)
 		return nil, classify(err, method, rawURL, tr.step(), f.opts, scanCtx.Err() != nil)
 	}
 	defer resp.Body.Close()
 	if jar != nil {
-		if rc := resp.Cookies(); len(rc) > 0 {
-			jar.SetCookies(req.URL, rc)
-		}
+		jar.Response(req.URL.String(), resp.Header.Values("Set-Cookie"))
 	}
 	out := &fetched{
 		url: req.URL, method: method, status: resp.StatusCode, proto: resp.Proto,
@@ -340,7 +366,7 @@ func (c *countingConn) Read(p []byte) (int, error) {
 // sent along, at most MaxRedirects redirects, every response recorded. A
 // URL seen twice marks a loop; the chain still runs to the limit so that it
 // is the chain the Observatory sees.
-func (f *fetcher) follow(ctx context.Context, start string, jar http.CookieJar, maxRedirects int) *chain {
+func (f *fetcher) follow(ctx context.Context, start string, jar *observatory.Jar, maxRedirects int) *chain {
 	c := &chain{start: start}
 	seen := map[string]bool{}
 	next := start
@@ -349,7 +375,13 @@ func (f *fetcher) follow(ctx context.Context, start string, jar http.CookieJar, 
 			c.loop = true
 		}
 		seen[next] = true
-		r, err := f.doJar(ctx, http.MethodGet, next, nil, jar)
+		var r *fetched
+		var err error
+		if jar != nil { // a page session
+			r, err = f.doObservatory(ctx, http.MethodGet, next, nil, jar)
+		} else {
+			r, err = f.do(ctx, http.MethodGet, next, nil)
+		}
 		if err != nil {
 			c.err = err
 			c.failed = true

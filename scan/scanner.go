@@ -8,14 +8,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptrace"
 	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
-
-	"golang.org/x/net/publicsuffix"
 
 	"github.com/httpsguard/httpsguard/scan/observatory"
 )
@@ -116,7 +113,11 @@ type observations struct {
 	// response as cors unless the Observatory preflighted /robots.txt.
 	robots, cors, pageCORS          *fetched
 	robotsErr, corsErr, pageCORSErr error
-	corsElsewhere                   bool // cors is not the page's preflight
+	// robotsHops, corsHops and pageCORSHops hold every response of
+	// those requests, redirects included (the Observatory's cookie jar
+	// sees them all after a certificate error).
+	robotsHops, corsHops, pageCORSHops []*fetched
+	corsElsewhere                      bool // cors is not the page's preflight
 
 	notFound    *fetched // a random path that does not exist
 	notFoundErr error
@@ -203,18 +204,18 @@ func (s *Scanner) gather(ctx context.Context, f *fetcher, t target) *observation
 	followUps := func(c *chain, https bool) {
 		page := c.final.url.String()
 		wg.Go(func() {
-			o.pageCORS, o.pageCORSErr = f.preflight(ctx, page)
+			o.pageCORS, o.pageCORSHops, o.pageCORSErr = f.preflight(ctx, page)
 		})
 		wg.Go(func() {
 			// RobotsURL depends on the session's start URL only: no need to
 			// verify certificates before this request.
 			in := followUpInput(c, https, nil, func(*fetched) bool { return true })
 			hdr := http.Header{"Accept": {observatory.RobotsAccept}}
-			o.robots, o.robotsErr = f.followAuto(ctx, http.MethodGet, in.RobotsURL(), hdr)
+			o.robots, o.robotsHops, o.robotsErr = f.followAuto(ctx, http.MethodGet, in.RobotsURL(), hdr)
 			in = followUpInput(c, https, o.robots, f.verifiedNow)
 			if u := in.CORSURL(); u != page {
 				o.corsElsewhere = true
-				o.cors, o.corsErr = f.preflight(ctx, u)
+				o.cors, o.corsHops, o.corsErr = f.preflight(ctx, u)
 			}
 		})
 	}
@@ -255,7 +256,7 @@ func (s *Scanner) gather(ctx context.Context, f *fetcher, t target) *observation
 	}
 	wg.Wait()
 	if !o.corsElsewhere {
-		o.cors, o.corsErr = o.pageCORS, o.pageCORSErr
+		o.cors, o.corsHops, o.corsErr = o.pageCORS, o.pageCORSHops, o.pageCORSErr
 	}
 
 	if o.tls != nil && o.tls.state != nil {
@@ -319,25 +320,30 @@ func (s *Scanner) probePath(ctx context.Context, f *fetcher, t target, path, kin
 	return p
 }
 
-// followAuto follows redirects the way an HTTP client does automatically
-// (at most MaxRedirects; 303 turns the method into GET) and returns the
-// final response.
-func (f *fetcher) followAuto(ctx context.Context, method, start string, hdr http.Header) (*fetched, error) {
+// followAuto follows redirects the way the Observatory's follow-up client
+// (follow-redirects) does: any 3xx with a Location, at most MaxRedirects,
+// 303 turning the method into GET. It returns the final response and every
+// response received, the final one included, also when a later request
+// failed.
+func (f *fetcher) followAuto(ctx context.Context, method, start string, hdr http.Header) (*fetched, []*fetched, error) {
+	var hops []*fetched
 	next := start
 	for i := 0; ; i++ {
-		r, err := f.do(ctx, method, next, hdr)
+		r, err := f.doObservatory(ctx, method, next, hdr, nil)
 		if err != nil {
-			return nil, err
+			return nil, hops, err
 		}
-		if !r.isRedirectStatus() || r.header.Get("Location") == "" {
-			return r, nil
+		hops = append(hops, r)
+		loc := r.header.Get("Location")
+		if r.status < 300 || r.status > 399 || loc == "" {
+			return r, hops, nil
 		}
 		if i >= f.opts.MaxRedirects {
-			return nil, tooManyRedirects(method+" "+start, f.opts.MaxRedirects, false)
+			return nil, hops, tooManyRedirects(method+" "+start, f.opts.MaxRedirects, false)
 		}
-		u, err := resolveLocation(r.url, r.header.Get("Location"))
+		u, err := resolveLocation(r.url, loc)
 		if err != nil {
-			return nil, &Error{Kind: KindBadRedirect, Message: fmt.Sprintf("%s %s: redirect from %s: %v", method, start, r.url, err),
+			return nil, hops, &Error{Kind: KindBadRedirect, Message: fmt.Sprintf("%s %s: redirect from %s: %v", method, start, r.url, err),
 				Fix: "Make every redirect's Location a valid http:// or https:// URL.", cause: err}
 		}
 		if r.status == http.StatusSeeOther && method != http.MethodHead {
@@ -348,15 +354,24 @@ func (f *fetcher) followAuto(ctx context.Context, method, start string, hdr http
 }
 
 // preflight sends the Observatory's CORS preflight to u.
-func (f *fetcher) preflight(ctx context.Context, u string) (*fetched, error) {
+func (f *fetcher) preflight(ctx context.Context, u string) (*fetched, []*fetched, error) {
 	hdr := http.Header{"Access-Control-Request-Method": {"GET"}, "Origin": {observatory.CORSOrigin}}
 	return f.followAuto(ctx, http.MethodOptions, u, hdr)
 }
 
-func newJar() http.CookieJar {
-	j, _ := cookiejar.New(&cookiejar.Options{PublicSuffixList: publicsuffix.List})
-	return j
+// observatoryChain converts the responses of a follow-up request.
+func observatoryChain(hops []*fetched) []*observatory.Response {
+	out := make([]*observatory.Response, 0, len(hops))
+	for _, h := range hops {
+		out = append(out, toObservatory(h))
+	}
+	return out
 }
+
+// newJar returns the cookie jar of a page session: the Observatory's, so
+// that a site which answers according to its cookies answers as it does to
+// the Observatory.
+func newJar() *observatory.Jar { return new(observatory.Jar) }
 
 func randomToken() string {
 	b := make([]byte, 8)

@@ -17,6 +17,8 @@ func (o *observations) observatoryInput() observatory.Input {
 	}
 	in.Robots = responseOf(o.robots, verified, recorded)
 	in.CORS = responseOf(o.cors, verified, recorded)
+	in.RobotsChain = observatoryChain(o.robotsHops)
+	in.CORSChain = observatoryChain(o.corsHops)
 	return in
 }
 

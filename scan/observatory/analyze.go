@@ -41,6 +41,13 @@ func Analyze(in Input) Report {
 	// than fail.
 	for _, s := range []*Session{&in.HTTP, &in.HTTPS} {
 		s.Chain = slices.DeleteFunc(slices.Clone(s.Chain), func(r *Response) bool { return r == nil })
+		// The session's cookie agent fails a request to an IPv6
+		// literal before it is sent, and with it the session.
+		for _, r := range s.Chain {
+			if agentRefuses(r.URL) {
+				s.Failed = true
+			}
+		}
 	}
 	st := newState(&in)
 	if st.auto == nil {

@@ -11,7 +11,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -26,7 +25,6 @@ import (
 	"github.com/httpsguard/httpsguard/internal/testpeer"
 	"github.com/httpsguard/httpsguard/localca"
 	"github.com/httpsguard/httpsguard/localca/localcatest"
-	"golang.org/x/net/publicsuffix"
 )
 
 // This file cross-checks Analyze against the real MDN HTTP Observatory
@@ -410,16 +408,17 @@ func startSite(t *testing.T, s site, trusted *localca.CA, untrusted *localca.CA)
 	t.Helper()
 	st := &started{site: s}
 	httpSrv := httptest.NewUnstartedServer(s.http(&st.ports))
-	httpSrv.Start()
 	t.Cleanup(httpSrv.Close)
 	ca := trusted
 	if s.badCert {
 		ca = untrusted
 	}
 	httpsSrv := localcatest.NewUnstartedTLSServer(t, ca, s.https(&st.ports))
+	// The handlers read the ports: set them before anything is served.
+	st.ports.http = httpSrv.Listener.Addr().(*net.TCPAddr).Port
+	st.ports.https = httpsSrv.Listener.Addr().(*net.TCPAddr).Port
+	httpSrv.Start()
 	httpsSrv.StartTLS()
-	st.ports.http = portOf(t, httpSrv.URL)
-	st.ports.https = portOf(t, httpsSrv.URL)
 	if s.noHTTP {
 		httpSrv.Close()
 	}
@@ -427,19 +426,6 @@ func startSite(t *testing.T, s site, trusted *localca.CA, untrusted *localca.CA)
 		httpsSrv.Close()
 	}
 	return st
-}
-
-func portOf(t *testing.T, raw string) int {
-	t.Helper()
-	u, err := url.Parse(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := strconv.Atoi(u.Port())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
 
 // nodeVerdict is the driver's output for one site.
@@ -565,15 +551,25 @@ func compareWithObservatory(t *testing.T, dir string, all []site, trusted, untru
 func fetch(t *testing.T, ctx context.Context, host string, p ports, pool *x509.CertPool) Input {
 	t.Helper()
 	in := Input{Hostname: host}
-	in.HTTP = session(ctx, fmt.Sprintf("http://%s:%d/", host, p.http), pool)
-	in.HTTPS = session(ctx, fmt.Sprintf("https://%s:%d/", host, p.https), pool)
+	var httpJar, httpsJar *Jar
+	in.HTTP, httpJar = session(ctx, fmt.Sprintf("http://%s:%d/", host, p.http), pool)
+	in.HTTPS, httpsJar = session(ctx, fmt.Sprintf("https://%s:%d/", host, p.https), pool)
 	s := in.Analysed()
 	if s == nil {
 		return in
 	}
-	c := client(pool, !s.Verified, true)
-	in.Robots, _ = do(ctx, c, http.MethodGet, in.RobotsURL(), http.Header{"Accept": {RobotsAccept}})
-	in.CORS, _ = do(ctx, c, http.MethodOptions, in.CORSURL(), http.Header{
+	// The follow-up client verifies certificates, and has no cookie jar,
+	// unless the session went through the unverified retry: then it
+	// shares the session's jar, on https:// requests only.
+	var jar *Jar
+	if !s.Verified {
+		jar = httpsJar
+		if s == &in.HTTP {
+			jar = httpJar
+		}
+	}
+	in.RobotsChain, in.Robots = followUpChain(ctx, pool, jar, http.MethodGet, in.RobotsURL(), http.Header{"Accept": {RobotsAccept}})
+	in.CORSChain, in.CORS = followUpChain(ctx, pool, jar, http.MethodOptions, in.CORSURL(), http.Header{
 		"Accept":                        {Accept},
 		"Access-Control-Request-Method": {"GET"},
 		"Origin":                        {CORSOrigin},
@@ -581,47 +577,56 @@ func fetch(t *testing.T, ctx context.Context, host string, p ports, pool *x509.C
 	return in
 }
 
-func client(pool *x509.CertPool, insecure, follow bool) *http.Client {
-	jar, _ := cookiejar.New(&cookiejar.Options{PublicSuffixList: publicsuffix.List})
-	c := &http.Client{
-		Jar: jar,
-		Transport: &http.Transport{
-			TLSClientConfig: &tls.Config{RootCAs: pool, InsecureSkipVerify: insecure},
-			DialContext:     (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
-		},
-		Timeout: 10 * time.Second,
+// followUpChain follows redirects as follow-redirects does (any 3xx with a
+// Location, at most 10, 303 turns the method into GET) and returns every
+// response and the final one (nil when a request failed).
+func followUpChain(ctx context.Context, pool *x509.CertPool, jar *Jar, method, u string, h http.Header) ([]*Response, *Response) {
+	rt := transport(pool, jar != nil)
+	defer rt.CloseIdleConnections()
+	var chain []*Response
+	for i := 0; ; i++ {
+		var j *Jar
+		if strings.HasPrefix(u, "https:") {
+			j = jar
+		}
+		r, err := do(ctx, rt, j, method, u, h)
+		if err != nil {
+			return chain, nil
+		}
+		chain = append(chain, r)
+		loc := r.Header.Get("Location")
+		if r.Status < 300 || r.Status > 399 || loc == "" {
+			return chain, r
+		}
+		if i >= MaxRedirects {
+			return chain, nil
+		}
+		base, _ := url.Parse(u)
+		next, err := resolveURL(base, loc)
+		if err != nil {
+			return chain, nil
+		}
+		if r.Status == http.StatusSeeOther && method != http.MethodHead {
+			method = http.MethodGet
+		}
+		u = next.String()
 	}
-	if !follow {
-		// Hand the request straight to the transport: http.Client would
-		// fail on a Location it cannot parse even when told not to
-		// follow it, where the Observatory follows it.
-		c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-		c.Transport = &jarTransport{next: c.Transport, jar: jar}
-		c.Jar = nil
-	}
-	return c
 }
 
-// jarTransport is a RoundTripper that sends and stores cookies, without
-// any of http.Client's redirect handling.
-type jarTransport struct {
-	next http.RoundTripper
-	jar  http.CookieJar
+// transport is an HTTP/1.1 transport, as Node's, verifying certificates
+// against pool unless insecure.
+func transport(pool *x509.CertPool, insecure bool) *http.Transport {
+	return &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: pool, InsecureSkipVerify: insecure},
+		DialContext:     (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
+	}
 }
 
-func (j *jarTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	for _, c := range j.jar.Cookies(req.URL) {
-		req.AddCookie(c)
-	}
-	resp, err := j.next.RoundTrip(req)
-	if err != nil {
-		return nil, err
-	}
-	j.jar.SetCookies(req.URL, resp.Cookies())
-	return resp, nil
-}
-
-func do(ctx context.Context, c *http.Client, method, u string, h http.Header) (*Response, error) {
+// do sends one request (no redirects followed), with the cookies of jar
+// when it is not nil, and stores the response's cookies in it.
+func do(ctx context.Context, rt http.RoundTripper, jar *Jar, method, u string, h http.Header) (*Response, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, u, nil)
 	if err != nil {
 		return nil, err
@@ -630,16 +635,26 @@ func do(ctx context.Context, c *http.Client, method, u string, h http.Header) (*
 		req.Header[k] = v
 	}
 	req.Header.Set("User-Agent", UserAgent)
-	var resp *http.Response
-	if jt, ok := c.Transport.(*jarTransport); ok {
-		resp, err = jt.RoundTrip(req)
-	} else {
-		resp, err = c.Do(req)
+	if jar != nil {
+		c, ok := jar.Request(u, time.Now())
+		if !ok {
+			return nil, errors.New("the cookie agent fails this request")
+		}
+		if c != "" {
+			req.Header.Set("Cookie", c)
+		}
 	}
+	// The transport's RoundTrip, not http.Client: the client fails on a
+	// Location it cannot parse even when told not to follow it, where the
+	// Observatory follows it.
+	resp, err := rt.RoundTrip(req)
 	if err != nil {
 		return nil, err
 	}
 	defer resp.Body.Close()
+	if jar != nil {
+		jar.Response(u, resp.Header.Values("Set-Cookie"))
+	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 2<<20))
 	if err != nil {
 		return nil, err
@@ -657,25 +672,28 @@ func isCertError(err error) bool {
 	return errors.As(err, &ua) || errors.As(err, &ci) || errors.As(err, &hn) || errors.As(err, &cve)
 }
 
-func session(ctx context.Context, start string, pool *x509.CertPool) Session {
+// session runs one page session; after a certificate error it starts over
+// without verification, with the same cookie jar, as the Observatory does.
+func session(ctx context.Context, start string, pool *x509.CertPool) (Session, *Jar) {
 	s := Session{Start: start, Verified: true}
-	chain, err := runChain(ctx, start, pool, false)
+	jar := new(Jar)
+	chain, err := runChain(ctx, start, pool, jar, false)
 	if err != nil && isCertError(err) {
 		s.Verified = false
-		chain, err = runChain(ctx, start, pool, true)
+		chain, err = runChain(ctx, start, pool, jar, true)
 	}
 	s.Chain = chain
 	s.Failed = err != nil
-	return s
+	return s, jar
 }
 
-func runChain(ctx context.Context, start string, pool *x509.CertPool, insecure bool) ([]*Response, error) {
-	c := client(pool, insecure, false)
-	defer c.CloseIdleConnections()
+func runChain(ctx context.Context, start string, pool *x509.CertPool, jar *Jar, insecure bool) ([]*Response, error) {
+	rt := transport(pool, insecure)
+	defer rt.CloseIdleConnections()
 	var chain []*Response
 	u := start
 	for redirects := 0; ; redirects++ {
-		resp, err := do(ctx, c, http.MethodGet, u, http.Header{"Accept": {Accept}})
+		resp, err := do(ctx, rt, jar, http.MethodGet, u, http.Header{"Accept": {Accept}})
 		if err != nil {
 			return chain, err
 		}

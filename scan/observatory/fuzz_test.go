@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 func FuzzObservatoryCSP(f *testing.F) {
@@ -69,7 +70,29 @@ func FuzzAnalyze(f *testing.F) {
 			t.Fatalf("empty next URL for %q", location)
 		}
 		var jar cookieJar
-		jar.set(cookie, "https://mozilla.org/a/b")
-		jar.set(cookie, location)
+		jar.exchange("https://mozilla.org/a/b", []string{cookie}, time.Now())
+		jar.exchange(location, []string{cookie}, time.Now())
+	})
+}
+
+func FuzzCookieJar(f *testing.F) {
+	f.Add("https://localhost/login?next=/a/b", "sess=1; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/")
+	f.Add("https://localhost/x%25y/%E2%82/z", "a=1; Max-Age=-0; Domain=.localhost")
+	f.Add("http://a.b.example.co.uk/a/%2e%2e/b\\c", "__Host-a=1; Secure; Path=/; Expires=3:4:5 1 dec. 69")
+	f.Add("https://[::1]:8443/", "a=1")
+	f.Fuzz(func(t *testing.T, rawURL, cookie string) {
+		now := time.Now()
+		var jar cookieJar
+		for range 2 {
+			jar.exchange(rawURL, []string{cookie, cookie + "; Max-Age=0"}, now)
+		}
+		for _, c := range jar.cookies {
+			if c.domain == "" || c.path == "" || c.path[0] != '/' {
+				t.Fatalf("stored %+v", c)
+			}
+		}
+		if ctx, ok := contextOf(rawURL); ok && (ctx.path == "" || ctx.path[0] != '/') {
+			t.Fatalf("context %+v of %q", ctx, rawURL)
+		}
 	})
 }

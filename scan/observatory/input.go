@@ -1,18 +1,3 @@
-// Package observatory reproduces the analysis and scoring of the MDN HTTP
-// Observatory, version 1.4.8 (npm package @mdn/mdn-http-observatory,
-// algorithm version 4), as a pure function of what was fetched.
-//
-// The package does no I/O. A fetcher (package scan) performs the same
-// requests the Observatory's retriever performs, records them in an Input
-// exactly as described on each field below, and calls Analyze. The result
-// carries the Observatory's own test names, result codes, score modifiers,
-// bonus rule and grade table, so that a score computed here can be compared
-// like with like with a score from the Observatory.
-//
-// Where the Observatory has a quirk (it reads the HTTP redirect chain for
-// both chains, it collects cookies only from the session it analyses, it
-// joins repeated headers the way Node's HTTP parser does) Analyze
-// reproduces the quirk; the fetcher only has to record faithfully.
 package observatory
 
 import (
@@ -21,6 +6,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // Request constants of the Observatory 1.4.8 retriever. A fetcher that wants
@@ -77,16 +63,20 @@ type Response struct {
 //     is one of 301, 302, 303, 307, 308: compute the next URL with
 //     NextURL(previous URL, response, redirects so far) (it resolves
 //     Location as the Observatory does, a missing one included), GET it
-//     with the same
-//     headers plus the cookies the session has collected so far (a cookie
-//     jar per session, as a browser would send them), and record the
-//     response. Every request is a GET, whatever the status.
+//     with the same headers, and record the response. Every request is a
+//     GET, whatever the status.
+//   - Send every request with the cookies of the session's Jar (one per
+//     session: Jar.Request before, Jar.Response after), so that a site
+//     that answers according to its cookies answers as it answers the
+//     Observatory. Speak HTTP/1.1, as the Observatory's Node client does:
+//     a server may answer HTTP/2 differently.
 //   - If any request of the chain fails with a certificate verification
 //     error (unknown authority, expired, not yet valid, name mismatch,
-//     self-signed...), discard the chain and the cookie jar, and redo the
-//     whole session from Start without certificate verification; set
-//     Verified to false. Verified stays true otherwise, including for an
-//     http:// session that never touched TLS.
+//     self-signed...), discard the chain (not the Jar: the Observatory
+//     keeps it), and redo the whole session from Start without
+//     certificate verification; set Verified to false. Verified stays
+//     true otherwise, including for an http:// session that never touched
+//     TLS.
 //   - If any request fails for another reason (refused, reset, timeout,
 //     malformed response) or fails again after the unverified retry, the
 //     session failed: set Failed and leave Chain as it was or empty.
@@ -134,29 +124,41 @@ type Input struct {
 	HTTPS Session
 
 	// Robots is the response to GET Input.RobotsURL() (/robots.txt
-	// resolved against the analysed session's Start URL), sent with User-Agent and
-	// Accept: RobotsAccept, following redirects automatically (at most
-	// 10), with certificate verification as in the analysed session. Nil
-	// when the request failed. A final status outside 2xx counts as a
-	// failure, as in the Observatory (Analyze applies that rule itself,
-	// so record the response anyway). Only its Set-Cookie fields matter,
-	// and only when the analysed session is unverified: the Observatory's
-	// follow-up client shares the session's cookie jar only after the
-	// unverified retry, and then every response's cookies count, whatever
-	// its status (cookies set by intermediate redirects of this request
-	// are not recorded here, a known gap).
+	// resolved against the analysed session's Start URL), sent with
+	// User-Agent and Accept: RobotsAccept, following redirects as
+	// follow-redirects does (any 3xx with a Location, at most 10; 303
+	// turns the method into GET), with certificate verification as in the
+	// analysed session. After the unverified retry, its https:// requests
+	// carry the session's cookies (its Jar) and store theirs in it. Nil when the request failed. A final status
+	// outside 2xx counts as a failure, as in the Observatory (Analyze
+	// applies that rule itself, so record the response anyway).
 	Robots *Response
+	// RobotsChain holds every response received for the robots.txt
+	// request, redirects included, in order, even when a later request of
+	// it failed. Only its Set-Cookie fields matter, and only when the
+	// analysed session is unverified: the Observatory's follow-up client
+	// shares the session's cookie jar only after the unverified retry,
+	// and then on https:// requests only. Every response's cookies count
+	// then, whatever its status. When RobotsChain is nil, Robots alone
+	// stands for it.
+	RobotsChain []*Response
 
 	// CORS is the response to the CORS preflight, fetched after Robots:
 	// OPTIONS on Input.CORSURL() (the URL of the analysed session's final
 	// response, except after an unverified retry, see there), with headers
 	// User-Agent, Accept: Accept, Access-Control-Request-Method: GET and
-	// Origin: CORSOrigin, following redirects automatically (at most 10;
-	// 303 turns it into a GET), with certificate verification as in the
-	// analysed session. Nil when the request failed; as for Robots, a final
+	// Origin: CORSOrigin, following redirects as Robots does, with
+	// certificate verification as in the analysed session. Nil when the request failed; as for Robots, a final
 	// status outside 2xx counts as a failure, and Analyze applies that rule
 	// itself.
 	CORS *Response
+	// CORSChain is to CORS what RobotsChain is to Robots.
+	CORSChain []*Response
+
+	// Time is when the responses were received: a cookie whose Expires
+	// date is not after it has expired. The zero Time means the time
+	// Analyze runs.
+	Time time.Time
 
 	// HSTSPreloaded, if not nil, reports whether a host name is on the
 	// HSTS preload list with mode "force-https" (includeSubDomains is the

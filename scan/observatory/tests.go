@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/net/publicsuffix"
 )
@@ -43,26 +44,55 @@ func newState(in *Input) *state {
 	if contentTypeIsHTML(st.auto) && st.pageOK {
 		st.equiv = parseHTTPEquiv(st.page)
 	}
-	for _, r := range st.session.Chain {
-		for _, sc := range headerValues(r, "set-cookie") {
-			st.jar.set(sc, r.URL)
-		}
+	st.fillJar()
+	st.corsResp = followUp(in.CORS)
+	return st
+}
+
+// fillJar replays, through the jar, every request the Observatory sends
+// with the analysed session's cookie jar, in order: each hop of the
+// session, then (after the unverified retry only) each https:// request of
+// the robots.txt fetch and of the CORS preflight. Each request first lets
+// the jar drop the expired cookies it would have sent, then its response
+// stores its cookies. A request the cookie agent would have failed ends the
+// replay of its chain.
+//
+// After a certificate error the Observatory redoes the session with the
+// same jar, so the first attempt's cookies are in it too; for a server that
+// answers the same whatever cookies it gets, the second attempt sets them
+// all again, so replaying it alone is enough.
+func (st *state) fillJar() {
+	now := st.in.Time
+	if now.IsZero() {
+		now = time.Now()
 	}
-	if !st.session.Verified {
-		// After the unverified retry, the follow-up client shares the
-		// session's cookie jar. The jar is filled by the connection agent,
-		// so a response counts whatever its status.
-		for _, r := range []*Response{in.Robots, in.CORS} {
+	replay := func(chain []*Response, httpsOnly bool) {
+		for _, r := range chain {
 			if r == nil {
 				continue
 			}
-			for _, sc := range headerValues(r, "set-cookie") {
-				st.jar.set(sc, r.URL)
+			if httpsOnly && schemeOf(r.URL) != "https" {
+				// The follow-up client has a cookie agent for https only.
+				continue
+			}
+			if !st.jar.exchange(r.URL, headerValues(r, "set-cookie"), now) {
+				return
 			}
 		}
 	}
-	st.corsResp = followUp(in.CORS)
-	return st
+	replay(st.session.Chain, false)
+	if st.session.Verified {
+		return
+	}
+	for _, c := range []struct {
+		chain []*Response
+		final *Response
+	}{{st.in.RobotsChain, st.in.Robots}, {st.in.CORSChain, st.in.CORS}} {
+		if c.chain == nil && c.final != nil {
+			c.chain = []*Response{c.final}
+		}
+		replay(c.chain, true)
+	}
 }
 
 // followUp returns r if the Observatory's follow-up client would have

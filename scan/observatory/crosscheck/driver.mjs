@@ -56,7 +56,13 @@ async function run(hostname, httpPort, httpsPort) {
   }
   const score = uncurved >= MINIMUM_SCORE_FOR_EXTRA_CREDIT ? withBonus : uncurved;
   const final = getGradeForScore(score);
+  // The analysed session's cookie jar, for failure messages.
+  const jar = (r.session?.jar?.serializeSync()?.cookies ?? []).map(
+    (c) =>
+      `${c.key}=${c.value}|${c.domain}|${c.path}|${c.secure ? "secure" : ""}|${c.httpOnly ? "httponly" : ""}|${c.sameSite ?? ""}|${c.expires ?? ""}|${c.maxAge ?? ""}`
+  );
   return {
+    jar,
     score: final.score,
     grade: final.grade,
     statusCode: status,
