@@ -365,6 +365,9 @@ var otherEnvVars = []string{
 	"HTTPSGUARD_SITE_SEED",
 	"HTTPSGUARD_CSP_CASES",
 	"HTTPSGUARD_COOKIE_CASES",
+	"HTTPSGUARD_OBS_SITES", // the generated sites of the Observatory cross-check
+	"HTTPSGUARD_OBS_SEED",
+	"HTTPSGUARD_OBS_SEEDS",
 	"HTTPSGUARD_LOCALCA_TRUST_CHILD", // tests that re-run themselves as a child process
 	"HTTPSGUARD_LOCALCA_CREATE_CHILD",
 	"HTTPSGUARD_CA_CLI_CHILD",
