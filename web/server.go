@@ -2,11 +2,14 @@ package web
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/netip"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -26,6 +29,8 @@ type Scanner interface {
 
 // Defaults for Config fields left zero.
 const (
+	// DefaultListen is the address Serve listens on.
+	DefaultListen = "127.0.0.1:8088"
 	// DefaultWorkers is how many scans run at once.
 	DefaultWorkers = 4
 	// DefaultMaxQueue is how many scans may wait.
@@ -108,6 +113,20 @@ type Config struct {
 	// domain whose every subdomain is ready for HTTPS-only.
 	HSTSPreload bool
 
+	// Listen is the address Serve listens on (default 127.0.0.1:8088).
+	Listen string
+	// TLSConfig, when set, makes Serve speak HTTPS on Listen.
+	TLSConfig *tls.Config
+	// RedirectListen, with TLSConfig, is a second address where Serve
+	// answers plain HTTP with a redirect to HTTPS.
+	RedirectListen string
+
+	// AllowPrivateWebhooks lets webhooks be delivered to loopback, private
+	// and other non-public addresses: for a company network and for
+	// tests. Off, such targets are refused when a watch is created and on
+	// every connection a delivery dials.
+	AllowPrivateWebhooks bool
+
 	// Version is the program version shown in reports.
 	Version string
 	// Logger receives the server's logs (default slog.Default()).
@@ -116,20 +135,23 @@ type Config struct {
 	now func() time.Time // tests may set a clock
 }
 
-// Server is the web checker. Create it with New, serve Handler, and run the
-// workers with Run.
+// Server is the web checker. Create it with New and run it with Serve; or
+// serve Handler yourself and run the workers with Run.
 type Server struct {
-	cfg     Config
-	store   *store.DB
-	scanner Scanner
-	log     *slog.Logger
-	limiter *ratelimit.Limiter
-	guard   *httpsguard.Guard
-	handler http.Handler
-	tmpl    *templates
-	wake    chan struct{}
-	csrfKey []byte
-	pages   *pageCache
+	cfg        Config
+	store      *store.DB
+	scanner    Scanner
+	log        *slog.Logger
+	limiter    *ratelimit.Limiter
+	guard      *httpsguard.Guard
+	handler    http.Handler
+	tmpl       *templates
+	wake       chan struct{}
+	csrfKey    []byte
+	pages      *pageCache
+	mu         sync.Mutex
+	ln         net.Listener // bound by Listen
+	redirectLn net.Listener
 	// lastCreated is the creation time (Unix µs) of the newest scan
 	// submitted here.
 	lastCreated atomic.Int64
@@ -164,6 +186,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if cfg.MaxClients <= 0 {
 		cfg.MaxClients = DefaultMaxClients
+	}
+	if cfg.Listen == "" {
+		cfg.Listen = DefaultListen
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

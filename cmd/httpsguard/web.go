@@ -3,15 +3,11 @@ package main
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"net/netip"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/httpsguard/httpsguard/internal/tlsdefaults"
@@ -134,80 +130,24 @@ func webFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int {
 			Secure:         tlsConfig != nil || len(trusted) > 0,
 			SSLHost:        *sslHost,
 			HSTSPreload:    *preload,
+			Listen:         *listen,
+			TLSConfig:      tlsConfig,
+			RedirectListen: *httpRedirect,
 			Version:        version(),
 			Logger:         log,
 		})
 		if err != nil {
 			return fail("%v", err)
 		}
-
-		var lc net.ListenConfig
-		ln, err := lc.Listen(ctx, "tcp", *listen)
-		if err != nil {
+		if err := srv.Listen(ctx); err != nil {
 			return fail("%v", err)
 		}
-		scheme := "http"
-		if tlsConfig != nil {
-			ln = tls.NewListener(ln, tlsConfig)
-			scheme = "https"
+		fmt.Fprintf(st.err, "httpsguard web: listening on %s (database: %s)\n", srv.URL(), db.Dialect())
+		if err := srv.Serve(ctx); err != nil {
+			return fail("%v", err)
 		}
-		servers := []*http.Server{srv.HTTPServer(*listen)}
-		listeners := []net.Listener{ln}
-		if *httpRedirect != "" {
-			rl, err := lc.Listen(ctx, "tcp", *httpRedirect)
-			if err != nil {
-				ln.Close()
-				return fail("--http-redirect: %v", err)
-			}
-			servers = append(servers, srv.HTTPServer(*httpRedirect))
-			listeners = append(listeners, rl)
-			log.Info("redirecting plain HTTP to HTTPS", "addr", rl.Addr().String())
-		}
-		if *allowPrivate {
-			log.Warn("--allow-private: users may check sites on this server's private networks")
-		}
-		fmt.Fprintf(st.err, "httpsguard web: listening on %s://%s (database: %s)\n", scheme, ln.Addr(), db.Dialect())
-
-		workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
-		workDone := make(chan error, 1)
-		go func() { workDone <- srv.Run(workCtx) }()
-
-		serveErr := make(chan error, len(servers))
-		var wg sync.WaitGroup
-		for i, hs := range servers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if err := hs.Serve(listeners[i]); !errors.Is(err, http.ErrServerClosed) {
-					serveErr <- err
-				}
-			}()
-		}
-
-		code := exitOK
-		select {
-		case <-ctx.Done():
-			fmt.Fprintln(st.err, "httpsguard web: shutting down")
-		case err := <-serveErr:
-			fmt.Fprintf(st.err, "httpsguard web: %v\n", err)
-			code = exitError
-		case err := <-workDone:
-			if err != nil {
-				fmt.Fprintf(st.err, "httpsguard web: %v\n", err)
-			}
-			code = exitError
-			workDone <- nil
-		}
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		for _, hs := range servers {
-			_ = hs.Shutdown(shutdownCtx)
-		}
-		wg.Wait()
-		// Scans still running are given back to the queue for the next start.
-		stopWork()
-		<-workDone
-		return code
+		fmt.Fprintln(st.err, "httpsguard web: stopped")
+		return exitOK
 	}
 }
 
