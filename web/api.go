@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -121,36 +120,14 @@ func encodeJSON(v any) ([]byte, error) {
 
 // apiSubmit is POST /api/v1/scans with {"url": "..."}.
 func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) {
-	// Requiring JSON also keeps other sites' pages from submitting scans
-	// through a visitor's browser: a cross-origin JSON POST needs a CORS
-	// preflight this server never approves.
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || mt != "application/json" {
-			apiError(w, http.StatusUnsupportedMediaType, `send the request as application/json: {"url": "https://example.com/"}`)
-			return
-		}
+	if !stateChanging(w, r) {
+		return
 	}
 	var req struct {
 		URL    string `json:"url"`
 		Rescan bool   `json:"rescan"`
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		if isBodyTooLarge(err) {
-			apiError(w, http.StatusRequestEntityTooLarge, "the request body is larger than 8 KiB")
-			return
-		}
-		apiError(w, http.StatusBadRequest, `the body must be a JSON object like {"url": "https://example.com/"}: `+jsonErrorText(err))
-		return
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		if isBodyTooLarge(err) {
-			apiError(w, http.StatusRequestEntityTooLarge, "the request body is larger than 8 KiB")
-			return
-		}
-		apiError(w, http.StatusBadRequest, "the body must hold one JSON object and nothing after it")
+	if !decodeBody(w, r, &req) {
 		return
 	}
 	sc, err := s.submit(r.Context(), req.URL, s.clientKey(r), req.Rescan)

@@ -28,21 +28,34 @@ func BenchmarkResultPage(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	s, err := New(ctx, Config{Store: db, ScanOptions: site.Options, AllowPrivate: true, RescanAfter: -1, Logger: slog.New(slog.DiscardHandler)})
+	s, err := New(ctx, Config{Store: db, ScanOptions: site.Options, AllowPrivate: true, RescanAfter: -1, PollInterval: 20 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)
 	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- s.Run(runCtx) }()
 	var id string
 	for range 2 {
 		sc, err := s.submit(ctx, "bench.test", "bench", false)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if ran, err := s.runNext(ctx); !ran || err != nil {
-			b.Fatal(ran, err)
+		for {
+			got, err := db.Get(ctx, sc.ID)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if got.State.Final() {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
 		id = sc.ID
-		time.Sleep(time.Millisecond)
+	}
+	stop()
+	if err := <-done; err != nil {
+		b.Fatal(err)
 	}
 	h := s.Handler()
 	for _, cached := range []bool{true, false} {

@@ -52,7 +52,7 @@ func TestBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
 	cfg := siteConfig(db, site)
 	real, err := scan.New(cfg.ScanOptions)
 	if err != nil {
@@ -229,7 +229,7 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
 	cfg := siteConfig(db, site)
 	real, err := scan.New(cfg.ScanOptions)
 	if err != nil {

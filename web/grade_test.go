@@ -25,7 +25,7 @@ func TestOwnGrade(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
 	for _, preload := range []bool{false, true} {
 		srv, err := web.New(context.Background(), web.Config{
 			Store:       db,

@@ -54,8 +54,9 @@ type scanData struct {
 
 type siteData struct {
 	page
-	Site  string
-	Scans []store.Scan
+	Site   string
+	Scans  []store.Scan
+	Events []store.Event
 }
 
 type errorData struct {
@@ -332,5 +333,9 @@ func (s *Server) sitePage(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusNotFound, "No scans of "+site, "Nobody has checked this site here yet.")
 		return
 	}
-	s.render(w, http.StatusOK, "site", siteData{page: s.newPage(r, "History of "+site), Site: site, Scans: scans})
+	evs, err := s.store.SiteEvents(r.Context(), site, maxFeedEntries)
+	if err != nil {
+		s.log.Error("site events", "site", site, "err", err)
+	}
+	s.render(w, http.StatusOK, "site", siteData{page: s.newPage(r, "History of "+site), Site: site, Scans: scans, Events: evs})
 }

@@ -39,8 +39,29 @@ const (
 	DefaultScanTimeout = 60 * time.Second
 	// DefaultRescanAfter is how long a finished scan is reused.
 	DefaultRescanAfter = 2 * time.Minute
-	// DefaultPollInterval is how often idle workers look at the queue.
-	DefaultPollInterval = 2 * time.Second
+	// DefaultPollInterval is how often idle workers look at the queue
+	// (River's fetch poll; PostgreSQL also wakes them at once).
+	DefaultPollInterval = time.Second
+	// DefaultMaxQueuedPerClient is how many unfinished scans one client
+	// may have, its fair share of the queue.
+	DefaultMaxQueuedPerClient = 5
+	// DefaultDeliveryWorkers is how many webhook deliveries run at once.
+	DefaultDeliveryWorkers = 4
+	// DefaultDeliveryAttempts is how often a webhook delivery is tried
+	// before it is given up.
+	DefaultDeliveryAttempts = 12
+	// DefaultRetryBase is the first retry delay of a failed job (a
+	// webhook delivery); it doubles at each attempt, up to an hour.
+	DefaultRetryBase = 30 * time.Second
+	// DefaultScheduleInterval is how often due watches are looked for.
+	DefaultScheduleInterval = time.Minute
+	// DefaultRescueAfter is how long after its time limit a job whose
+	// process died is handed to another worker.
+	DefaultRescueAfter = 30 * time.Second
+	// DefaultWatchInterval is a watch's re-check interval when none is
+	// given; MinWatchInterval the shortest accepted.
+	DefaultWatchInterval = 24 * time.Hour
+	MinWatchInterval     = time.Hour
 	// DefaultSubmitBurst is how many scans a client may start at once.
 	DefaultSubmitBurst = 10
 	// DefaultMaxClients bounds the rate limiter's memory.
@@ -48,9 +69,6 @@ const (
 	// DefaultSubmitInterval is the sustained rate of scan submissions per
 	// client after the burst: one every six seconds, ten a minute.
 	DefaultSubmitInterval = 6 * time.Second
-	// maxAttempts is how often a scan may be interrupted by a dying process
-	// before it is failed instead of requeued.
-	maxAttempts = 2
 )
 
 // Config configures a Server. Store is required; everything else has a
@@ -72,22 +90,40 @@ type Config struct {
 
 	// Workers is how many scans run at once (default 4).
 	Workers int
-	// MaxQueue is how many scans may wait; more submissions are answered
-	// 503 with Retry-After (default 500).
+	// MaxQueue is how many submitted scans may wait; more submissions are
+	// answered 503 with Retry-After (default 500). Watches' re-checks do
+	// not count.
 	MaxQueue int
-	// ScanTimeout bounds one scan (default 60s). A worker's claim on a scan
-	// lasts ScanTimeout plus a grace period; a scan still running after
-	// that belonged to a dead process and is requeued.
+	// MaxQueuedPerClient is how many unfinished scans one client may have
+	// (default 5): its fair share, so a few clients cannot fill the queue
+	// for everyone.
+	MaxQueuedPerClient int
+	// ScanTimeout bounds one scan (default 60s). A scan's job may run
+	// ScanTimeout plus a few seconds for the store; a job still running
+	// RescueAfter later belonged to a dead process and is run again.
 	ScanTimeout time.Duration
+	// RescueAfter is how long past its time limit a job whose process
+	// died waits before another worker takes it (default 30s).
+	RescueAfter time.Duration
 	// RescanAfter is how long a finished scan of a URL is reused for a new
 	// submission of the same URL, so a burst of submissions scans a site
 	// once (default 2 minutes; negative turns reuse off). A queued or
 	// running scan of the URL is always reused.
 	RescanAfter time.Duration
-	// PollInterval is how often idle workers look for scans queued by
-	// other instances sharing the database (default 2s). Scans submitted
-	// to this instance wake a worker at once.
+	// PollInterval is how often idle workers look for jobs (default 1s).
+	// On PostgreSQL River is also woken by LISTEN/NOTIFY.
 	PollInterval time.Duration
+
+	// DeliveryWorkers is how many webhook deliveries run at once (default
+	// 4); DeliveryAttempts how often one is tried (default 12); RetryBase
+	// the first retry delay, doubled at each attempt up to an hour
+	// (default 30s).
+	DeliveryWorkers  int
+	DeliveryAttempts int
+	RetryBase        time.Duration
+	// ScheduleInterval is how often due watches are looked for (default
+	// 1 minute).
+	ScheduleInterval time.Duration
 
 	// SubmitInterval and SubmitBurst limit scan submissions per client: a
 	// client may submit SubmitBurst scans at once, then one per
@@ -138,16 +174,22 @@ type Config struct {
 // Server is the web checker. Create it with New and run it with Serve; or
 // serve Handler yourself and run the workers with Run.
 type Server struct {
-	cfg        Config
-	store      *store.DB
-	scanner    Scanner
-	log        *slog.Logger
-	limiter    *ratelimit.Limiter
-	guard      *httpsguard.Guard
-	handler    http.Handler
-	tmpl       *templates
-	wake       chan struct{}
-	csrfKey    []byte
+	cfg     Config
+	store   *store.DB
+	scanner Scanner
+	log     *slog.Logger
+	limiter *ratelimit.Limiter
+	guard   *httpsguard.Guard
+	handler http.Handler
+	tmpl    *templates
+	queue   store.Queue
+	csrfKey []byte
+	// clientHashKey keys the hash under which a scan's submitter is
+	// stored.
+	clientHashKey []byte
+	// webhooks posts deliveries, refusing non-public addresses unless
+	// AllowPrivateWebhooks.
+	webhooks   *http.Client
 	pages      *pageCache
 	mu         sync.Mutex
 	ln         net.Listener // bound by Listen
@@ -171,6 +213,24 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if cfg.ScanTimeout <= 0 {
 		cfg.ScanTimeout = DefaultScanTimeout
+	}
+	if cfg.RescueAfter <= 0 {
+		cfg.RescueAfter = DefaultRescueAfter
+	}
+	if cfg.MaxQueuedPerClient <= 0 {
+		cfg.MaxQueuedPerClient = DefaultMaxQueuedPerClient
+	}
+	if cfg.DeliveryWorkers <= 0 {
+		cfg.DeliveryWorkers = DefaultDeliveryWorkers
+	}
+	if cfg.DeliveryAttempts <= 0 {
+		cfg.DeliveryAttempts = DefaultDeliveryAttempts
+	}
+	if cfg.RetryBase <= 0 {
+		cfg.RetryBase = DefaultRetryBase
+	}
+	if cfg.ScheduleInterval <= 0 {
+		cfg.ScheduleInterval = DefaultScheduleInterval
 	}
 	if cfg.RescanAfter == 0 {
 		cfg.RescanAfter = DefaultRescanAfter
@@ -205,7 +265,6 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		scanner: cfg.Scanner,
 		log:     cfg.Logger,
 		limiter: ratelimit.New(rate.Every(cfg.SubmitInterval), cfg.SubmitBurst, cfg.MaxClients),
-		wake:    make(chan struct{}, cfg.Workers),
 		pages:   newPageCache(),
 	}
 	if s.scanner == nil {
@@ -226,6 +285,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	s.csrfKey = key
+	if s.clientHashKey, err = cfg.Store.Secret(ctx, "client-hash"); err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	s.webhooks = newWebhookClient(cfg.AllowPrivateWebhooks)
+	if s.queue, err = s.newQueue(); err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
 	guard, err := httpsguard.New(Policy(cfg))
 	if err != nil {
 		return nil, fmt.Errorf("web: compiling the site's own policy: %w", err)
@@ -273,11 +339,29 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /api/v1/scans", s.apiSubmit)
 	mux.HandleFunc("GET /api/v1/scans/{id}", s.apiScan)
 	mux.HandleFunc("GET /api/v1/sites/{site}/scans", s.apiSiteScans)
+	mux.HandleFunc("POST /api/v1/watches", s.apiCreateWatch)
+	mux.HandleFunc("GET /api/v1/watches", s.apiListWatches)
+	mux.HandleFunc("GET /api/v1/watches/{id}", s.apiGetWatch)
+	mux.HandleFunc("PATCH /api/v1/watches/{id}", s.apiPatchWatch)
+	mux.HandleFunc("DELETE /api/v1/watches/{id}", s.apiDeleteWatch)
+	mux.HandleFunc("GET /api/v1/watches/{id}/events", s.apiWatchEvents)
+	mux.HandleFunc("GET /api/v1/watches/{id}/deliveries", s.apiWatchDeliveries)
+
+	mux.HandleFunc("GET /sites/{site}/events.atom", s.siteFeed)
+	mux.HandleFunc("GET /sites/{site}/badge.svg", s.siteBadge)
+	mux.HandleFunc("GET /watches", s.watchesPage)
+	mux.HandleFunc("POST /watches", s.watchForm)
+	mux.HandleFunc("GET /watches/{id}", s.watchPage)
+	mux.HandleFunc("POST /watches/{id}", s.watchAction)
 	// The API's addresses answer other methods with a JSON 405.
 	for path, allow := range map[string]string{
-		"/api/v1/scans":              "POST",
-		"/api/v1/scans/{id}":         "GET, HEAD",
-		"/api/v1/sites/{site}/scans": "GET, HEAD",
+		"/api/v1/scans":                   "POST",
+		"/api/v1/scans/{id}":              "GET, HEAD",
+		"/api/v1/sites/{site}/scans":      "GET, HEAD",
+		"/api/v1/watches":                 "GET, HEAD, POST",
+		"/api/v1/watches/{id}":            "GET, HEAD, PATCH, DELETE",
+		"/api/v1/watches/{id}/events":     "GET, HEAD",
+		"/api/v1/watches/{id}/deliveries": "GET, HEAD",
 	} {
 		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Allow", allow)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -37,6 +38,9 @@ func startApp(t *testing.T, cfg web.Config) *app {
 	t.Helper()
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+		if os.Getenv("WEBTEST_LOG") != "" {
+			cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		}
 	}
 	if cfg.Version == "" {
 		cfg.Version = "test"
@@ -70,7 +74,7 @@ func startApp(t *testing.T, cfg web.Config) *app {
 func siteConfig(db *store.DB, site *scantest.Site) web.Config {
 	opts := site.Options
 	opts.Timeout = 15 * time.Second
-	return web.Config{Store: db, ScanOptions: opts, AllowPrivate: true, RescanAfter: -1}
+	return web.Config{Store: db, ScanOptions: opts, AllowPrivate: true, RescanAfter: -1, PollInterval: 20 * time.Millisecond}
 }
 
 func (a *app) do(method, path, ctype string, body io.Reader) *http.Response {

@@ -2,6 +2,9 @@ package web
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -45,11 +48,16 @@ func (s *Server) submit(ctx context.Context, raw, client string, rescan bool) (s
 	} else if ok {
 		return sc, nil
 	}
-	if ok, retry := s.limiter.Allow(client, now); !ok {
+	// Only accepted scans count against the client's rate: every refusal
+	// below comes before the rate limit, or gives its token back.
+	clientID := s.hashClient(client)
+	if n, err := s.store.QueuedByClient(ctx, clientID); err != nil {
+		return store.Scan{}, err
+	} else if n >= s.cfg.MaxQueuedPerClient {
 		return store.Scan{}, &submitError{
 			status:     http.StatusTooManyRequests,
-			msg:        fmt.Sprintf("too many scans from your address; try again in %s", roundUp(retry)),
-			retryAfter: retry,
+			msg:        fmt.Sprintf("you already have %d scans waiting; try again when one has finished", n),
+			retryAfter: 10 * time.Second,
 		}
 	}
 	if n, err := s.store.QueueLength(ctx); err != nil {
@@ -61,20 +69,42 @@ func (s *Server) submit(ctx context.Context, raw, client string, rescan bool) (s
 			retryAfter: time.Minute,
 		}
 	}
+	ok, retry, undo := s.limiter.Reserve(client, now)
+	if !ok {
+		return store.Scan{}, &submitError{
+			status:     http.StatusTooManyRequests,
+			msg:        fmt.Sprintf("too many scans from your address; try again in %s", roundUp(retry)),
+			retryAfter: retry,
+		}
+	}
 	sc := store.Scan{
 		ID:        store.NewID(),
 		Target:    strings.TrimSpace(raw),
 		URL:       t.url,
 		Site:      t.site,
 		State:     store.Queued,
+		Client:    clientID,
 		CreatedAt: s.creationTime(now),
 	}
 	if err := s.store.Create(ctx, sc); err != nil {
+		undo()
 		return store.Scan{}, err
 	}
+	// Should this fail, the scheduling job queues the scan later (see
+	// store.Unenqueued); the user is told it is queued either way.
+	if err := s.enqueue(ctx, []store.Scan{sc}, priorityUser); err != nil {
+		s.log.Error("queueing a scan; it will be queued again by the scheduler", "scan", sc.ID, "err", err)
+	}
 	s.pages.dropSite(sc.Site)
-	s.notify()
 	return sc, nil
+}
+
+// hashClient is the client key as stored with a scan: a keyed hash, so the
+// database holds no visitor's address.
+func (s *Server) hashClient(client string) string {
+	m := hmac.New(sha256.New, s.clientHashKey)
+	m.Write([]byte(client))
+	return hex.EncodeToString(m.Sum(nil)[:16])
 }
 
 // creationTime returns now to the microsecond the store keeps, but always

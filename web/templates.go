@@ -107,12 +107,10 @@ var funcs = template.FuncMap{
 	"sitePath":    sitePath,
 	"shortID":     func(id string) string { return truncate(id, 8) },
 	"clean":       cleanText,
-	"plural": func(n int, one, many string) string {
-		if n == 1 {
-			return "1 " + one
-		}
-		return strconv.Itoa(n) + " " + many
-	},
+	"plural":      plural,
+	"chart":       gradeChart,
+	"eventTitle":  eventTitle,
+	"intervals":   func() any { return watchIntervals },
 	"abs": func(n int) int {
 		if n < 0 {
 			return -n
@@ -127,7 +125,7 @@ func parseTemplates() (*templates, error) {
 		return nil, fmt.Errorf("web: parsing the layout: %w", err)
 	}
 	t := &templates{pages: map[string]*template.Template{}}
-	for _, page := range []string{"start", "scan", "site", "error"} {
+	for _, page := range []string{"start", "scan", "site", "error", "watches", "watch"} {
 		c, err := layout.Clone()
 		if err != nil {
 			return nil, fmt.Errorf("web: %w", err)

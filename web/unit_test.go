@@ -194,7 +194,7 @@ func TestCSRFToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
 	s, err := New(context.Background(), Config{Store: db, Scanner: nopScanner{}})
 	if err != nil {
 		t.Fatal(err)

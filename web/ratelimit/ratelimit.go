@@ -46,6 +46,14 @@ func New(limit rate.Limit, burst, maxKeys int) *Limiter {
 // Allow reports whether key may have one more event at now. When it may
 // not, retryAfter says how long until it may.
 func (l *Limiter) Allow(key string, now time.Time) (ok bool, retryAfter time.Duration) {
+	ok, retryAfter, _ = l.Reserve(key, now)
+	return ok, retryAfter
+}
+
+// Reserve is Allow for an event that may still not happen: when ok, undo
+// gives the event back (as if it had never been allowed), for a caller that
+// refuses the request after all and must not count it.
+func (l *Limiter) Reserve(key string, now time.Time) (ok bool, retryAfter time.Duration, undo func()) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var lim *rate.Limiter
@@ -66,13 +74,13 @@ func (l *Limiter) Allow(key string, now time.Time) (ok bool, retryAfter time.Dur
 	}
 	r := lim.ReserveN(now, 1)
 	if !r.OK() {
-		return false, time.Hour // burst is 0: never allowed
+		return false, time.Hour, nil // burst is 0: never allowed
 	}
 	if d := r.DelayFrom(now); d > 0 {
 		r.CancelAt(now)
-		return false, d
+		return false, d, nil
 	}
-	return true, 0
+	return true, 0, func() { r.CancelAt(now) }
 }
 
 // Len returns how many keys are remembered.

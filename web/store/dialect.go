@@ -1,14 +1,16 @@
 package store
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" driver, pure Go
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib" // also registers the "pgx" database/sql driver
+	_ "modernc.org/sqlite"           // registers the "sqlite" driver, pure Go
 )
 
 // dialect holds what differs between SQLite and PostgreSQL. Queries are
@@ -64,33 +66,61 @@ func IsPostgres(dsn string) bool {
 	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }
 
-func openDialect(dsn string) (dialect, *sql.DB, error) {
+// conns is what openDialect opens: the store's database/sql handle, and
+// the handle River's driver needs (a pgx pool for PostgreSQL, a second
+// database/sql handle on the same file for SQLite).
+type conns struct {
+	db      *sql.DB
+	pool    *pgxpool.Pool // PostgreSQL only
+	riverDB *sql.DB       // SQLite only
+}
+
+func openDialect(ctx context.Context, dsn string) (dialect, conns, error) {
 	if strings.TrimSpace(dsn) == "" {
-		return dialect{}, nil, fmt.Errorf("opening store: empty database name")
+		return dialect{}, conns{}, fmt.Errorf("opening store: empty database name")
 	}
 	if IsPostgres(dsn) {
-		db, err := sql.Open("pgx", dsn)
+		cfg, err := pgxpool.ParseConfig(dsn)
 		if err != nil {
-			return dialect{}, nil, fmt.Errorf("opening PostgreSQL database: %w", err)
+			return dialect{}, conns{}, fmt.Errorf("opening PostgreSQL database: %w", err)
 		}
-		db.SetMaxOpenConns(16)
-		db.SetMaxIdleConns(16)
-		return postgresDialect, db, nil
+		cfg.MaxConns = 20
+		pool, err := pgxpool.NewWithConfig(ctx, cfg)
+		if err != nil {
+			return dialect{}, conns{}, fmt.Errorf("opening PostgreSQL database: %w", err)
+		}
+		// One pool for the store's queries and River's: database/sql on
+		// top of the pgx pool.
+		return postgresDialect, conns{db: stdlib.OpenDBFromPool(pool), pool: pool}, nil
 	}
 	u, err := sqliteDSN(dsn)
 	if err != nil {
-		return dialect{}, nil, err
+		return dialect{}, conns{}, err
 	}
-	db, err := sql.Open("sqlite", u)
-	if err != nil {
-		return dialect{}, nil, fmt.Errorf("opening SQLite database %s: %w", dsn, err)
+	open := func(n int) (*sql.DB, error) {
+		db, err := sql.Open("sqlite", u)
+		if err != nil {
+			return nil, fmt.Errorf("opening SQLite database %s: %w", dsn, err)
+		}
+		db.SetMaxOpenConns(n)
+		db.SetMaxIdleConns(n)
+		return db, nil
 	}
 	// WAL lets readers (every page view) run while a worker writes. Writers
 	// take the lock at BEGIN (_txlock=immediate) and wait for each other
 	// (busy_timeout) instead of failing with SQLITE_BUSY halfway through.
-	db.SetMaxOpenConns(8)
-	db.SetMaxIdleConns(8)
-	return sqliteDialect, db, nil
+	db, err := open(8)
+	if err != nil {
+		return dialect{}, conns{}, err
+	}
+	// River gets a handle of its own, so its fetches, completions and
+	// maintenance never wait for a connection behind page views.
+	rdb, err := open(4)
+	if err != nil {
+		db.Close()
+		return dialect{}, conns{}, err
+	}
+	return sqliteDialect, conns{db: db, riverDB: rdb}, nil
 }
 
 // sqliteDSN turns a path (or a "file:" URI) into a modernc.org/sqlite DSN

@@ -53,6 +53,83 @@ var migrations = []migration{
 			created_at BIGINT NOT NULL
 		)`,
 	}},
+	{4, "watches, events, webhooks, API tokens; River runs the jobs", []string{
+		// Scans run as River jobs now; lease_until is no longer used.
+		// enqueued_at is set once a scan's job is in River's queue, so a
+		// scan whose process died before that is found and queued again.
+		`ALTER TABLE scans ADD COLUMN enqueued_at BIGINT`,
+		// Who submitted a scan (a keyed hash), for the per-client cap on
+		// queued scans, and the watch a re-check belongs to.
+		`ALTER TABLE scans ADD COLUMN client TEXT`,
+		`ALTER TABLE scans ADD COLUMN watch_id TEXT`,
+		`CREATE INDEX scans_client_state ON scans (client, state)`,
+		`CREATE INDEX scans_watch_created ON scans (watch_id, created_at)`,
+		// Tokens are stored as the SHA-256 of their secret part only.
+		`CREATE TABLE api_tokens (
+			id           TEXT PRIMARY KEY,
+			name         TEXT NOT NULL,
+			hash         TEXT NOT NULL UNIQUE,
+			created_at   BIGINT NOT NULL,
+			revoked_at   BIGINT,
+			last_used_at BIGINT
+		)`,
+		`CREATE TABLE watches (
+			id           TEXT PRIMARY KEY,
+			token_id     TEXT NOT NULL,
+			target       TEXT NOT NULL,
+			url          TEXT NOT NULL,
+			site         TEXT NOT NULL,
+			interval_s   BIGINT NOT NULL,
+			paused       INTEGER NOT NULL DEFAULT 0,
+			secret       TEXT NOT NULL,
+			created_at   BIGINT NOT NULL,
+			next_due_at  BIGINT NOT NULL,
+			last_scan_id TEXT
+		)`,
+		`CREATE INDEX watches_due ON watches (paused, next_due_at)`,
+		`CREATE INDEX watches_token ON watches (token_id, created_at)`,
+		`CREATE INDEX watches_site ON watches (site)`,
+		`CREATE TABLE webhooks (
+			id         TEXT PRIMARY KEY,
+			watch_id   TEXT NOT NULL,
+			url        TEXT NOT NULL,
+			created_at BIGINT NOT NULL
+		)`,
+		`CREATE INDEX webhooks_watch ON webhooks (watch_id)`,
+		// An event's ID is derived from (watch, scan, kind, subject), so
+		// recording the events of a scan twice records them once.
+		`CREATE TABLE events (
+			id               TEXT PRIMARY KEY,
+			watch_id         TEXT NOT NULL,
+			site             TEXT NOT NULL,
+			scan_id          TEXT NOT NULL,
+			previous_scan_id TEXT,
+			kind             TEXT NOT NULL,
+			subject          TEXT NOT NULL,
+			regression       INTEGER NOT NULL,
+			summary          TEXT NOT NULL,
+			created_at       BIGINT NOT NULL
+		)`,
+		`CREATE INDEX events_site_created ON events (site, created_at)`,
+		`CREATE INDEX events_watch_created ON events (watch_id, created_at)`,
+		`CREATE INDEX events_scan ON events (scan_id)`,
+		// One row per delivery attempt, keyed by the River job and its
+		// attempt number, so a retried recording is recorded once.
+		`CREATE TABLE deliveries (
+			id          TEXT PRIMARY KEY,
+			event_id    TEXT NOT NULL,
+			webhook_id  TEXT NOT NULL,
+			watch_id    TEXT NOT NULL,
+			attempt     INTEGER NOT NULL,
+			at          BIGINT NOT NULL,
+			status      INTEGER,
+			ok          INTEGER NOT NULL,
+			error       TEXT,
+			duration_ms BIGINT NOT NULL
+		)`,
+		`CREATE INDEX deliveries_event ON deliveries (event_id, webhook_id)`,
+		`CREATE INDEX deliveries_watch_at ON deliveries (watch_id, at)`,
+	}},
 }
 
 // LatestVersion is the schema version this build migrates to.

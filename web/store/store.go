@@ -3,14 +3,18 @@
 // cgo-free), or PostgreSQL through pgx when several instances share one
 // database.
 //
-// The store is also the scan queue. A scan is recorded as queued the moment
-// it is submitted, claimed by a worker (running, with a lease), and finished
-// as done or failed with its result document, so a process killed mid-scan
-// loses nothing: RecoverRunning puts scans whose lease has run out back in
-// the queue, or fails them once they have been interrupted too often.
+// The jobs that run scans, re-checks and webhook deliveries are River's
+// (github.com/riverqueue/river), in River's own tables in the same database:
+// NewQueue returns a River client on it. The store keeps what the jobs
+// produce: a scan is recorded as queued the moment it is submitted, marked
+// running when a worker starts it, and finished once as done or failed
+// (Finish changes only an unfinished scan, so a job River retries after a
+// crash cannot record a second outcome). Watches, the events found between
+// a watch's scans, webhook deliveries and API tokens live here too.
 //
-// Both databases run the same versioned migrations (see migrations.go) and
-// the same queries; the few differences between the dialects are in
+// Both databases run the same versioned migrations (see migrations.go),
+// then River's own migrations (rivermigrate), at Open; the queries are
+// the same on both, and the few differences between the dialects are in
 // dialect.go.
 package store
 
@@ -57,10 +61,19 @@ type Scan struct {
 	CreatedAt  time.Time
 	StartedAt  time.Time // zero until a worker claims it
 	FinishedAt time.Time // zero until it is done or failed
-	// Attempts counts how often a worker claimed the scan; more than one
-	// means a process died while scanning it.
+	// Attempts counts how often a worker started the scan without giving
+	// it back cleanly; more than one means a process died while scanning
+	// it.
 	Attempts int
 
+	// Client is a keyed hash of the client that submitted the scan (for
+	// the per-client cap on queued scans); empty for a watch's re-check.
+	Client string
+	// WatchID is set for a watch's re-check.
+	WatchID string
+
+	// A scan has a grade only when it is Done: a failed scan has none,
+	// whatever its result document holds.
 	Score int    // valid when Done
 	Grade string // valid when Done
 	Error string // why it failed, for Failed
@@ -98,6 +111,7 @@ func ValidID(id string) bool {
 // DB is a scan store on SQLite or PostgreSQL. It is safe for concurrent use.
 type DB struct {
 	db *sql.DB
+	c  conns
 	d  dialect
 }
 
@@ -105,24 +119,38 @@ type DB struct {
 // latest version. A DSN starting with postgres:// or postgresql:// selects
 // PostgreSQL; anything else is a SQLite file path (or a "file:" URI).
 func Open(ctx context.Context, dsn string) (*DB, error) {
-	d, db, err := openDialect(dsn)
+	d, c, err := openDialect(ctx, dsn)
 	if err != nil {
 		return nil, err
 	}
-	s := &DB{db: db, d: d}
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
+	s := &DB{db: c.db, c: c, d: d}
+	if err := s.db.PingContext(ctx); err != nil {
+		s.Close()
 		return nil, fmt.Errorf("connecting to the %s database: %w", d.title, err)
 	}
-	if err := migrate(ctx, db, d); err != nil {
-		db.Close()
+	if err := migrate(ctx, s.db, d); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.migrateRiver(ctx); err != nil {
+		s.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
-// Close closes the database.
-func (s *DB) Close() error { return s.db.Close() }
+// Close closes the database. River clients made by NewQueue must be
+// stopped first.
+func (s *DB) Close() error {
+	err := s.db.Close()
+	if s.c.riverDB != nil {
+		s.c.riverDB.Close()
+	}
+	if s.c.pool != nil {
+		s.c.pool.Close()
+	}
+	return err
+}
 
 // Dialect names the database: "sqlite" or "postgres".
 func (s *DB) Dialect() string { return s.d.name }
@@ -139,23 +167,75 @@ func (s *DB) SchemaVersion(ctx context.Context) (int, error) {
 
 // Create records a new queued scan. sc.ID, Target, URL, Site and CreatedAt
 // must be set; the state is always Queued. The queue runs in CreatedAt
-// order (microseconds; ties in random ID order).
+// order (microseconds; ties in random ID order). The caller then inserts
+// the scan's job and calls MarkEnqueued.
 func (s *DB) Create(ctx context.Context, sc Scan) error {
-	if !ValidID(sc.ID) || sc.URL == "" || sc.Site == "" || sc.CreatedAt.IsZero() {
-		return fmt.Errorf("creating scan: incomplete scan %q", sc.ID)
+	if err := checkNewScan(sc); err != nil {
+		return err
 	}
-	_, err := s.db.ExecContext(ctx, s.d.q(`INSERT INTO scans
-		(id, target, url, site, state, created_at, attempts)
-		VALUES (?, ?, ?, ?, 'queued', ?, 0)`),
-		sc.ID, sc.Target, sc.URL, sc.Site, us(sc.CreatedAt))
-	if err != nil {
+	if _, err := s.db.ExecContext(ctx, s.d.q(insertScan), scanInsertArgs(sc)...); err != nil {
 		return fmt.Errorf("creating scan %s: %w", sc.ID, err)
 	}
 	return nil
 }
 
+const insertScan = `INSERT INTO scans
+	(id, target, url, site, state, created_at, attempts, client, watch_id)
+	VALUES (?, ?, ?, ?, 'queued', ?, 0, ?, ?)`
+
+func checkNewScan(sc Scan) error {
+	if !ValidID(sc.ID) || sc.URL == "" || sc.Site == "" || sc.CreatedAt.IsZero() {
+		return fmt.Errorf("creating scan: incomplete scan %q", sc.ID)
+	}
+	return nil
+}
+
+func scanInsertArgs(sc Scan) []any {
+	return []any{sc.ID, sc.Target, sc.URL, sc.Site, us(sc.CreatedAt), nullString(sc.Client), nullString(sc.WatchID)}
+}
+
+// MarkEnqueued records that the jobs of the scans ids are in River's queue,
+// so Unenqueued no longer returns them.
+func (s *DB) MarkEnqueued(ctx context.Context, ids []string, now time.Time) error {
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		args := []any{us(now)}
+		for _, id := range ids[:n] {
+			args = append(args, id)
+		}
+		q := `UPDATE scans SET enqueued_at = ? WHERE id IN (?` + strings.Repeat(", ?", n-1) + `)`
+		if _, err := s.db.ExecContext(ctx, s.d.q(q), args...); err != nil {
+			return fmt.Errorf("marking scans enqueued: %w", err)
+		}
+		ids = ids[n:]
+	}
+	return nil
+}
+
+// Unenqueued returns up to limit queued scans created before cutoff whose
+// job was never recorded as inserted: their process died between creating
+// the scan and queueing its job.
+func (s *DB) Unenqueued(ctx context.Context, cutoff time.Time, limit int) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, s.d.q(`SELECT id FROM scans
+		WHERE state = 'queued' AND enqueued_at IS NULL AND created_at < ?
+		ORDER BY created_at LIMIT ?`), us(cutoff), limit)
+	if err != nil {
+		return nil, fmt.Errorf("looking for scans without a job: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("looking for scans without a job: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
 const scanColumns = `id, target, url, site, state, created_at, started_at, finished_at,
-	attempts, score, grade, error`
+	attempts, score, grade, error, client, watch_id`
 
 // Get returns the scan with id, result included, or ErrNotFound.
 func (s *DB) Get(ctx context.Context, id string) (Scan, error) {
@@ -180,133 +260,130 @@ func (s *DB) QueuePosition(ctx context.Context, sc Scan) (int, error) {
 		return 0, nil
 	}
 	var n int
-	err := s.db.QueryRowContext(ctx, s.d.q(`SELECT count(*) FROM scans
-		WHERE state = 'queued' AND (created_at < ? OR (created_at = ? AND id < ?))`),
-		us(sc.CreatedAt), us(sc.CreatedAt), sc.ID).Scan(&n)
+	// Submitted scans run before watches' re-checks, so a submitted scan
+	// waits only behind other submitted scans.
+	watch := `watch_id IS NULL`
+	if sc.WatchID != "" {
+		watch = `(watch_id IS NULL OR created_at < ? OR (created_at = ? AND id < ?))`
+	}
+	args := []any{us(sc.CreatedAt), us(sc.CreatedAt), sc.ID}
+	q := `SELECT count(*) FROM scans WHERE state = 'queued' AND `
+	if sc.WatchID != "" {
+		q += watch
+	} else {
+		q += watch + ` AND (created_at < ? OR (created_at = ? AND id < ?))`
+	}
+	err := s.db.QueryRowContext(ctx, s.d.q(q), args...).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("queue position of %s: %w", sc.ID, err)
 	}
 	return n + 1, nil
 }
 
-// QueueLength returns how many scans are waiting.
+// QueueLength returns how many submitted scans are waiting (watches'
+// re-checks not counted).
 func (s *DB) QueueLength(ctx context.Context) (int, error) {
 	var n int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM scans WHERE state = 'queued'`).Scan(&n); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM scans WHERE state = 'queued' AND watch_id IS NULL`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("queue length: %w", err)
 	}
 	return n, nil
 }
 
-// Claim takes the oldest queued scan, marks it running with a lease until
-// leaseUntil, and returns it. ok is false when the queue is empty. On
-// PostgreSQL, concurrent claims from several instances never get the same
-// scan (FOR UPDATE SKIP LOCKED).
-//
-// The claim commits when the database runs it, whether or not the caller
-// still waits: cancelling ctx while a claim is in flight can take a scan
-// the caller never hears of, which then stays running until its lease runs
-// out. A caller that stops cleanly lets its claim finish and releases the
-// scan instead.
-func (s *DB) Claim(ctx context.Context, now, leaseUntil time.Time) (sc Scan, ok bool, err error) {
-	row := s.db.QueryRowContext(ctx, s.d.q(`UPDATE scans
-		SET state = 'running', started_at = ?, lease_until = ?, attempts = attempts + 1
-		WHERE state = 'queued' AND id = (
-			SELECT id FROM scans WHERE state = 'queued'
-			ORDER BY created_at, id LIMIT 1`+s.d.skipLocked+`)
-		RETURNING `+scanColumns), us(now), us(leaseUntil))
-	sc, err = scanRow(row, false)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Scan{}, false, nil
+// QueuedByClient returns how many unfinished scans client submitted.
+func (s *DB) QueuedByClient(ctx context.Context, client string) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, s.d.q(`SELECT count(*) FROM scans
+		WHERE client = ? AND state IN ('queued', 'running')`), client).Scan(&n); err != nil {
+		return 0, fmt.Errorf("counting a client's scans: %w", err)
 	}
+	return n, nil
+}
+
+// Start marks an unfinished scan running and counts the attempt. It
+// returns the scan as it was before, so the caller sees a scan that was
+// already running (its worker died) or already finished (a retried job
+// whose work was done).
+func (s *DB) Start(ctx context.Context, id string, now time.Time) (Scan, error) {
+	before, err := s.Get(ctx, id)
 	if err != nil {
-		return Scan{}, false, fmt.Errorf("claiming a queued scan: %w", err)
+		return Scan{}, err
 	}
-	return sc, true, nil
+	if before.State.Final() {
+		return before, nil
+	}
+	if _, err := s.db.ExecContext(ctx, s.d.q(`UPDATE scans
+		SET state = 'running', started_at = ?, attempts = attempts + 1
+		WHERE id = ? AND state IN ('queued', 'running')`), us(now), id); err != nil {
+		return Scan{}, fmt.Errorf("starting scan %s: %w", id, err)
+	}
+	return before, nil
+}
+
+// Release gives a running scan back to the queue without counting the
+// attempt, for a server that stops cleanly while scanning it.
+func (s *DB) Release(ctx context.Context, id string) error {
+	if _, err := s.db.ExecContext(ctx, s.d.q(`UPDATE scans
+		SET state = 'queued', started_at = NULL, attempts = attempts - 1
+		WHERE id = ? AND state = 'running'`), id); err != nil {
+		return fmt.Errorf("releasing scan %s: %w", id, err)
+	}
+	return nil
 }
 
 // Outcome is how a scan ended.
 type Outcome struct {
-	State  State // Done or Failed
+	State State // Done or Failed
+	// Score and Grade are recorded for Done only: a failed scan has no
+	// grade.
 	Score  int
 	Grade  string
 	Error  string
 	Result []byte // the result document, if any
 }
 
-// ErrLeaseLost is returned by Finish when the scan is no longer running
-// under the claim the caller holds: its lease ran out and another worker
-// took it over, or it was failed meanwhile.
-var ErrLeaseLost = errors.New("scan lease lost")
+// ErrFinished is returned by Finish when the scan already has an outcome.
+var ErrFinished = errors.New("scan already finished")
 
-// Finish records the outcome of a running scan claimed as attempt number
-// attempt (Scan.Attempts as Claim returned it).
-func (s *DB) Finish(ctx context.Context, id string, attempt int, now time.Time, o Outcome) error {
+// Finish records the outcome of an unfinished scan, with the events found
+// by comparing it with the previous scan of its watch (see AddEvents), in
+// one transaction. A scan that already has an outcome keeps it: Finish
+// returns ErrFinished and records nothing, so a job that runs twice
+// cannot finish a scan twice.
+func (s *DB) Finish(ctx context.Context, id string, now time.Time, o Outcome, events []Event) error {
 	if !o.State.Final() {
 		return fmt.Errorf("finishing scan %s: state %q is not final", id, o.State)
 	}
-	res, err := s.db.ExecContext(ctx, s.d.q(`UPDATE scans
-		SET state = ?, finished_at = ?, lease_until = NULL, score = ?, grade = ?, error = ?, result = ?
-		WHERE id = ? AND state = 'running' AND attempts = ?`),
-		string(o.State), us(now), nullInt(o.State == Done, o.Score), nullString(o.Grade),
-		nullString(o.Error), nullBytes(o.Result), id, attempt)
-	if err != nil {
-		return fmt.Errorf("finishing scan %s: %w", id, err)
+	done := o.State == Done
+	grade := ""
+	if done {
+		grade = o.Grade
 	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("finishing scan %s: %w", id, err)
-	} else if n == 0 {
-		return fmt.Errorf("finishing scan %s: %w", id, ErrLeaseLost)
-	}
-	return nil
-}
-
-// Release gives a running scan back to the queue without counting the
-// attempt, for a server that stops cleanly while scanning it.
-func (s *DB) Release(ctx context.Context, id string, attempt int) error {
-	res, err := s.db.ExecContext(ctx, s.d.q(`UPDATE scans
-		SET state = 'queued', started_at = NULL, lease_until = NULL, attempts = attempts - 1
-		WHERE id = ? AND state = 'running' AND attempts = ?`), id, attempt)
-	if err != nil {
-		return fmt.Errorf("releasing scan %s: %w", id, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("releasing scan %s: %w", id, err)
-	} else if n == 0 {
-		return fmt.Errorf("releasing scan %s: %w", id, ErrLeaseLost)
-	}
-	return nil
-}
-
-// RecoverRunning deals with running scans whose lease ends before cutoff:
-// their worker died. A scan claimed fewer than maxAttempts times goes back
-// to the queue; one claimed maxAttempts times or more is failed, so a target
-// that crashes the process cannot do it forever.
-func (s *DB) RecoverRunning(ctx context.Context, cutoff, now time.Time, maxAttempts int) (requeued, failed int, err error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, 0, fmt.Errorf("recovering interrupted scans: %w", err)
+		return fmt.Errorf("finishing scan %s: %w", id, err)
 	}
 	defer tx.Rollback()
 	res, err := tx.ExecContext(ctx, s.d.q(`UPDATE scans
-		SET state = 'failed', finished_at = ?, lease_until = NULL,
-			error = 'the scan was interrupted ' || attempts || ' times (the server stopped while scanning)'
-		WHERE state = 'running' AND lease_until < ? AND attempts >= ?`), us(now), us(cutoff), maxAttempts)
+		SET state = ?, finished_at = ?, score = ?, grade = ?, error = ?, result = ?
+		WHERE id = ? AND state IN ('queued', 'running')`),
+		string(o.State), us(now), nullInt(done, o.Score), nullString(grade),
+		nullString(o.Error), nullBytes(o.Result), id)
 	if err != nil {
-		return 0, 0, fmt.Errorf("failing interrupted scans: %w", err)
+		return fmt.Errorf("finishing scan %s: %w", id, err)
 	}
-	nf, _ := res.RowsAffected()
-	res, err = tx.ExecContext(ctx, s.d.q(`UPDATE scans
-		SET state = 'queued', started_at = NULL, lease_until = NULL
-		WHERE state = 'running' AND lease_until < ?`), us(cutoff))
-	if err != nil {
-		return 0, 0, fmt.Errorf("requeueing interrupted scans: %w", err)
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("finishing scan %s: %w", id, err)
+	} else if n == 0 {
+		return fmt.Errorf("finishing scan %s: %w", id, ErrFinished)
 	}
-	nq, _ := res.RowsAffected()
+	if err := s.addEvents(ctx, tx, events); err != nil {
+		return err
+	}
 	if err := tx.Commit(); err != nil {
-		return 0, 0, fmt.Errorf("recovering interrupted scans: %w", err)
+		return fmt.Errorf("finishing scan %s: %w", id, err)
 	}
-	return int(nq), int(nf), nil
+	return nil
 }
 
 // Reusable returns the newest scan of url that is still unfinished or
@@ -400,8 +477,9 @@ func scanRow(r rowScanner, withResult bool) (Scan, error) {
 		started, finished sql.NullInt64
 		score             sql.NullInt64
 		grade, errMsg     sql.NullString
+		client, watch     sql.NullString
 		result            []byte
-		dest              = []any{&sc.ID, &sc.Target, &sc.URL, &sc.Site, &state, &created, &started, &finished, &sc.Attempts, &score, &grade, &errMsg}
+		dest              = []any{&sc.ID, &sc.Target, &sc.URL, &sc.Site, &state, &created, &started, &finished, &sc.Attempts, &score, &grade, &errMsg, &client, &watch}
 	)
 	if withResult {
 		dest = append(dest, &result)
@@ -420,6 +498,8 @@ func scanRow(r rowScanner, withResult bool) (Scan, error) {
 	sc.Score = int(score.Int64)
 	sc.Grade = grade.String
 	sc.Error = errMsg.String
+	sc.Client = client.String
+	sc.WatchID = watch.String
 	if len(result) > 0 {
 		sc.Result = result
 	}
@@ -439,3 +519,18 @@ func nullBytes(b []byte) any {
 	return string(b)
 }
 func nullInt(valid bool, v int) any { return sql.NullInt64{Int64: int64(v), Valid: valid} }
+
+// LatestFinished returns the newest done or failed scan of site, without
+// its result document.
+func (s *DB) LatestFinished(ctx context.Context, site string) (Scan, bool, error) {
+	row := s.db.QueryRowContext(ctx, s.d.q(`SELECT `+scanColumns+` FROM scans
+		WHERE site = ? AND state IN ('done', 'failed') ORDER BY created_at DESC, id DESC LIMIT 1`), site)
+	sc, err := scanRow(row, false)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Scan{}, false, nil
+	}
+	if err != nil {
+		return Scan{}, false, fmt.Errorf("latest scan of %s: %w", site, err)
+	}
+	return sc, true, nil
+}

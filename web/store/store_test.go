@@ -50,16 +50,18 @@ func TestLifecycle(t *testing.T) {
 			}
 		}
 
-		claimed, ok, err := s.Claim(ctx, t0.Add(2*time.Second), t0.Add(time.Minute))
-		if err != nil || !ok || claimed.ID != a.ID || claimed.State != store.Running || claimed.Attempts != 1 {
-			t.Fatalf("Claim = %+v, %v, %v; want the oldest scan running", claimed, ok, err)
+		before, err := s.Start(ctx, a.ID, t0.Add(2*time.Second))
+		if err != nil || before.State != store.Queued {
+			t.Fatalf("Start = %+v, %v; want the scan as it was, queued", before, err)
+		}
+		if got, _ := s.Get(ctx, a.ID); got.State != store.Running || got.Attempts != 1 {
+			t.Errorf("started scan = %+v", got)
 		}
 		if got, _ := s.Get(ctx, b.ID); mustPos(t, s, got) != 1 {
 			t.Errorf("b should be first in the queue once a runs")
 		}
 		doc := []byte(`{"schema_version":1,"score":90}`)
-		err = s.Finish(ctx, a.ID, claimed.Attempts, t0.Add(3*time.Second),
-			store.Outcome{State: store.Done, Score: 90, Grade: "A", Result: doc})
+		err = s.Finish(ctx, a.ID, t0.Add(3*time.Second), store.Outcome{State: store.Done, Score: 90, Grade: "A", Result: doc}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -71,10 +73,17 @@ func TestLifecycle(t *testing.T) {
 			!got.FinishedAt.Equal(t0.Add(3*time.Second)) || !got.StartedAt.Equal(t0.Add(2*time.Second)) {
 			t.Errorf("finished scan = %+v", got)
 		}
-		// Finishing twice is refused: the claim is spent.
-		err = s.Finish(ctx, a.ID, claimed.Attempts, t0, store.Outcome{State: store.Failed, Error: "x"})
-		if !errors.Is(err, store.ErrLeaseLost) {
-			t.Errorf("second Finish = %v, want ErrLeaseLost", err)
+		// Finishing twice is refused: the first outcome stands.
+		err = s.Finish(ctx, a.ID, t0, store.Outcome{State: store.Failed, Error: "x"}, nil)
+		if !errors.Is(err, store.ErrFinished) {
+			t.Errorf("second Finish = %v, want ErrFinished", err)
+		}
+		// A failed scan records no grade, whatever the outcome says.
+		if err := s.Finish(ctx, b.ID, t0, store.Outcome{State: store.Failed, Score: 70, Grade: "B", Error: "refused"}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.Get(ctx, b.ID); got.Grade != "" || got.Score != 0 || got.Error != "refused" {
+			t.Errorf("failed scan = %+v; want no grade", got)
 		}
 		if _, err := s.Get(ctx, store.NewID()); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("Get(unknown) = %v, want ErrNotFound", err)
@@ -94,103 +103,175 @@ func mustPos(t *testing.T, s *store.DB, sc store.Scan) int {
 	return p
 }
 
-func TestClaimEmptyQueue(t *testing.T) {
-	storetest.ForEach(t, func(t *testing.T, _ string, s *store.DB) {
-		if _, ok, err := s.Claim(context.Background(), t0, t0.Add(time.Minute)); ok || err != nil {
-			t.Errorf("Claim on an empty queue = %v, %v", ok, err)
-		}
-	})
-}
-
-// TestConcurrentClaims checks that no scan is handed to two workers.
-func TestConcurrentClaims(t *testing.T) {
+// TestFinishOnce finishes one scan from many goroutines at once, as River
+// may run a job again while an earlier run is still finishing: one outcome
+// is recorded, with its events once.
+func TestFinishOnce(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, _ string, s *store.DB) {
 		ctx := context.Background()
-		const n = 20
-		for i := range n {
-			if err := s.Create(ctx, newScan(fmt.Sprintf("s%d.example", i), t0.Add(time.Duration(i)*time.Millisecond))); err != nil {
-				t.Fatal(err)
-			}
+		sc := newScan("once.example", t0)
+		sc.WatchID = store.NewID()
+		if err := s.Create(ctx, sc); err != nil {
+			t.Fatal(err)
 		}
-		var (
-			mu   sync.Mutex
-			seen = map[string]int{}
-			wg   sync.WaitGroup
-		)
-		for range 4 {
+		ev := store.Event{ID: store.EventID(sc.WatchID, sc.ID, "hsts_removed", ""), WatchID: sc.WatchID, Site: sc.Site,
+			ScanID: sc.ID, Kind: "hsts_removed", Regression: true, Summary: "gone", CreatedAt: t0}
+		var wg sync.WaitGroup
+		var won, lost sync.Map
+		for i := range 8 {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				for {
-					sc, ok, err := s.Claim(ctx, t0, t0.Add(time.Minute))
-					if err != nil {
-						t.Error(err)
-						return
-					}
-					if !ok {
-						return
-					}
-					mu.Lock()
-					seen[sc.ID]++
-					mu.Unlock()
+				err := s.Finish(ctx, sc.ID, t0, store.Outcome{State: store.Done, Score: i, Grade: "A"}, []store.Event{ev})
+				switch {
+				case err == nil:
+					won.Store(i, true)
+				case errors.Is(err, store.ErrFinished):
+					lost.Store(i, true)
+				default:
+					t.Error(err)
 				}
 			}()
 		}
 		wg.Wait()
-		if len(seen) != n {
-			t.Errorf("claimed %d distinct scans, want %d", len(seen), n)
+		n := 0
+		won.Range(func(any, any) bool { n++; return true })
+		if n != 1 {
+			t.Errorf("%d Finish calls won; want exactly 1", n)
 		}
-		for id, c := range seen {
-			if c != 1 {
-				t.Errorf("scan %s claimed %d times", id, c)
-			}
+		if evs, err := s.ScanEvents(ctx, sc.ID); err != nil || len(evs) != 1 {
+			t.Errorf("events = %+v, %v; want one", evs, err)
+		}
+		// Recording the same events again (a retried job) adds nothing.
+		if c, err := s.CountEvents(ctx); err != nil || c != 1 {
+			t.Errorf("CountEvents = %d, %v", c, err)
 		}
 	})
 }
 
-// TestRecoverAfterKill simulates a process killed mid-scan: the scan is
-// claimed, the store is closed without finishing it, and a new store on the
-// same database requeues it, then fails it once it has been interrupted too
-// often.
-func TestRecoverAfterKill(t *testing.T) {
-	storetest.ForEach(t, func(t *testing.T, dsn string, s *store.DB) {
+// TestScheduleOnce has two schedulers see the same due watches: each due
+// time makes one scan, and the watch's next check moves on by its interval.
+func TestScheduleOnce(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, _ string, s *store.DB) {
 		ctx := context.Background()
-		sc := newScan("killed.example", t0)
-		if err := s.Create(ctx, sc); err != nil {
+		var ws []store.Watch
+		for i := range 3 {
+			w := store.Watch{ID: store.NewID(), TokenID: "tok", Target: "w.example", URL: "https://w.example/",
+				Site: "w.example", Interval: time.Hour, Secret: "s", CreatedAt: t0, NextDueAt: t0.Add(time.Duration(i) * time.Minute),
+				Webhooks: []store.Webhook{{ID: store.NewID(), URL: "https://hooks.example/" + fmt.Sprint(i)}}}
+			if err := s.CreateWatch(ctx, w); err != nil {
+				t.Fatal(err)
+			}
+			ws = append(ws, w)
+		}
+		if err := s.SetPaused(ctx, ws[2].ID, true, ws[2].NextDueAt); err != nil {
 			t.Fatal(err)
 		}
-		lease := t0.Add(time.Minute)
-		if _, ok, err := s.Claim(ctx, t0, lease); !ok || err != nil {
-			t.Fatalf("Claim = %v, %v", ok, err)
+		now := t0.Add(10 * time.Minute)
+		due, err := s.DueWatches(ctx, now, 10)
+		if err != nil || len(due) != 2 {
+			t.Fatalf("DueWatches = %d, %v; want the 2 unpaused ones", len(due), err)
 		}
-		s.Close() // the process dies here
+		var created sync.Map
+		var wg sync.WaitGroup
+		for range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				scans := make([]store.Scan, len(due))
+				for i, w := range due {
+					scans[i] = newScan(w.Site, now)
+					scans[i].WatchID = w.ID
+				}
+				got, err := s.ScheduleScans(ctx, due, scans)
+				if err != nil {
+					t.Error(err)
+				}
+				for _, sc := range got {
+					created.Store(sc.ID, sc.WatchID)
+				}
+			}()
+		}
+		wg.Wait()
+		per := map[any]int{}
+		created.Range(func(_, w any) bool { per[w]++; return true })
+		if len(per) != 2 || per[ws[0].ID] != 1 || per[ws[1].ID] != 1 {
+			t.Errorf("scans per watch = %v; want one each", per)
+		}
+		if due, _ := s.DueWatches(ctx, now, 10); len(due) != 0 {
+			t.Errorf("still due after scheduling: %d", len(due))
+		}
+		w, err := s.GetWatch(ctx, ws[0].ID)
+		if err != nil || !w.NextDueAt.Equal(ws[0].NextDueAt.Add(time.Hour)) || len(w.Webhooks) != 1 || w.LastScanID == "" {
+			t.Errorf("watch after scheduling = %+v, %v", w, err)
+		}
+		if scans, err := s.WatchScans(ctx, ws[0].ID, 10); err != nil || len(scans) != 1 || scans[0].WatchID != ws[0].ID {
+			t.Errorf("WatchScans = %+v, %v", scans, err)
+		}
+		if err := s.DeleteWatch(ctx, ws[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.GetWatch(ctx, ws[0].ID); !errors.Is(err, store.ErrWatchNotFound) {
+			t.Errorf("deleted watch: %v", err)
+		}
+	})
+}
 
-		s2, err := store.Open(ctx, dsn)
-		if err != nil {
+// TestTokens issues, uses and revokes a token; only its hash is stored.
+func TestTokens(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, _ string, s *store.DB) {
+		ctx := context.Background()
+		tok, secret, err := s.CreateToken(ctx, "ci", t0)
+		if err != nil || !strings.HasPrefix(secret, "hgw_"+tok.ID+"_") {
+			t.Fatalf("CreateToken = %+v, %q, %v", tok, secret, err)
+		}
+		if got, err := s.Authenticate(ctx, secret, t0.Add(time.Hour)); err != nil || got.ID != tok.ID {
+			t.Errorf("Authenticate = %+v, %v", got, err)
+		}
+		for _, bad := range []string{"", "hgw_", secret + "x", strings.ToUpper(secret)} {
+			if _, err := s.Authenticate(ctx, bad, t0); !errors.Is(err, store.ErrBadToken) {
+				t.Errorf("Authenticate(%q) = %v", bad, err)
+			}
+		}
+		ts, err := s.Tokens(ctx)
+		if err != nil || len(ts) != 1 || ts[0].LastUsedAt.IsZero() {
+			t.Errorf("Tokens = %+v, %v", ts, err)
+		}
+		if err := s.RevokeToken(ctx, tok.ID, t0); err != nil {
 			t.Fatal(err)
 		}
-		defer s2.Close()
-		// A lease that has not run out is left alone: its worker may live.
-		if q, f, err := s2.RecoverRunning(ctx, lease.Add(-time.Second), t0, 2); q != 0 || f != 0 || err != nil {
-			t.Errorf("RecoverRunning before the lease ends = %d, %d, %v", q, f, err)
+		if _, err := s.Authenticate(ctx, secret, t0); !errors.Is(err, store.ErrBadToken) {
+			t.Errorf("a revoked token still authenticates: %v", err)
 		}
-		if q, f, err := s2.RecoverRunning(ctx, lease.Add(time.Second), t0, 2); q != 1 || f != 0 || err != nil {
-			t.Fatalf("RecoverRunning = %d requeued, %d failed, %v; want 1, 0", q, f, err)
+		if err := s.RevokeToken(ctx, "nope", t0); !errors.Is(err, store.ErrTokenNotFound) {
+			t.Errorf("RevokeToken(unknown) = %v", err)
 		}
-		got, err := s2.Get(ctx, sc.ID)
-		if err != nil || got.State != store.Queued || !got.StartedAt.IsZero() {
-			t.Fatalf("after recovery: %+v, %v", got, err)
+	})
+}
+
+// TestDeliveriesRecordedOnce records the same attempt twice.
+func TestDeliveriesRecordedOnce(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, _ string, s *store.DB) {
+		ctx := context.Background()
+		d := store.Delivery{ID: "7-1", EventID: "e", WebhookID: "h", WatchID: "w", Attempt: 1, At: t0, Status: 500, Error: "boom"}
+		for range 2 {
+			if err := s.RecordDelivery(ctx, d); err != nil {
+				t.Fatal(err)
+			}
 		}
-		// Claimed again and interrupted again: the second time it fails.
-		if c, ok, err := s2.Claim(ctx, t0, lease); !ok || err != nil || c.Attempts != 2 {
-			t.Fatalf("second Claim = %+v, %v, %v", c, ok, err)
+		if ok, err := s.Delivered(ctx, "e", "h"); ok || err != nil {
+			t.Errorf("Delivered after a failure = %v, %v", ok, err)
 		}
-		if q, f, err := s2.RecoverRunning(ctx, lease.Add(time.Second), t0, 2); q != 0 || f != 1 || err != nil {
-			t.Fatalf("RecoverRunning = %d requeued, %d failed, %v; want 0, 1", q, f, err)
+		d.ID, d.Attempt, d.Status, d.OK, d.Error = "7-2", 2, 204, true, ""
+		if err := s.RecordDelivery(ctx, d); err != nil {
+			t.Fatal(err)
 		}
-		got, _ = s2.Get(ctx, sc.ID)
-		if got.State != store.Failed || !strings.Contains(got.Error, "interrupted 2 times") {
-			t.Errorf("after the second interruption: %+v", got)
+		if ok, err := s.Delivered(ctx, "e", "h"); !ok || err != nil {
+			t.Errorf("Delivered = %v, %v", ok, err)
+		}
+		ds, err := s.WatchDeliveries(ctx, "w", 10)
+		if err != nil || len(ds) != 2 || ds[0].Attempt != 2 || ds[1].Status != 500 {
+			t.Errorf("WatchDeliveries = %+v, %v", ds, err)
 		}
 	})
 }
@@ -205,15 +286,11 @@ func TestHistoryPreviousReusable(t *testing.T) {
 			if err := s.Create(ctx, sc); err != nil {
 				t.Fatal(err)
 			}
-			c, ok, err := s.Claim(ctx, sc.CreatedAt, sc.CreatedAt.Add(time.Minute))
-			if !ok || err != nil {
-				t.Fatal(ok, err)
-			}
 			o := store.Outcome{State: store.Done, Score: 50 + i, Grade: "C", Result: []byte(fmt.Sprintf(`{"n":%d}`, i))}
 			if i == 1 {
 				o = store.Outcome{State: store.Failed, Error: "refused"}
 			}
-			if err := s.Finish(ctx, c.ID, c.Attempts, sc.CreatedAt.Add(time.Second), o); err != nil {
+			if err := s.Finish(ctx, sc.ID, sc.CreatedAt.Add(time.Second), o, nil); err != nil {
 				t.Fatal(err)
 			}
 		}
