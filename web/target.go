@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/httpsguard/httpsguard/internal/publicip"
 	"github.com/httpsguard/httpsguard/scan"
 )
 
@@ -38,7 +39,8 @@ type target struct {
 // the scanner names it (international names in their ASCII form, so one
 // site has one history); on top of that this adds the web's policy: a length
 // limit, no spaces or control characters, no IPv6 zones, and, with
-// allowPrivate false, no IP address outside the public internet (also in
+// allowPrivate false, no IP address outside the public internet as the
+// IANA special-purpose registries define it (see internal/publicip; also in
 // the numeric forms ParseTarget reads, such as "127.1") and no "localhost"
 // name. Its errors are written for the
 // person who typed the address.
@@ -64,14 +66,14 @@ func normalizeTarget(raw string, allowPrivate bool) (target, error) {
 		if ip.Zone() != "" {
 			return target{}, errors.New("IPv6 zones are not accepted")
 		}
-		if !allowPrivate && !scan.IsPublicAddr(ip) {
-			return target{}, fmt.Errorf("%s is %w; only sites on the public internet can be checked here", ip, errPrivateTarget)
+		if !allowPrivate && !publicip.IsPublic(ip) {
+			return target{}, fmt.Errorf("refused: %w; only sites on the public internet can be checked here", errPrivateTarget)
 		}
 	} else {
 		// ParseTarget has already read a name ending in a number
 		// ("127.1", "2130706433") as the IPv4 address browsers see in it.
 		if !allowPrivate && (host == "localhost" || strings.HasSuffix(host, ".localhost")) {
-			return target{}, fmt.Errorf("%s is %w; only sites on the public internet can be checked here", host, errPrivateTarget)
+			return target{}, fmt.Errorf("refused: %w; only sites on the public internet can be checked here", errPrivateTarget)
 		}
 	}
 	return target{url: pt.URL(), site: pt.Authority(), host: host}, nil

@@ -232,3 +232,50 @@ func TestWebCommandUsage(t *testing.T) {
 		t.Errorf("help web: %d\n%s", code, out.String())
 	}
 }
+
+// TestWebToken issues a token, lists it, uses it against a running server,
+// and revokes it.
+func TestWebToken(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "web.db")
+	runCmd := func(args ...string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		code := run(context.Background(), append([]string{"web", "token"}, args...), &stdio{in: strings.NewReader(""), out: &out, err: &errOut, getenv: func(string) string { return "" }})
+		return code, out.String(), errOut.String()
+	}
+	code, out, _ := runCmd("create", "--name", "release pipeline", "--db", db)
+	secret := strings.TrimSpace(out)
+	if code != exitOK || !strings.HasPrefix(secret, "hgw_") {
+		t.Fatalf("token create = %d %q", code, out)
+	}
+	code, out, _ = runCmd("list", "--db", db)
+	id := strings.Split(strings.TrimPrefix(secret, "hgw_"), "_")[0]
+	if code != exitOK || !strings.Contains(out, id) || !strings.Contains(out, "release pipeline") || strings.Contains(out, secret) {
+		t.Errorf("token list = %d\n%s", code, out)
+	}
+
+	base, _, _ := startWeb(t, "--listen", "127.0.0.1:0", "--db", db)
+	watches := func() int {
+		req, _ := http.NewRequest("GET", base+"/api/v1/watches", nil)
+		req.Header.Set("Authorization", "Bearer "+secret)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if got := watches(); got != http.StatusOK {
+		t.Errorf("GET /api/v1/watches with the token = %d", got)
+	}
+	if code, _, _ := runCmd("revoke", id, "--db", db); code != exitOK {
+		t.Fatalf("token revoke = %d", code)
+	}
+	if got := watches(); got != http.StatusUnauthorized {
+		t.Errorf("GET /api/v1/watches with a revoked token = %d, want 401", got)
+	}
+	for _, args := range [][]string{{"create", "--db", db}, {"revoke", "--db", db}, {"rotate", "--db", db}, {"revoke", "nope", "--db", db}} {
+		if code, _, errOut := runCmd(args...); code != exitError || errOut == "" {
+			t.Errorf("token %v = %d %q; want 2 with a message", args, code, errOut)
+		}
+	}
+}
