@@ -124,6 +124,9 @@ type Config struct {
 	// ScheduleInterval is how often due watches are looked for (default
 	// 1 minute).
 	ScheduleInterval time.Duration
+	// MinWatchInterval is the shortest re-check interval a watch may ask
+	// for (default MinWatchInterval, hourly). Tests lower it.
+	MinWatchInterval time.Duration
 
 	// SubmitInterval and SubmitBurst limit scan submissions per client: a
 	// client may submit SubmitBurst scans at once, then one per
@@ -228,6 +231,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if cfg.RetryBase <= 0 {
 		cfg.RetryBase = DefaultRetryBase
+	}
+	if cfg.MinWatchInterval <= 0 {
+		cfg.MinWatchInterval = MinWatchInterval
 	}
 	if cfg.ScheduleInterval <= 0 {
 		cfg.ScheduleInterval = DefaultScheduleInterval

@@ -161,8 +161,8 @@ func (s *Server) createWatch(ctx context.Context, tok store.Token, req watchRequ
 		}
 		interval = d
 	}
-	if interval < MinWatchInterval {
-		return store.Watch{}, &watchError{http.StatusBadRequest, "interval must be at least " + MinWatchInterval.String() + " (hourly)"}
+	if interval < s.cfg.MinWatchInterval {
+		return store.Watch{}, &watchError{http.StatusBadRequest, "interval must be at least " + s.cfg.MinWatchInterval.String()}
 	}
 	if interval > 30*24*time.Hour {
 		return store.Watch{}, &watchError{http.StatusBadRequest, "interval must be at most 720h (30 days)"}
