@@ -24,7 +24,7 @@ const refusedText = "refused: not a public address"
 
 var (
 	// "lookup NAME on ADDR:53: ..." → "lookup NAME: ..."
-	resolverRE = regexp.MustCompile(`(lookup \S+) on \S+?:\d+`)
+	resolverRE = regexp.MustCompile(`(lookup \S+) on (?:\[[^\]]*\]|[^\s:\[]+):\d+`)
 	// IPv4 addresses and bracketed IPv6 addresses, with an optional port.
 	ipv4RE = regexp.MustCompile(`\b\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?\b`)
 	ipv6RE = regexp.MustCompile(`\[[0-9A-Fa-f:.%a-zA-Z]+\](?::\d{1,5})?`)
