@@ -88,7 +88,10 @@ func (s *Server) newQueue() (store.Queue, error) {
 	river.AddWorker(workers, &scanWorker{s: s})
 	river.AddWorker(workers, &deliverWorker{s: s})
 	river.AddWorker(workers, &scheduleWorker{s: s})
-	jobTimeout := s.cfg.ScanTimeout + storeGrace
+	// The longest a job may run: a scan, or a delivery (see
+	// deliverWorker.Timeout). A job still running RescueAfter past that
+	// belonged to a process that died.
+	jobTimeout := max(s.cfg.ScanTimeout, webhookTimeout) + storeGrace
 	cooldown := min(river.FetchCooldownDefault, s.cfg.PollInterval)
 	return s.store.NewQueue(&river.Config{
 		Logger: slog.New(levelAtLeast{s.log.Handler(), slog.LevelWarn}),

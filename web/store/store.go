@@ -534,3 +534,12 @@ func (s *DB) LatestFinished(ctx context.Context, site string) (Scan, bool, error
 	}
 	return sc, true, nil
 }
+
+// CountState returns how many scans are in state st.
+func (s *DB) CountState(ctx context.Context, st State) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, s.d.q(`SELECT count(*) FROM scans WHERE state = ?`), string(st)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("counting %s scans: %w", st, err)
+	}
+	return n, nil
+}
