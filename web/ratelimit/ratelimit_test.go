@@ -58,3 +58,24 @@ func TestZeroBurst(t *testing.T) {
 		t.Errorf("Allow with burst 0 = %v, %v", ok, retry)
 	}
 }
+
+// TestReserveUndo: an event given back with undo does not count.
+func TestReserveUndo(t *testing.T) {
+	l := New(rate.Every(time.Hour), 2, 10)
+	now := time.Unix(1_800_000_000, 0)
+	for range 5 {
+		ok, _, undo := l.Reserve("client", now)
+		if !ok {
+			t.Fatal("a reservation given back still counted")
+		}
+		undo()
+	}
+	for i := range 2 {
+		if ok, _ := l.Allow("client", now); !ok {
+			t.Fatalf("event %d of the burst refused", i)
+		}
+	}
+	if ok, retry, undo := l.Reserve("client", now); ok || retry <= 0 || undo != nil {
+		t.Errorf("third event = %v, %v; want refused with a retry time", ok, retry)
+	}
+}
