@@ -4,8 +4,12 @@
 #
 #   bench/web/watches.sh                        # SQLite, 10000 watches
 #   DB=postgres://... bench/web/watches.sh      # PostgreSQL (an empty database)
-#   WATCHES=1000 DURATION=20s bench/web/watches.sh
+#   WATCHES=1000 DURATION=20s WINDOWS=4 bench/web/watches.sh
 #
+# wrk runs in WINDOWS consecutive windows of DURATION from the moment the
+# watches are queued (8 of 30s by default, or until they have drained);
+# the drain then finishes without it, so the output shows both the drain
+# rate under load and without.
 # Needs wrk (apt-get install -y wrk) and curl. Every address is 127.0.0.1:
 # the watched site is bench/web/watchload's, on its own loopback port, so
 # the scans do the full work of real ones (TLS, redirects, headers). Prints
@@ -17,6 +21,7 @@ cd "$(dirname "$0")/../.."
 
 WATCHES=${WATCHES:-10000}
 DURATION=${DURATION:-30s}
+WINDOWS=${WINDOWS:-8}
 CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
 WORKERS=${WORKERS:-8}
@@ -74,15 +79,14 @@ drained() {
 	esac
 	return 1
 }
-# wrk measures the result page in consecutive windows until the watches
-# have drained (an hour at most), each window with the progress of the
-# drain at its end.
+# wrk measures the result page in consecutive windows, each with the
+# progress of the drain at its end.
 echo "result page: GET /scans/$id under wrk ($CONNECTIONS connections, $THREADS threads), windows of $DURATION"
 printf '%-8s %-12s %-10s %-10s %s\n' window req/s p50 p99 "scans at the end of the window"
 s=$(status)
 total_req=0
 total_s=0
-for w in $(seq 120); do
+for w in $(seq "$WINDOWS"); do
 	wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$base/scans/$id" >"$work/wrk.txt"
 	s=$(status)
 	printf '%-8s %-12s %-10s %-10s %s\n' "$w" "$(awk '/Requests\/sec/ {print $2}' "$work/wrk.txt")" \
@@ -92,6 +96,8 @@ for w in $(seq 120); do
 	drained "$s" && break
 done
 echo "result page during the drain: $total_req requests in $total_s s, $(echo "$total_req / $total_s" | bc) req/s on average"
+loaded=$(date +%s.%N)
+loaded_done=$(echo "$s" | sed -n 's/.*done=\([0-9]*\).*/\1/p')
 for _ in $(seq 3600); do
 	drained "$s" && break
 	sleep 1
@@ -101,6 +107,8 @@ end=$(date +%s.%N)
 echo
 echo "drained: $s"
 echo "drain time: $(echo "$end - $start" | bc) s for $WATCHES watch scans (+1 submitted)"
+after=$(echo "$s" | sed -n 's/.*done=\([0-9]*\).*/\1/p')
+echo "drain rate without wrk: $(echo "($after - $loaded_done) / ($end - $loaded)" | bc) scans/s"
 want=$((WATCHES + 1))
 done_n=$(echo "$s" | sed -n 's/.*done=\([0-9]*\).*/\1/p')
 failed_n=$(echo "$s" | sed -n 's/.*failed=\([0-9]*\).*/\1/p')

@@ -58,6 +58,10 @@ var migrations = []migration{
 		// enqueued_at is set once a scan's job is in River's queue, so a
 		// scan whose process died before that is found and queued again.
 		`ALTER TABLE scans ADD COLUMN enqueued_at BIGINT`,
+		// A scan the old workers were running when the server stopped is
+		// queued again: its new job is inserted by the scheduler, like any
+		// scan without one.
+		`UPDATE scans SET state = 'queued', started_at = NULL, lease_until = NULL WHERE state = 'running'`,
 		// Who submitted a scan (a keyed hash), for the per-client cap on
 		// queued scans, and the watch a re-check belongs to.
 		`ALTER TABLE scans ADD COLUMN client TEXT`,
