@@ -39,7 +39,15 @@ type cachedPage struct {
 	slots   []byte // 'n' (nonce) or 'c' (CSRF token), one fewer than parts
 	size    int    // bytes of parts
 	expires time.Time
+	// refreshing is when a request took on rendering the page again after
+	// it went stale; zero when none has.
+	refreshing time.Time
 }
+
+// refreshClaim is how long the other requests serve a stale page while one
+// renders it again: long enough for a render on a busy machine, short
+// enough that a render that failed is taken on by another request.
+const refreshClaim = 5 * time.Second
 
 type pageCache struct {
 	mu    sync.Mutex
@@ -48,14 +56,26 @@ type pageCache struct {
 
 func newPageCache() *pageCache { return &pageCache{pages: make(map[string]*cachedPage)} }
 
+// get returns the page kept under key, or nil when the caller is to render
+// it (and put it). A page past its expiry is rendered again by one request
+// only: the first to see it stale gets nil, and the others are served the
+// stale page meanwhile, so a popular page that expires every pageTTL does
+// not make every request in flight render it at once.
 func (c *pageCache) get(key string, now time.Time) *cachedPage {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	p := c.pages[key]
-	if p == nil || now.After(p.expires) {
+	if p == nil {
 		return nil
 	}
-	return p
+	if !now.After(p.expires) {
+		return p
+	}
+	if !p.refreshing.IsZero() && now.Sub(p.refreshing) < refreshClaim {
+		return p
+	}
+	p.refreshing = now
+	return nil
 }
 
 func (c *pageCache) put(key string, p *cachedPage) {
@@ -69,13 +89,14 @@ func (c *pageCache) put(key string, p *cachedPage) {
 	c.pages[key] = p
 }
 
-// dropSite forgets every page that shows site's history.
+// dropSite makes every page that shows site's history stale: the next
+// request renders it again (see get).
 func (c *pageCache) dropSite(site string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for k, p := range c.pages {
+	for _, p := range c.pages {
 		if p.site == site {
-			delete(c.pages, k)
+			p.expires = time.Time{}
 		}
 	}
 }

@@ -12,7 +12,8 @@
 # rate under load and without.
 # Needs wrk (apt-get install -y wrk) and curl. Every address is 127.0.0.1:
 # the watched site is bench/web/watchload's, on its own loopback port, so
-# the scans do the full work of real ones (TLS, redirects, headers). Prints
+# the scans do the full work of real ones (TLS, redirects, headers); the
+# measured result page is of a second such site. Prints
 # the result page's throughput during the drain, the drain time, and the
 # final count of scans and River jobs: every watch must have one finished
 # scan and one completed job, none lost, retried away or discarded.
@@ -27,6 +28,7 @@ THREADS=${THREADS:-2}
 WORKERS=${WORKERS:-8}
 PORT=${PORT:-18088}
 SITE_PORT=${SITE_PORT:-18443}
+PAGE_PORT=${PAGE_PORT:-18444}
 
 command -v wrk >/dev/null || { echo "wrk not found: apt-get install -y wrk" >&2; exit 2; }
 work=$(mktemp -d)
@@ -47,6 +49,12 @@ go build -o "$work/httpsguard" ./cmd/httpsguard
 pids+=($!)
 for _ in $(seq 100); do grep -q '^root ' "$work/site.out" 2>/dev/null && break; sleep 0.1; done
 root=$(sed -n 's/^root //p' "$work/site.out")
+# The measured result page is of another site (same CA): every finished
+# re-check of a site drops the cached pages showing that site's history, and
+# 10000 watches of one loopback site would make the page uncacheable, which
+# 10000 watches of 10000 real sites do not.
+"$work/watchload" site -addr "127.0.0.1:$PAGE_PORT" -ca "$work/ca" >"$work/page.out" &
+pids+=($!)
 
 "$work/watchload" seed -db "$DB" -n "$WATCHES" -url "https://127.0.0.1:$SITE_PORT/"
 
@@ -59,7 +67,7 @@ for _ in $(seq 100); do curl -fsS "$base/healthz" >/dev/null 2>&1 && break; slee
 
 # A finished scan for the result page: submitted scans go before the
 # watches' re-checks, so it finishes while the queue is full.
-id=$(curl -fsS -X POST -H 'Content-Type: application/json' -d "{\"url\": \"https://127.0.0.1:$SITE_PORT/?page\"}" "$base/api/v1/scans" |
+id=$(curl -fsS -X POST -H 'Content-Type: application/json' -d "{\"url\": \"https://127.0.0.1:$PAGE_PORT/\"}" "$base/api/v1/scans" |
 	sed -n 's/.*"id": "\([a-z2-7]*\)".*/\1/p' | head -1)
 for _ in $(seq 600); do
 	curl -fsS "$base/api/v1/scans/$id" | grep '"state": "\(done\|failed\)"' >/dev/null && break
