@@ -306,16 +306,22 @@ func (s *Server) outcome(res *scan.Result, panicked string, log *slog.Logger) st
 	return store.Outcome{State: store.Done, Score: pub.Score, Grade: pub.Grade, Result: doc}
 }
 
-// scanFailure reports whether res is a scan that could not be done, and
-// why. It is the one place that reads how scan reports such a failure.
+// scanFailure reports whether res is a scan that could not be done (it
+// has no grade: its page could not be fetched, or the target is invalid),
+// and why, in one line with its fix.
 func scanFailure(res *scan.Result) (bool, string) {
-	if res.Error != "" {
-		return true, res.Error
+	if res.Graded() {
+		return false, ""
 	}
-	if res.Grade == "" {
-		return true, "the scan produced no grade"
+	e := res.Error
+	if e == nil {
+		return true, "no grade"
 	}
-	return false, ""
+	msg := fmt.Sprintf("No grade (%s): %s", e.Kind, e.Message)
+	if e.Fix != "" {
+		msg += " Fix: " + e.Fix
+	}
+	return true, msg
 }
 
 // encodeResult writes res as "httpsguard check --format json" does, then

@@ -75,10 +75,23 @@ func publicResult(res *scan.Result, log *slog.Logger) *scan.Result {
 		}
 		return p
 	}
-	out.Error = fix(res.Error)
+	fixErr := func(e *scan.Error) *scan.Error {
+		if e == nil {
+			return nil
+		}
+		c := *e
+		c.Message, c.Detail = fix(c.Message), fix(c.Detail)
+		if c.Kind == scan.KindDenied {
+			// The scanner's fix is advice for its command line.
+			c.Message, c.Detail = refusedText, ""
+			c.Fix = "Only sites on the public internet can be checked here."
+		}
+		return &c
+	}
+	out.Error = fixErr(res.Error)
 	out.Checks = make([]scan.Check, len(res.Checks))
 	for i, c := range res.Checks {
-		c.Error = fix(c.Error)
+		c.Error = fixErr(c.Error)
 		c.Message = fix(c.Message)
 		if c.Status == scan.StatusError || c.Status == scan.StatusFail {
 			// Only the reachability check puts a dial error in its

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/httpsguard/httpsguard/internal/testpeer"
 	"github.com/httpsguard/httpsguard/scan/scantest"
 	"github.com/httpsguard/httpsguard/web/internal/webdriver"
 	"github.com/httpsguard/httpsguard/web/store"
@@ -20,10 +21,7 @@ import (
 // in words.
 func TestBrowserWatch(t *testing.T) {
 	if err := webdriver.Available(); err != nil {
-		if os.Getenv("HTTPSGUARD_TEST_STRICT") == "1" {
-			t.Fatalf("HTTPSGUARD_TEST_STRICT=1: %v", err)
-		}
-		t.Skip(err)
+		testpeer.Missing(t, testpeer.Chromedriver, err.Error())
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
