@@ -42,6 +42,11 @@ func TestIsPublicAddr(t *testing.T) {
 		{"64:ff9b::808:808", true},    // NAT64 to 8.8.8.8
 		{"2002:c0a8:101::1", false},   // 6to4 carrying 192.168.1.1
 		{"2002:808:808::1", true},     // 6to4 carrying 8.8.8.8
+		{"192.0.2.1", false},          // documentation (TEST-NET-1), as 2001:db8::/32
+		{"198.51.100.7", false},       // TEST-NET-2
+		{"203.0.113.9", false},        // TEST-NET-3
+		{"2001:db8::1", false},
+		{"198.18.0.1", false}, // benchmarking
 	}
 	for _, tt := range tests {
 		if got := IsPublicAddr(netip.MustParseAddr(tt.addr)); got != tt.public {
