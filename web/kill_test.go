@@ -30,7 +30,7 @@ import (
 
 // helperEnv makes the test binary run one "httpsguard web" instance
 // instead of the tests (see TestMain), so a test can kill it with SIGKILL.
-const helperEnv = "HTTPSGUARD_WEB_TEST_INSTANCE"
+const helperEnv = "HTTPSGUARD_TEST_WEB_INSTANCE"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(helperEnv) != "" {
