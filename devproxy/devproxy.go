@@ -5,18 +5,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/httpsguard/httpsguard"
-	"github.com/httpsguard/httpsguard/internal/h1server"
-	"github.com/httpsguard/httpsguard/internal/h2server"
 	"github.com/httpsguard/httpsguard/localca"
 )
 
@@ -193,6 +193,9 @@ func New(cfg Config) (*Server, error) {
 		}
 		return nil, err
 	}
+	if strings.Contains(os.Getenv("GODEBUG"), "http2xconnect=1") {
+		log.Warn("GODEBUG=http2xconnect=1 offers WebSockets over HTTP/2, which the proxy does not forward; remove it so that browsers open WebSockets over HTTP/1.1")
+	}
 	return s, nil
 }
 
@@ -364,10 +367,12 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 	return s.Serve(ctx)
 }
 
-// shutdownGrace is how long Serve waits for requests in flight when its
-// context ends. Short, because this is a development server and Ctrl-C
-// should return the prompt at once; event streams and WebSockets, which
-// never finish by themselves, are ended without waiting for it.
+// shutdownGrace bounds the graceful part of a shutdown: how long Serve
+// waits, once its context ends, for requests in flight and for
+// http.Server.Shutdown to see every connection go. Short, because this is a
+// development server and Ctrl-C should return the prompt at once; event
+// streams and WebSockets, which never finish by themselves, are ended
+// without waiting for it. Whatever is still open then is closed.
 const shutdownGrace = 2 * time.Second
 
 // Serve serves on the bound listeners (calling Listen first if needed) until
@@ -399,51 +404,22 @@ func (s *Server) Serve(ctx context.Context) error {
 	defer cancelBase()
 	errLog := newServerLog(s.log, s.cfg.CA.RootFile())
 
-	tlsConfig := s.tlsConfig()
-	// HTTP/1.1 requests without a body are served by h1server on the
-	// connection's goroutine, HTTP/2 by h2server, and every other
-	// HTTP/1.1 connection by net/http (see internal/h1server and
-	// internal/h2server).
-	fallback := &http.Server{
-		Handler:           s.https,
-		ReadHeaderTimeout: 30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          errLog,
-		BaseContext:       func(net.Listener) context.Context { return base },
-	}
-	httpsSrv := &h1server.Server{
-		Handler:  s.https,
-		Fallback: fallback,
-		HTTP2: &h2server.Server{
-			Handler:     s.https,
-			IdleTimeout: 2 * time.Minute,
-			ErrorLog:    errLog,
-		},
-		TLSConfig:         tlsConfig,
-		ReadHeaderTimeout: 30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          errLog,
-		BaseContext:       func(net.Listener) context.Context { return base },
-	}
-	servers := []interface {
-		Shutdown(context.Context) error
-		Close() error
-	}{httpsSrv}
+	httpsSrv := s.newHTTPServer(s.https, base, errLog)
+	httpsSrv.TLSConfig = s.tlsConfig()
+	// HTTP/2 and HTTP/1.1 over TLS, chosen by ALPN; no cleartext HTTP/2.
+	httpsSrv.Protocols = new(http.Protocols)
+	httpsSrv.Protocols.SetHTTP1(true)
+	httpsSrv.Protocols.SetHTTP2(true)
+	servers := []*http.Server{httpsSrv}
 	var plainSrv *http.Server
 	if len(httpLns) > 0 {
-		plainSrv = &http.Server{
-			Handler:           s.plain,
-			ReadHeaderTimeout: 30 * time.Second,
-			IdleTimeout:       2 * time.Minute,
-			ErrorLog:          errLog,
-			BaseContext:       func(net.Listener) context.Context { return base },
-		}
+		plainSrv = s.newHTTPServer(s.plain, base, errLog)
 		servers = append(servers, plainSrv)
 	}
 
 	errc := make(chan error, len(httpsLns)+len(httpLns))
 	for _, ln := range httpsLns {
-		go func() { errc <- httpsSrv.Serve(ln) }()
+		go func() { errc <- httpsSrv.ServeTLS(ln, "", "") }()
 	}
 	for _, ln := range httpLns {
 		go func() { errc <- plainSrv.Serve(ln) }()
@@ -456,26 +432,10 @@ func (s *Server) Serve(ctx context.Context) error {
 	case serveErr = <-errc:
 		n--
 	}
-	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
-	defer cancel()
-	var wg sync.WaitGroup
-	for _, srv := range servers {
-		wg.Go(func() {
-			if err := srv.Shutdown(shutCtx); err != nil {
-				srv.Close()
-			}
-		})
-	}
-	if s.proxy != nil {
-		// Event streams never finish by themselves; end them now rather
-		// than at the end of the grace period.
-		s.proxy.streams.closeAll()
-	}
-	wg.Wait()
+	s.shutdown(ctx, servers)
 	cancelBase()
 	if s.proxy != nil {
 		s.proxy.transport.CloseIdleConnections()
-		s.proxy.direct.closeIdle()
 	}
 	for ; n > 0; n-- {
 		if err := <-errc; serveErr == nil && !errors.Is(err, http.ErrServerClosed) {
@@ -492,6 +452,48 @@ func (s *Server) Serve(ctx context.Context) error {
 		return fmt.Errorf("serving: %w", serveErr)
 	}
 	return nil
+}
+
+// newHTTPServer returns the settings both listeners share.
+func (s *Server) newHTTPServer(h http.Handler, base context.Context, errLog *log.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          errLog,
+		BaseContext:       func(net.Listener) context.Context { return base },
+	}
+}
+
+// shutdown is http.Server.Shutdown on every server, bounded by
+// shutdownGrace, then Close for whatever is left.
+//
+// Shutdown closes the listeners, closes idle HTTP/1.1 connections, and sends
+// GOAWAY on each HTTP/2 connection; net/http's HTTP/2 server then closes a
+// connection once its streams are done and the client has closed it, or a
+// second later (golang.org/issue/18701: closing first could make the kernel
+// reset data the client has not read yet). Chromium and Firefox close an
+// idle connection as soon as they read the GOAWAY; clients that do not
+// (Go's, or a tool holding a connection open) cost that second. A request
+// in flight has until the end of shutdownGrace; then Close cuts it.
+func (s *Server) shutdown(ctx context.Context, servers []*http.Server) {
+	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, srv := range servers {
+		wg.Go(func() {
+			if err := srv.Shutdown(shutCtx); err != nil {
+				s.log.Debug("graceful shutdown cut short; closing the connections left", "err", err)
+				srv.Close()
+			}
+		})
+	}
+	if s.proxy != nil {
+		// Event streams never finish by themselves; end them now rather
+		// than at the end of the grace period.
+		s.proxy.streams.closeAll()
+	}
+	wg.Wait()
 }
 
 func closeAll(lns []net.Listener) {

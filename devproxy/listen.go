@@ -129,16 +129,16 @@ func (e *ListenError) Unwrap() error { return e.Err }
 // InUse reports whether the address was taken by another socket.
 func (e *ListenError) InUse() bool { return errors.Is(e.Err, syscall.EADDRINUSE) }
 
+// tlsConfig is the HTTPS listener's TLS configuration. ALPN (h2, then
+// http/1.1) comes from the http.Server's Protocols. WebSockets use HTTP/1.1:
+// net/http's HTTP/2 server does not announce extended CONNECT (RFC 8441)
+// unless GODEBUG=http2xconnect=1, so browsers open a separate HTTP/1.1
+// connection for them, which the proxy upgrades.
 func (s *Server) tlsConfig() *tls.Config {
 	return &tls.Config{
 		GetCertificate: s.certs.GetCertificate,
 		MinVersion:     tls.VersionTLS12,
 		CipherSuites:   tlsdefaults.CipherSuites(),
-		// HTTP/2 for browsers. WebSockets still use HTTP/1.1: the
-		// HTTP/2 server (internal/h2server) does not announce extended
-		// CONNECT (RFC 8441), so browsers open a separate HTTP/1.1
-		// connection for them, which the proxy upgrades.
-		NextProtos: []string{"h2", "http/1.1"},
 	}
 }
 
