@@ -55,10 +55,14 @@ type Config struct {
 	// A missing host, or "localhost", means the loopback addresses; any
 	// other host must be an IP address ("0.0.0.0:8443" exposes the server
 	// to the network). Port 0 picks a free port. Empty means
-	// DefaultHTTPSAddr.
+	// DefaultHTTPSAddr, and then, when its port is taken, Listen tries the
+	// next ones and logs the one it chose; a port given explicitly is
+	// bound as given or Listen fails.
 	HTTPSAddr string
 	// HTTPAddr is where plain HTTP is served, in the same forms, or Off.
 	// Empty means DefaultHTTPAddr, or Off when Upstream is on that port.
+	// An address that cannot be bound (taken by another server) is a
+	// warning, not an error: the server runs without the HTTP listener.
 	// Plain HTTP requests are redirected to HTTPS with 307, unless
 	// HTTPPassthrough is set.
 	HTTPAddr string
@@ -99,6 +103,9 @@ type Server struct {
 	names []string // certificate names, in order
 
 	httpsSpec, httpSpec listenSpec
+	// httpsMoves: the HTTPS address is the default, whose port moves on
+	// to the next free one when it is taken.
+	httpsMoves bool
 
 	https http.Handler // handler for the HTTPS listeners
 	plain http.Handler // handler for the HTTP listeners; nil when off
@@ -134,6 +141,7 @@ func New(cfg Config) (*Server, error) {
 	if s.httpsSpec, err = parseListenAddr(cmp.Or(cfg.HTTPSAddr, DefaultHTTPSAddr)); err != nil {
 		return nil, fmt.Errorf("HTTPS address: %w", err)
 	}
+	s.httpsMoves = cfg.HTTPSAddr == ""
 	httpAddr := cmp.Or(cfg.HTTPAddr, DefaultHTTPAddr)
 	if cfg.HTTPAddr == "" && cfg.Upstream != nil && cfg.Upstream.Port() == portOfAddr(DefaultHTTPAddr) {
 		// The application itself is on 8080, a common choice: the default
@@ -238,24 +246,28 @@ func (s *Server) chain(core http.Handler, policy *httpsguard.Policy, plain bool)
 // Names returns the names the server certificate covers.
 func (s *Server) Names() []string { return append([]string(nil), s.names...) }
 
-// Listen binds the HTTPS and HTTP listeners. An address already in use gives
-// a *ListenError. Listen starts issuing the certificate in the background,
-// so the first handshake does not wait for it.
+// Listen binds the HTTPS and HTTP listeners. An HTTPS address that cannot
+// be bound gives a *ListenError (see Config.HTTPSAddr for the default's
+// fallback); the HTTP listener is left out, with a warning, when its
+// address cannot be bound. Listen starts issuing the certificate in the
+// background, so the first handshake does not wait for it.
 func (s *Server) Listen(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.httpsLns != nil {
 		return errors.New("devproxy: Listen called twice")
 	}
-	httpsLns, err := s.httpsSpec.listen(ctx, "HTTPS", s.log)
+	httpsLns, err := s.listenHTTPS(ctx)
 	if err != nil {
 		return err
 	}
 	var httpLns []net.Listener
 	if s.plain != nil {
 		if httpLns, err = s.httpSpec.listen(ctx, "HTTP", s.log); err != nil {
-			closeAll(httpsLns)
-			return err
+			// The plain-HTTP listener only redirects to HTTPS (or passes
+			// through): without it, the HTTPS URL still works.
+			s.log.Warn(err.Error() + "; serving HTTPS only, without the plain-HTTP listener that sends http:// to HTTPS (choose a free address with --http, or --http off)")
+			httpLns = nil
 		}
 	}
 	s.httpsLns, s.httpLns = httpsLns, httpLns
@@ -265,6 +277,40 @@ func (s *Server) Listen(ctx context.Context) error {
 		}
 	}()
 	return nil
+}
+
+// portTries is how many ports after the default HTTPS port Listen tries
+// when that one is taken, as Vite's dev server does.
+const portTries = 20
+
+// listenHTTPS binds the HTTPS listeners. When the address is the default
+// and its port is taken (another project's server, often), the next ports
+// are tried and the one chosen is logged; an address given explicitly is
+// bound as given or not at all, and its *ListenError suggests a port that
+// is free.
+func (s *Server) listenHTTPS(ctx context.Context) ([]net.Listener, error) {
+	lns, err := s.httpsSpec.listen(ctx, "HTTPS", s.log)
+	var le *ListenError
+	if err == nil || !errors.As(err, &le) || !le.InUse() || s.httpsSpec.port == "0" {
+		return lns, err
+	}
+	if !s.httpsMoves {
+		le.Suggest = s.httpsSpec.nextFreePort(ctx)
+		return nil, le
+	}
+	first, _ := strconv.Atoi(s.httpsSpec.port)
+	for port := first + 1; port <= first+portTries && port <= 65535; port++ {
+		lns, err = s.httpsSpec.withPort(port).listen(ctx, "HTTPS", s.log)
+		if err == nil {
+			s.log.Info(fmt.Sprintf("%s is in use%s; serving HTTPS on port %d instead", le.Addr, le.heldBy(), port))
+			return lns, nil
+		}
+		var next *ListenError
+		if !errors.As(err, &next) || !next.InUse() {
+			return nil, err
+		}
+	}
+	return nil, fmt.Errorf("%w, nor can the next %d ports", le, portTries)
 }
 
 // HTTPSAddrs returns the bound HTTPS addresses, after Listen.

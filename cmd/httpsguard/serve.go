@@ -35,9 +35,13 @@ trusts X-Forwarded-Proto from 127.0.0.1. WebSockets, server-sent events and
 large uploads and downloads stream through.
 
 Only loopback is served unless --https/--http name another address.
+Ports: 8443 when it is free, else the next free one (as Vite does; the
+terminal says which); a port given with --https is used as given or serve
+stops, naming the process that holds it when the system says.
 http://localhost:8080 redirects to HTTPS with a temporary 307 (never a
 cached 301), or forwards as plain HTTP with --http-passthrough; it is off
-when the app itself uses port 8080 and --http is not given.
+when the app itself uses port 8080 and --http is not given, and serve
+warns and runs without it when its port is taken.
 
 The proxy tells you, in this terminal and in the browser, when the app:
   - answers HTTPS with a redirect to the same HTTPS URL (the classic
@@ -84,8 +88,8 @@ func (h *serveHosts) Set(v string) error {
 
 func serveFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int {
 	to := fs.String("to", "", "the application to proxy to: a `port` (8000), host:port (localhost:8000) or http:// URL")
-	httpsAddr := fs.String("https", devproxy.DefaultHTTPSAddr, "HTTPS `address`: PORT, HOST:PORT or localhost:PORT (127.0.0.1 and [::1]); a bare port stays on loopback, 0.0.0.0:PORT opens it to the network")
-	httpAddr := fs.String("http", devproxy.DefaultHTTPAddr, "plain-HTTP `address` (same forms), or \"off\"")
+	httpsAddr := fs.String("https", devproxy.DefaultHTTPSAddr, "HTTPS `address`: PORT, HOST:PORT or localhost:PORT (127.0.0.1 and [::1]); a bare port stays on loopback, 0.0.0.0:PORT opens it to the network. Without it, a taken 8443 moves on to the next free port")
+	httpAddr := fs.String("http", devproxy.DefaultHTTPAddr, "plain-HTTP `address` (same forms), or \"off\"; if it is taken, serve warns and runs without it")
 	passthrough := fs.Bool("http-passthrough", false, "forward plain-HTTP requests to the app (X-Forwarded-Proto: http) instead of redirecting them to HTTPS")
 	var hosts serveHosts
 	fs.Var(&hosts, "host", "extra `name` for the certificate besides localhost, 127.0.0.1 and ::1 (repeatable; map it to 127.0.0.1 in /etc/hosts)")
@@ -126,6 +130,9 @@ func serveFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int
 				return fail("--to: %v", err)
 			}
 			cfg.Upstream = u
+		}
+		if !explicit["https"] {
+			cfg.HTTPSAddr = "" // the default, whose port moves on when it is taken
 		}
 		if !explicit["http"] {
 			cfg.HTTPAddr = "" // the default, which New turns off when the app is on its port
@@ -172,17 +179,11 @@ func serveFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int
 		}
 		if err := srv.Listen(ctx); err != nil {
 			var le *devproxy.ListenError
-			if errors.As(err, &le) {
-				flagName := "--https"
-				if le.Role == "HTTP" {
-					flagName = "--http"
-				}
-				switch {
-				case le.InUse():
-					return fail("%s is already in use; pick another with %s (for example %s %s), or stop the other server", le.Addr, flagName, flagName, nextPort(le.Addr))
-				case le.Role == "HTTP":
-					return fail("%v (or --http off)", err)
-				}
+			if errors.As(err, &le) && le.InUse() && le.Suggest != "" {
+				return fail("%v; pick another port with --https (%s is free: --https %s), or stop the other server", err, le.Suggest, le.Suggest)
+			}
+			if errors.As(err, &le) && le.InUse() {
+				return fail("%v; pick another port with --https, or stop the other server", err)
 			}
 			return fail("%v", err)
 		}
@@ -271,17 +272,4 @@ func printServeBanner(st *stdio, p termcolor.Painter, srv *devproxy.Server, cfg 
 	}
 	b.WriteString("\nPress Ctrl-C to stop.\n")
 	fmt.Fprint(st.err, b.String())
-}
-
-// nextPort suggests the address after addr ("127.0.0.1:8443" gives 8444).
-func nextPort(addr string) string {
-	i := strings.LastIndex(addr, ":")
-	if i < 0 {
-		return "8444"
-	}
-	var n int
-	if _, err := fmt.Sscan(addr[i+1:], &n); err != nil || n <= 0 || n >= 65535 {
-		return "8444"
-	}
-	return fmt.Sprint(n + 1)
 }

@@ -174,8 +174,8 @@ func TestServeErrors(t *testing.T) {
 		{[]string{"a", "b"}, "one folder at a time"},
 		{[]string{"--to", "8000", "--policy", "yaml"}, `--policy "yaml"`},
 		{[]string{"--to", "8000", "--host", "a b"}, "invalid certificate name"},
-		{[]string{"--to", "8000", "--https", busy.Addr().String(), "--http", "off"}, busy.Addr().String() + " is already in use; pick another with --https"},
-		{[]string{"--to", "8000", "--https", "127.0.0.1:0", "--http", busy.Addr().String()}, "pick another with --http"},
+		{[]string{"--to", "8000", "--https", busy.Addr().String(), "--http", "off"}, busy.Addr().String() + " is already in use"},
+		{[]string{"--to", "8000", "--https", busy.Addr().String(), "--http", "off"}, "pick another port with --https ("},
 		{[]string{"--to", "8000", "--https", "example.com:1"}, "must be localhost or an IP"},
 		{[]string{"--to", "8000", "--policy-set", "NOPE=1"}, "unknown policy setting HTTPSGUARD_NOPE"},
 		{[]string{"--to", "8000", "--policy-set", "FRAME_OPTIONS=bogus"}, "HTTPSGUARD_FRAME_OPTIONS"},
@@ -207,5 +207,33 @@ func TestServeHelp(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("help lacks %q", want)
 		}
+	}
+}
+
+// TestServeHTTPPortTaken checks that a taken plain-HTTP port does not stop
+// serve: it warns and serves HTTPS.
+func TestServeHTTPPortTaken(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "app") }))
+	defer app.Close()
+	u, client, stop := serveRun(t, nil, "--to", app.URL, "--https", "127.0.0.1:0", "--http", busy.Addr().String())
+	resp, err := client.Get(u + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	code, out := stop()
+	if code != exitOK || resp.StatusCode != http.StatusOK {
+		t.Errorf("exit %d, status %d", code, resp.StatusCode)
+	}
+	if !strings.Contains(out, "warning: "+busy.Addr().String()+" is already in use") || !strings.Contains(out, "serving HTTPS only") {
+		t.Errorf("no warning about the HTTP port:\n%s", out)
+	}
+	if strings.Contains(out, "(redirects to HTTPS)") {
+		t.Errorf("the banner lists an HTTP listener that is not there:\n%s", out)
 	}
 }
