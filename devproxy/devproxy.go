@@ -30,6 +30,20 @@ const (
 // Off, as Config.HTTPAddr, disables the plain-HTTP listener.
 const Off = "off"
 
+// MarkHeader is the response field with which the server marks what it
+// serves, so that "httpsguard check" (and a developer in the browser's
+// tools) can tell what the server changes on purpose from what the
+// application does. Its value is a list: "dev", then
+//
+//   - "hsts-removed" when Strict-Transport-Security is removed from the
+//     response (Config.HSTS is off);
+//   - "temporary-redirect" on the server's own redirect from plain HTTP to
+//     HTTPS, and on an application's permanent redirect that it made
+//     temporary.
+//
+// Any such field from the application is replaced.
+const MarkHeader = "Httpsguard-Serve"
+
 // Config describes a development server. Exactly one of Upstream and Dir
 // must be set.
 type Config struct {
@@ -112,6 +126,7 @@ type Server struct {
 
 	proxy  *proxy  // nil in static mode
 	static *static // nil in proxy mode
+	mark   string  // MarkHeader on HTTPS responses
 
 	mu       sync.Mutex
 	httpsLns []net.Listener
@@ -168,6 +183,10 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.certs = newCertSource(cfg.CA, s.names, cfg.LeafLifetime, log)
 
+	s.mark = "dev"
+	if !cfg.HSTS {
+		s.mark += ", hsts-removed"
+	}
 	var core http.Handler
 	if cfg.Upstream != nil {
 		if cfg.Upstream.Scheme != "http" || cfg.Upstream.Host == "" {
@@ -176,7 +195,7 @@ func New(cfg Config) (*Server, error) {
 		s.proxy = newProxy(s)
 		core = s.proxy
 	} else {
-		if s.static, err = newStatic(cfg.Dir); err != nil {
+		if s.static, err = newStatic(cfg.Dir, s.mark); err != nil {
 			return nil, err
 		}
 		core = s.static

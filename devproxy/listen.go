@@ -201,6 +201,7 @@ func (s *Server) redirectToHTTPS(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Location", target)
 	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set(MarkHeader, "dev, temporary-redirect")
 	w.WriteHeader(http.StatusTemporaryRedirect)
 }
 
@@ -237,8 +238,10 @@ func (w *httpsRedirectWriter) WriteHeader(code int) {
 		switch code {
 		case http.StatusMovedPermanently:
 			code = http.StatusFound
+			w.Header().Set(MarkHeader, "dev, temporary-redirect")
 		case http.StatusPermanentRedirect:
 			code = http.StatusTemporaryRedirect
+			w.Header().Set(MarkHeader, "dev, temporary-redirect")
 		}
 	}
 	if code >= 200 {

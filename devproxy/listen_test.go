@@ -79,6 +79,9 @@ func TestHTTPRedirectsToHTTPS(t *testing.T) {
 		if got := resp.Header.Get("Location"); got != tc.want {
 			t.Errorf("%s %s Host %q: Location %q, want %q", tc.method, tc.path, tc.host, got, tc.want)
 		}
+		if got := resp.Header.Get(MarkHeader); got != "dev, temporary-redirect" {
+			t.Errorf("%s %s: %s %q, want the redirect marked as the server's own", tc.method, tc.path, MarkHeader, got)
+		}
 	}
 }
 
@@ -114,6 +117,9 @@ func TestHTTPPassthrough(t *testing.T) {
 		}
 		if resp.StatusCode != http.StatusFound {
 			t.Errorf("%s: status %d, want 302", p, resp.StatusCode)
+		}
+		if got := resp.Header.Get(MarkHeader); got != "dev, temporary-redirect" {
+			t.Errorf("%s: %s %q, want the permanent redirect marked as made temporary", p, MarkHeader, got)
 		}
 	}
 }

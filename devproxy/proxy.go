@@ -251,6 +251,7 @@ func (p *proxy) modifyResponse(resp *http.Response) error {
 		// response cut off.
 		resp.Header.Del("Content-Length")
 	}
+	resp.Header.Set(MarkHeader, p.s.mark)
 	proto, host := resp.Request.Header.Get("X-Forwarded-Proto"), resp.Request.Header.Get("X-Forwarded-Host")
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		if loc := resp.Header.Get("Location"); loc != "" {
@@ -317,6 +318,7 @@ func (f *trailerFilter) Close() error {
 // Every error page is marked no-store, so that a browser does not keep
 // showing an error once the application is back.
 func (p *proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) {
+	w.Header().Set(MarkHeader, p.s.mark)
 	var loop *loopError
 	switch {
 	case errors.As(err, &loop):

@@ -417,6 +417,10 @@ func judge(v *browserView, ref reference, method string) []string {
 		}
 		want := endToEnd(ref.header)
 		want.Del("Strict-Transport-Security") // removed on purpose, tested below
+		want.Del(MarkHeader)                  // the proxy's own, tested below
+		if got := v.header.Values(MarkHeader); len(got) != 1 || got[0] != "dev, hsts-removed" {
+			add("%s %.200q, want the proxy's mark", MarkHeader, got)
+		}
 		for k, vv := range want {
 			if got := v.header[k]; !slices.Equal(got, vv) {
 				add("header %.100s: %.200q, want %.200q", k, got, vv)
