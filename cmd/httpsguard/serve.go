@@ -6,8 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/httpsguard/httpsguard"
@@ -59,6 +61,11 @@ this one.
 
 WebSockets use HTTP/1.1 even when the page uses HTTP/2: the server does not
 offer RFC 8441 extended CONNECT.
+
+The banner prints the "httpsguard check" command that grades what serve
+serves (its CA and ports). Every response carries Httpsguard-Serve, which
+lists what serve changes on purpose (hsts-removed, temporary-redirect), and
+check names serve as the cause of the findings those lead to.
 
 Examples:
   httpsguard serve --to 8000                  # python manage.py runserver
@@ -198,7 +205,17 @@ func serveFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int
 		}
 		done := make(chan error, 1)
 		go func() { done <- srv.Serve(ctx) }()
-		printServeBanner(st, termcolor.Painter{On: color}, srv, cfg, ca)
+		policyLine := ""
+		if cfg.Policy != nil {
+			var fromEnv []string
+			for _, name := range httpsguard.EnvVars() {
+				if st.getenv(name) != "" {
+					fromEnv = append(fromEnv, name)
+				}
+			}
+			policyLine = policySource(fromEnv, policySets)
+		}
+		printServeBanner(st, termcolor.Painter{On: color}, srv, cfg, ca, policyLine, st.getenv(localca.EnvCARoot) != "")
 		if err := <-done; err != nil {
 			return fail("%v", err)
 		}
@@ -238,10 +255,11 @@ func (p *servePolicySets) Set(v string) error {
 	return nil
 }
 
-// printServeBanner says where to point the browser. It runs while the
-// server already accepts connections, so the trust check (which reads the
-// system roots) does not delay start-up.
-func printServeBanner(st *stdio, p termcolor.Painter, srv *devproxy.Server, cfg devproxy.Config, ca *localca.CA) {
+// printServeBanner says where to point the browser, and the one check
+// command that grades what serve serves. It runs while the server already
+// accepts connections, so the trust check (which reads the system roots)
+// does not delay start-up.
+func printServeBanner(st *stdio, p termcolor.Painter, srv *devproxy.Server, cfg devproxy.Config, ca *localca.CA, policyLine string, caFromEnv bool) {
 	var b strings.Builder
 	if cfg.Upstream != nil {
 		fmt.Fprintf(&b, "httpsguard serve: HTTPS for the app at %s\n\n", cfg.Upstream)
@@ -267,9 +285,63 @@ func printServeBanner(st *stdio, p termcolor.Painter, srv *devproxy.Server, cfg 
 	} else {
 		fmt.Fprintf(&b, "  %s run \"httpsguard ca install\" once so browsers trust it\n", p.Paint("not trusted yet:", termcolor.Yellow, termcolor.Bold))
 	}
-	if cfg.Policy != nil {
-		fmt.Fprintf(&b, "  Policy: HTTPSGUARD_* from the environment\n")
+	if policyLine != "" {
+		fmt.Fprintf(&b, "  %s\n", policyLine)
 	}
+	cmd, note := checkCommand(srv, ca, caFromEnv, cfg.HSTS)
+	fmt.Fprintf(&b, "\n  Grade it: %s\n  %s\n", cmd, p.Paint(note, termcolor.Dim))
 	b.WriteString("\nPress Ctrl-C to stop.\n")
 	fmt.Fprint(st.err, b.String())
+}
+
+// checkCommand returns the "httpsguard check" command that grades what srv
+// serves (its CA, its ports), and a note on what the report says about
+// serve's own choices.
+func checkCommand(srv *devproxy.Server, ca *localca.CA, caFromEnv, hsts bool) (cmd, note string) {
+	args := []string{"httpsguard", "check"}
+	if caFromEnv {
+		// Another shell may not have HTTPSGUARD_CAROOT: name the file.
+		args = append(args, "--ca-file", shellQuote(ca.RootFile()))
+	} else {
+		args = append(args, "--local-ca")
+	}
+	if a := srv.HTTPSAddrs(); len(a) > 0 {
+		args = append(args, "--https-port", strconv.Itoa(a[0].(*net.TCPAddr).Port))
+	}
+	if a := srv.HTTPAddrs(); len(a) > 0 {
+		args = append(args, "--http-port", strconv.Itoa(a[0].(*net.TCPAddr).Port))
+	}
+	args = append(args, "localhost")
+	switch {
+	case len(srv.HTTPAddrs()) == 0:
+		note = "(no plain-HTTP listener: check looks for one on port 80)"
+	case hsts:
+		note = "(the report says where a finding is serve's own: its temporary redirect from plain HTTP)"
+	default:
+		note = "(the report says where a finding is serve's own: HSTS removed, a temporary redirect; --hsts keeps the app's HSTS)"
+	}
+	return strings.Join(args, " "), note
+}
+
+// policySource names where the policy's settings came from: the
+// HTTPSGUARD_* variables set in the environment, and --policy-set, which
+// wins over them.
+func policySource(fromEnv []string, sets servePolicySets) string {
+	var fromFlags []string
+	for name := range sets {
+		if slices.Contains(fromEnv, name) {
+			name += " (over the environment's)"
+		}
+		fromFlags = append(fromFlags, name)
+	}
+	slices.Sort(fromFlags)
+	switch {
+	case len(fromEnv) == 0 && len(fromFlags) == 0:
+		return "Policy: --policy env, but no HTTPSGUARD_* variable is set: the Policy's defaults"
+	case len(fromFlags) == 0:
+		return "Policy: from the environment (--policy env): " + strings.Join(fromEnv, ", ")
+	case len(fromEnv) == 0:
+		return "Policy: from --policy-set: " + strings.Join(fromFlags, ", ") + "; no HTTPSGUARD_* variable in the environment"
+	}
+	return "Policy: from the environment: " + strings.Join(fromEnv, ", ") + "; from --policy-set: " + strings.Join(fromFlags, ", ")
 }
