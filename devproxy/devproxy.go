@@ -434,11 +434,12 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 
 // shutdownGrace bounds the graceful part of a shutdown: how long Serve
 // waits, once its context ends, for requests in flight and for
-// http.Server.Shutdown to see every connection go. Short, because this is a
-// development server and Ctrl-C should return the prompt at once; event
-// streams and WebSockets, which never finish by themselves, are ended
-// without waiting for it. Whatever is still open then is closed.
-const shutdownGrace = 2 * time.Second
+// http.Server.Shutdown to see every connection go; whatever is still open
+// then is closed. Short, because this is a development server and Ctrl-C
+// should return the prompt at once, and because with a browser tab open it
+// is usually the whole wait (see shutdown); event streams and WebSockets,
+// which never finish by themselves, are ended without waiting for it.
+const shutdownGrace = time.Second
 
 // Serve serves on the bound listeners (calling Listen first if needed) until
 // ctx ends, then shuts down gracefully: it stops accepting, lets requests in
@@ -533,14 +534,16 @@ func (s *Server) newHTTPServer(h http.Handler, base context.Context, errLog *log
 // shutdown is http.Server.Shutdown on every server, bounded by
 // shutdownGrace, then Close for whatever is left.
 //
-// Shutdown closes the listeners, closes idle HTTP/1.1 connections, and sends
-// GOAWAY on each HTTP/2 connection; net/http's HTTP/2 server then closes a
-// connection once its streams are done and the client has closed it, or a
-// second later (golang.org/issue/18701: closing first could make the kernel
-// reset data the client has not read yet). Chromium and Firefox close an
-// idle connection as soon as they read the GOAWAY; clients that do not
-// (Go's, or a tool holding a connection open) cost that second. A request
-// in flight has until the end of shutdownGrace; then Close cuts it.
+// Shutdown closes the listeners and the idle HTTP/1.1 connections, and
+// sends GOAWAY on each HTTP/2 connection; net/http's HTTP/2 server then
+// closes a connection once its streams are done and the client has closed
+// it, or a second later if the client keeps it (golang.org/issue/18701:
+// closing first could make the kernel reset data the client has not read
+// yet). Chromium closes an idle connection as soon as it reads the GOAWAY,
+// but it often holds a second connection it has not sent a request on yet
+// (a preconnect), which Shutdown does not count as idle for its first
+// seconds: Shutdown waits for it until shutdownGrace ends. docs/serve.md
+// gives what each case costs.
 func (s *Server) shutdown(ctx context.Context, servers []*http.Server) {
 	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
 	defer cancel()
