@@ -8,8 +8,8 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"html"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/httpsguard/httpsguard/internal/browsertest"
 )
 
@@ -32,18 +33,20 @@ const (
 	browserUpload    = 2 << 20 // the POST with a body of known length
 	browserStreamUp  = 1 << 20 // the POST with a streamed body (HTTP/2 only in Chromium)
 	browserEvents    = 4       // events of the event stream
+	browserWSBig     = 1 << 20 // the largest WebSocket message
 )
 
 // browserPage loads through the proxy and, once loaded, exercises HTTP/2
 // the way a web app does: many fetches in parallel on one connection, a
 // download and uploads larger than the flow-control windows, an event stream
-// read while it is open, a response with trailers. It writes what it saw, as
-// JSON, into the body, where --dump-dom shows it.
+// read while it is open, a response with trailers, and a WebSocket (which
+// Chromium opens over HTTP/1.1, as the server offers no extended CONNECT).
+// It posts what it saw, as JSON, to /report.
 const browserPage = `<!doctype html>
 <html><head><meta charset="utf-8"><title>HTTP/2 through httpsguard serve</title>
 <script>
 "use strict";
-const N = %d, UPLOAD = %d, STREAM_UP = %d;
+const N = %d, UPLOAD = %d, STREAM_UP = %d, WS_BIG = %d;
 
 function hex(buf) {
   return Array.from(new Uint8Array(buf), b => b.toString(16).padStart(2, "0")).join("");
@@ -103,27 +106,54 @@ async function stream() {
   }
   return {type: r.headers.get("content-type"), events, rest: buf};
 }
+// A WebSocket through the proxy: the application says what it was told
+// (X-Forwarded-Proto), then echoes text and binary messages, the last one
+// larger than any buffer on the way.
+function webSocket() {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket("wss://" + location.host + "/ws");
+    ws.binaryType = "arraybuffer";
+    const sent = ["hello", "x".repeat(70000)];
+    const got = [];
+    let hello = null;
+    ws.onerror = () => reject(new Error("WebSocket error"));
+    ws.onmessage = async (ev) => {
+      if (hello === null) {
+        hello = ev.data;
+        for (const m of sent) ws.send(m);
+        ws.send(pattern(WS_BIG));
+        return;
+      }
+      got.push(typeof ev.data === "string" ? ev.data : {bytes: ev.data.byteLength, sha256: await sha256(ev.data)});
+      if (got.length === sent.length + 1) {
+        ws.close(1000);
+        resolve({hello, echoedText: got.slice(0, sent.length).map((m, i) => m === "echo:" + sent[i]), binary: got[sent.length]});
+      }
+    };
+  });
+}
 async function run() {
   const resources = [];
   for (let i = 0; i < N; i++) resources.push(ok("/r/" + i).then(r => r.text()));
-  const [bodies, bigResult, up, streamUp, events, trailers] = await Promise.all([
+  const [bodies, bigResult, up, streamUp, events, trailers, ws] = await Promise.all([
     Promise.all(resources), big(), upload(), streamUpload(), stream(),
-    ok("/trailers").then(r => r.text()),
+    ok("/trailers").then(r => r.text()), webSocket(),
   ]);
   const nav = performance.getEntriesByType("navigation")[0];
   return {
     resources: bodies, big: bigResult, upload: up, streamUpload: streamUp,
-    stream: events, trailers,
+    stream: events, trailers, webSocket: ws,
     navigation: nav.nextHopProtocol,
     entries: performance.getEntriesByType("resource").map(e => ({
       path: new URL(e.name).pathname, protocol: e.nextHopProtocol,
     })),
   };
 }
+function report(summary) {
+  return fetch("/report", {method: "POST", body: JSON.stringify(summary)});
+}
 window.addEventListener("load", () => {
-  run().then(
-    summary => { document.body.textContent = JSON.stringify(summary); },
-    err => { document.body.textContent = JSON.stringify({error: String(err && err.stack || err)}); });
+  run().then(report, err => report({error: String(err && err.stack || err)}));
 });
 </script></head>
 <body>pending</body></html>
@@ -168,7 +198,15 @@ type browserSummary struct {
 		Events []string `json:"events"`
 		Rest   string   `json:"rest"`
 	} `json:"stream"`
-	Trailers   string `json:"trailers"`
+	Trailers  string `json:"trailers"`
+	WebSocket struct {
+		Hello      string `json:"hello"`
+		EchoedText []bool `json:"echoedText"`
+		Binary     struct {
+			Bytes  int    `json:"bytes"`
+			SHA256 string `json:"sha256"`
+		} `json:"binary"`
+	} `json:"webSocket"`
 	Navigation string `json:"navigation"`
 	Entries    []struct {
 		Path     string `json:"path"`
@@ -176,13 +214,39 @@ type browserSummary struct {
 	} `json:"entries"`
 }
 
-// browserApp is the application behind the proxy; big is the download.
-func browserApp(big []byte) http.Handler {
+// browserApp is the application behind the proxy; big is the download. The
+// page's report arrives on the channel.
+func browserApp(big []byte) (http.Handler, <-chan []byte) {
+	reports := make(chan []byte, 1)
 	acks := make(chan int, browserEvents+1)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /page", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprintf(w, browserPage, browserResources, browserUpload, browserStreamUp)
+		fmt.Fprintf(w, browserPage, browserResources, browserUpload, browserStreamUp, browserWSBig)
+	})
+	mux.HandleFunc("GET /ws", func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil) // same origin: the page's
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		c.SetReadLimit(2 * browserWSBig)
+		ctx := r.Context()
+		if err := c.Write(ctx, websocket.MessageText, []byte("proto="+r.Header.Get("X-Forwarded-Proto"))); err != nil {
+			return
+		}
+		for {
+			typ, msg, err := c.Read(ctx)
+			if err != nil {
+				return
+			}
+			if typ == websocket.MessageText {
+				msg = append([]byte("echo:"), msg...)
+			}
+			if err := c.Write(ctx, typ, msg); err != nil {
+				return
+			}
+		}
 	})
 	mux.HandleFunc("GET /r/{i}", func(w http.ResponseWriter, r *http.Request) {
 		i, err := strconv.Atoi(r.PathValue("i"))
@@ -238,6 +302,18 @@ func browserApp(big []byte) http.Handler {
 			}
 		}
 	})
+	mux.HandleFunc("POST /report", func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		select {
+		case reports <- b:
+		default:
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
 	mux.HandleFunc("GET /ack", func(w http.ResponseWriter, r *http.Request) {
 		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
 		select {
@@ -252,7 +328,7 @@ func browserApp(big []byte) http.Handler {
 		n, _ := io.WriteString(w, "body before trailers")
 		w.Header().Set("X-Body-Length", strconv.Itoa(n))
 	})
-	return mux
+	return mux, reports
 }
 
 // leafPin returns what --ignore-certificate-errors-spki-list takes for the
@@ -279,15 +355,17 @@ func leafPin(t *testing.T, ts *testServer) string {
 }
 
 // TestBrowserHTTP2 loads a page in headless Chromium through the proxy and
-// checks that every request went over HTTP/2, served by h2server, and that
-// everything the page fetched, uploaded and streamed arrived intact.
+// checks that every request but the WebSocket went over HTTP/2, served by
+// net/http's server, and that everything the page fetched, uploaded,
+// streamed and sent over the WebSocket arrived intact.
 func TestBrowserHTTP2(t *testing.T) {
 	bin := browsertest.Chromium(t)
 
 	big := make([]byte, browserBig)
 	rand.NewChaCha8([32]byte{'h', '2'}).Read(big)
 	bigSum := sha256.Sum256(big)
-	ts := start(t, Config{Upstream: upstream(t, browserApp(big))})
+	app, reports := browserApp(big)
+	ts := start(t, Config{Upstream: upstream(t, app)})
 
 	// The trailers reach an HTTP/2 client; the browser must read the body
 	// past them (fetch does not expose trailers).
@@ -297,9 +375,11 @@ func TestBrowserHTTP2(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	pageURL := ts.url("localhost", "/page")
+	// Headless Chromium keeps the page open until it is stopped; the page
+	// reports to the application when its work is done.
 	cmd := exec.CommandContext(ctx, bin,
 		"--headless", "--disable-gpu", "--no-sandbox",
 		"--user-data-dir="+filepath.Join(dir, "profile"),
@@ -307,34 +387,42 @@ func TestBrowserHTTP2(t *testing.T) {
 		"--disable-background-networking", "--disable-component-update",
 		"--no-proxy-server", "--enable-logging=stderr",
 		"--ignore-certificate-errors-spki-list="+leafPin(t, ts),
-		// Virtual time stops while fetches are pending, so --dump-dom
-		// waits for the page's work, however long the network takes.
-		"--virtual-time-budget=10000",
-		"--dump-dom", pageURL)
+		pageURL)
 	// A HOME of its own keeps the user's NSS database (where the real
 	// local CA may be trusted) out of the test: the pin is the only trust.
 	cmd.Env = append(os.Environ(), "HOME="+dir)
 	cmd.WaitDelay = 10 * time.Second
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	runErr := cmd.Run()
-	dom := stdout.String()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting chromium: %v", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	var raw []byte
+	var waitErr error
+	select {
+	case raw = <-reports:
+	case waitErr = <-exited:
+		waitErr = fmt.Errorf("chromium exited before the page reported: %v", waitErr)
+	case <-time.After(2 * time.Minute):
+		waitErr = errors.New("the page did not report within 2 minutes")
+	}
+	cancel()
+	if waitErr == nil {
+		<-exited
+	}
 	fail := func(format string, args ...any) {
 		t.Helper()
-		t.Fatalf("%s\nchromium's stderr:\n%s\nDOM:\n%s\nproxy log:\n%s",
-			fmt.Sprintf(format, args...), stderr.Bytes(), dom, ts.logs.dump())
+		t.Fatalf("%s\nchromium's stderr:\n%s\nproxy log:\n%s",
+			fmt.Sprintf(format, args...), stderr.Bytes(), ts.logs.dump())
 	}
-	if runErr != nil {
-		fail("chromium %s: %v", pageURL, runErr)
+	if waitErr != nil {
+		fail("%s: %v", pageURL, waitErr)
 	}
 	var s browserSummary
-	open, end := strings.Index(dom, "<body>"), strings.LastIndex(dom, "</body>")
-	if open < 0 || end < open {
-		fail("no <body> in the DOM chromium dumped: did the page load?")
-	}
-	text := html.UnescapeString(dom[open+len("<body>") : end])
-	if err := json.Unmarshal([]byte(text), &s); err != nil {
-		fail("the page did not finish (body %.200q): %v", text, err)
+	if err := json.Unmarshal(raw, &s); err != nil {
+		fail("the page's report %.200q: %v", raw, err)
 	}
 	if s.Error != "" {
 		fail("the page failed: %s", s.Error)
@@ -372,6 +460,11 @@ func TestBrowserHTTP2(t *testing.T) {
 	if s.Trailers != "body before trailers" {
 		t.Errorf("/trailers: %q", s.Trailers)
 	}
+	wsSum := sha256.Sum256(browserPattern(browserWSBig))
+	if ws := s.WebSocket; ws.Hello != "proto=https" || len(ws.EchoedText) != 2 || !ws.EchoedText[0] || !ws.EchoedText[1] ||
+		ws.Binary.Bytes != browserWSBig || ws.Binary.SHA256 != hex.EncodeToString(wsSum[:]) {
+		t.Errorf("WebSocket: %+v; want proto=https, both texts echoed, %d bytes with SHA-256 %x", ws, browserWSBig, wsSum)
+	}
 
 	// The page and every fetch went over HTTP/2.
 	if s.Navigation != "h2" {
@@ -393,12 +486,13 @@ func TestBrowserHTTP2(t *testing.T) {
 		t.Errorf("%d resource timing entries for /echo, want 2", paths["/echo"])
 	}
 
-	// The proxy saw the same: every request over HTTP/2, nothing worse
-	// than an access-log record. A record is written when the handler
-	// returns, which may be just after the browser has the whole response:
-	// wait for all of them (the test's /trailers, the page and its fetches,
-	// two uploads and an acknowledgement per event).
-	want := 1 + 1 + browserResources + 1 + 2 + 1 + browserEvents + 1
+	// The proxy saw the same: every request over HTTP/2 but the WebSocket's
+	// HTTP/1.1 upgrade, nothing worse than an access-log record. A record
+	// is written when the handler returns, which may be just after the
+	// browser has the whole response: wait for all of them (the test's
+	// /trailers, the page and its fetches, two uploads, an acknowledgement
+	// per event, the WebSocket, the report).
+	want := 1 + 1 + browserResources + 1 + 2 + 1 + browserEvents + 1 + 2
 	var reqs []logRecord
 	for _, r := range ts.logs.wait(t, want, slog.LevelInfo, AccessMessage) {
 		if r.msg == AccessMessage {
@@ -409,14 +503,18 @@ func TestBrowserHTTP2(t *testing.T) {
 		t.Errorf("%d requests in the access log, want %d:\n%s", len(reqs), want, ts.logs.dump())
 	}
 	for _, r := range reqs {
-		if r.attrs["proto"] != "HTTP/2.0" {
-			t.Errorf("%s %s over %s", r.attrs["method"], r.attrs["path"], r.attrs["proto"])
+		want, status := "HTTP/2.0", ""
+		if r.attrs["path"] == "/ws" {
+			want, status = "HTTP/1.1", "101"
+		}
+		if r.attrs["proto"] != want || (status != "" && r.attrs["status"] != status) {
+			t.Errorf("%s %s over %s (%s), want %s", r.attrs["method"], r.attrs["path"], r.attrs["proto"], r.attrs["status"], want)
 		}
 	}
 	if bad := ts.logs.matching(slog.LevelWarn, ""); len(bad) > 0 {
 		t.Errorf("the proxy logged warnings or errors:\n%s", ts.logs.dump())
 	}
 	if t.Failed() {
-		t.Logf("chromium's stderr:\n%s\nDOM:\n%s\nproxy log:\n%s", stderr.Bytes(), dom, ts.logs.dump())
+		t.Logf("chromium's stderr:\n%s\nproxy log:\n%s", stderr.Bytes(), ts.logs.dump())
 	}
 }

@@ -5,18 +5,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/httpsguard/httpsguard"
-	"github.com/httpsguard/httpsguard/internal/h1server"
-	"github.com/httpsguard/httpsguard/internal/h2server"
 	"github.com/httpsguard/httpsguard/localca"
 )
 
@@ -29,6 +29,20 @@ const (
 
 // Off, as Config.HTTPAddr, disables the plain-HTTP listener.
 const Off = "off"
+
+// MarkHeader is the response field with which the server marks what it
+// serves, so that "httpsguard check" (and a developer in the browser's
+// tools) can tell what the server changes on purpose from what the
+// application does. Its value is a list: "dev", then
+//
+//   - "hsts-removed" when Strict-Transport-Security is removed from the
+//     response (Config.HSTS is off);
+//   - "temporary-redirect" on the server's own redirect from plain HTTP to
+//     HTTPS, and on an application's permanent redirect that it made
+//     temporary.
+//
+// Any such field from the application is replaced.
+const MarkHeader = "Httpsguard-Serve"
 
 // Config describes a development server. Exactly one of Upstream and Dir
 // must be set.
@@ -55,10 +69,14 @@ type Config struct {
 	// A missing host, or "localhost", means the loopback addresses; any
 	// other host must be an IP address ("0.0.0.0:8443" exposes the server
 	// to the network). Port 0 picks a free port. Empty means
-	// DefaultHTTPSAddr.
+	// DefaultHTTPSAddr, and then, when its port is taken, Listen tries the
+	// next ones and logs the one it chose; a port given explicitly is
+	// bound as given or Listen fails.
 	HTTPSAddr string
 	// HTTPAddr is where plain HTTP is served, in the same forms, or Off.
 	// Empty means DefaultHTTPAddr, or Off when Upstream is on that port.
+	// An address that cannot be bound (taken by another server) is a
+	// warning, not an error: the server runs without the HTTP listener.
 	// Plain HTTP requests are redirected to HTTPS with 307, unless
 	// HTTPPassthrough is set.
 	HTTPAddr string
@@ -99,12 +117,16 @@ type Server struct {
 	names []string // certificate names, in order
 
 	httpsSpec, httpSpec listenSpec
+	// httpsMoves: the HTTPS address is the default, whose port moves on
+	// to the next free one when it is taken.
+	httpsMoves bool
 
 	https http.Handler // handler for the HTTPS listeners
 	plain http.Handler // handler for the HTTP listeners; nil when off
 
 	proxy  *proxy  // nil in static mode
 	static *static // nil in proxy mode
+	mark   string  // MarkHeader on HTTPS responses
 
 	mu       sync.Mutex
 	httpsLns []net.Listener
@@ -134,6 +156,7 @@ func New(cfg Config) (*Server, error) {
 	if s.httpsSpec, err = parseListenAddr(cmp.Or(cfg.HTTPSAddr, DefaultHTTPSAddr)); err != nil {
 		return nil, fmt.Errorf("HTTPS address: %w", err)
 	}
+	s.httpsMoves = cfg.HTTPSAddr == ""
 	httpAddr := cmp.Or(cfg.HTTPAddr, DefaultHTTPAddr)
 	if cfg.HTTPAddr == "" && cfg.Upstream != nil && cfg.Upstream.Port() == portOfAddr(DefaultHTTPAddr) {
 		// The application itself is on 8080, a common choice: the default
@@ -160,6 +183,10 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.certs = newCertSource(cfg.CA, s.names, cfg.LeafLifetime, log)
 
+	s.mark = "dev"
+	if !cfg.HSTS {
+		s.mark += ", hsts-removed"
+	}
 	var core http.Handler
 	if cfg.Upstream != nil {
 		if cfg.Upstream.Scheme != "http" || cfg.Upstream.Host == "" {
@@ -168,7 +195,7 @@ func New(cfg Config) (*Server, error) {
 		s.proxy = newProxy(s)
 		core = s.proxy
 	} else {
-		if s.static, err = newStatic(cfg.Dir); err != nil {
+		if s.static, err = newStatic(cfg.Dir, s.mark); err != nil {
 			return nil, err
 		}
 		core = s.static
@@ -192,6 +219,9 @@ func New(cfg Config) (*Server, error) {
 			s.static.close()
 		}
 		return nil, err
+	}
+	if strings.Contains(os.Getenv("GODEBUG"), "http2xconnect=1") {
+		log.Warn("GODEBUG=http2xconnect=1 offers WebSockets over HTTP/2, which the proxy does not forward; remove it so that browsers open WebSockets over HTTP/1.1")
 	}
 	return s, nil
 }
@@ -235,24 +265,28 @@ func (s *Server) chain(core http.Handler, policy *httpsguard.Policy, plain bool)
 // Names returns the names the server certificate covers.
 func (s *Server) Names() []string { return append([]string(nil), s.names...) }
 
-// Listen binds the HTTPS and HTTP listeners. An address already in use gives
-// a *ListenError. Listen starts issuing the certificate in the background,
-// so the first handshake does not wait for it.
+// Listen binds the HTTPS and HTTP listeners. An HTTPS address that cannot
+// be bound gives a *ListenError (see Config.HTTPSAddr for the default's
+// fallback); the HTTP listener is left out, with a warning, when its
+// address cannot be bound. Listen starts issuing the certificate in the
+// background, so the first handshake does not wait for it.
 func (s *Server) Listen(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.httpsLns != nil {
 		return errors.New("devproxy: Listen called twice")
 	}
-	httpsLns, err := s.httpsSpec.listen(ctx, "HTTPS", s.log)
+	httpsLns, err := s.listenHTTPS(ctx)
 	if err != nil {
 		return err
 	}
 	var httpLns []net.Listener
 	if s.plain != nil {
 		if httpLns, err = s.httpSpec.listen(ctx, "HTTP", s.log); err != nil {
-			closeAll(httpsLns)
-			return err
+			// The plain-HTTP listener only redirects to HTTPS (or passes
+			// through): without it, the HTTPS URL still works.
+			s.log.Warn(err.Error() + "; serving HTTPS only, without the plain-HTTP listener that sends http:// to HTTPS (choose a free address with --http, or --http off)")
+			httpLns = nil
 		}
 	}
 	s.httpsLns, s.httpLns = httpsLns, httpLns
@@ -262,6 +296,40 @@ func (s *Server) Listen(ctx context.Context) error {
 		}
 	}()
 	return nil
+}
+
+// portTries is how many ports after the default HTTPS port Listen tries
+// when that one is taken, as Vite's dev server does.
+const portTries = 20
+
+// listenHTTPS binds the HTTPS listeners. When the address is the default
+// and its port is taken (another project's server, often), the next ports
+// are tried and the one chosen is logged; an address given explicitly is
+// bound as given or not at all, and its *ListenError suggests a port that
+// is free.
+func (s *Server) listenHTTPS(ctx context.Context) ([]net.Listener, error) {
+	lns, err := s.httpsSpec.listen(ctx, "HTTPS", s.log)
+	var le *ListenError
+	if err == nil || !errors.As(err, &le) || !le.InUse() || s.httpsSpec.port == "0" {
+		return lns, err
+	}
+	if !s.httpsMoves {
+		le.Suggest = s.httpsSpec.nextFreePort(ctx)
+		return nil, le
+	}
+	first, _ := strconv.Atoi(s.httpsSpec.port)
+	for port := first + 1; port <= first+portTries && port <= 65535; port++ {
+		lns, err = s.httpsSpec.withPort(port).listen(ctx, "HTTPS", s.log)
+		if err == nil {
+			s.log.Info(fmt.Sprintf("%s is in use%s; serving HTTPS on port %d instead", le.Addr, le.heldBy(), port))
+			return lns, nil
+		}
+		var next *ListenError
+		if !errors.As(err, &next) || !next.InUse() {
+			return nil, err
+		}
+	}
+	return nil, fmt.Errorf("%w, nor can the next %d ports", le, portTries)
 }
 
 // HTTPSAddrs returns the bound HTTPS addresses, after Listen.
@@ -364,11 +432,14 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 	return s.Serve(ctx)
 }
 
-// shutdownGrace is how long Serve waits for requests in flight when its
-// context ends. Short, because this is a development server and Ctrl-C
-// should return the prompt at once; event streams and WebSockets, which
-// never finish by themselves, are ended without waiting for it.
-const shutdownGrace = 2 * time.Second
+// shutdownGrace bounds the graceful part of a shutdown: how long Serve
+// waits, once its context ends, for requests in flight and for
+// http.Server.Shutdown to see every connection go; whatever is still open
+// then is closed. Short, because this is a development server and Ctrl-C
+// should return the prompt at once, and because with a browser tab open it
+// is usually the whole wait (see shutdown); event streams and WebSockets,
+// which never finish by themselves, are ended without waiting for it.
+const shutdownGrace = time.Second
 
 // Serve serves on the bound listeners (calling Listen first if needed) until
 // ctx ends, then shuts down gracefully: it stops accepting, lets requests in
@@ -399,51 +470,22 @@ func (s *Server) Serve(ctx context.Context) error {
 	defer cancelBase()
 	errLog := newServerLog(s.log, s.cfg.CA.RootFile())
 
-	tlsConfig := s.tlsConfig()
-	// HTTP/1.1 requests without a body are served by h1server on the
-	// connection's goroutine, HTTP/2 by h2server, and every other
-	// HTTP/1.1 connection by net/http (see internal/h1server and
-	// internal/h2server).
-	fallback := &http.Server{
-		Handler:           s.https,
-		ReadHeaderTimeout: 30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          errLog,
-		BaseContext:       func(net.Listener) context.Context { return base },
-	}
-	httpsSrv := &h1server.Server{
-		Handler:  s.https,
-		Fallback: fallback,
-		HTTP2: &h2server.Server{
-			Handler:     s.https,
-			IdleTimeout: 2 * time.Minute,
-			ErrorLog:    errLog,
-		},
-		TLSConfig:         tlsConfig,
-		ReadHeaderTimeout: 30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          errLog,
-		BaseContext:       func(net.Listener) context.Context { return base },
-	}
-	servers := []interface {
-		Shutdown(context.Context) error
-		Close() error
-	}{httpsSrv}
+	httpsSrv := s.newHTTPServer(s.https, base, errLog)
+	httpsSrv.TLSConfig = s.tlsConfig()
+	// HTTP/2 and HTTP/1.1 over TLS, chosen by ALPN; no cleartext HTTP/2.
+	httpsSrv.Protocols = new(http.Protocols)
+	httpsSrv.Protocols.SetHTTP1(true)
+	httpsSrv.Protocols.SetHTTP2(true)
+	servers := []*http.Server{httpsSrv}
 	var plainSrv *http.Server
 	if len(httpLns) > 0 {
-		plainSrv = &http.Server{
-			Handler:           s.plain,
-			ReadHeaderTimeout: 30 * time.Second,
-			IdleTimeout:       2 * time.Minute,
-			ErrorLog:          errLog,
-			BaseContext:       func(net.Listener) context.Context { return base },
-		}
+		plainSrv = s.newHTTPServer(s.plain, base, errLog)
 		servers = append(servers, plainSrv)
 	}
 
 	errc := make(chan error, len(httpsLns)+len(httpLns))
 	for _, ln := range httpsLns {
-		go func() { errc <- httpsSrv.Serve(ln) }()
+		go func() { errc <- httpsSrv.ServeTLS(ln, "", "") }()
 	}
 	for _, ln := range httpLns {
 		go func() { errc <- plainSrv.Serve(ln) }()
@@ -456,26 +498,10 @@ func (s *Server) Serve(ctx context.Context) error {
 	case serveErr = <-errc:
 		n--
 	}
-	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
-	defer cancel()
-	var wg sync.WaitGroup
-	for _, srv := range servers {
-		wg.Go(func() {
-			if err := srv.Shutdown(shutCtx); err != nil {
-				srv.Close()
-			}
-		})
-	}
-	if s.proxy != nil {
-		// Event streams never finish by themselves; end them now rather
-		// than at the end of the grace period.
-		s.proxy.streams.closeAll()
-	}
-	wg.Wait()
+	s.shutdown(ctx, servers)
 	cancelBase()
 	if s.proxy != nil {
 		s.proxy.transport.CloseIdleConnections()
-		s.proxy.direct.closeIdle()
 	}
 	for ; n > 0; n-- {
 		if err := <-errc; serveErr == nil && !errors.Is(err, http.ErrServerClosed) {
@@ -492,6 +518,50 @@ func (s *Server) Serve(ctx context.Context) error {
 		return fmt.Errorf("serving: %w", serveErr)
 	}
 	return nil
+}
+
+// newHTTPServer returns the settings both listeners share.
+func (s *Server) newHTTPServer(h http.Handler, base context.Context, errLog *log.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          errLog,
+		BaseContext:       func(net.Listener) context.Context { return base },
+	}
+}
+
+// shutdown is http.Server.Shutdown on every server, bounded by
+// shutdownGrace, then Close for whatever is left.
+//
+// Shutdown closes the listeners and the idle HTTP/1.1 connections, and
+// sends GOAWAY on each HTTP/2 connection; net/http's HTTP/2 server then
+// closes a connection once its streams are done and the client has closed
+// it, or a second later if the client keeps it (golang.org/issue/18701:
+// closing first could make the kernel reset data the client has not read
+// yet). Chromium closes an idle connection as soon as it reads the GOAWAY,
+// but it often holds a second connection it has not sent a request on yet
+// (a preconnect), which Shutdown does not count as idle for its first
+// seconds: Shutdown waits for it until shutdownGrace ends. docs/serve.md
+// gives what each case costs.
+func (s *Server) shutdown(ctx context.Context, servers []*http.Server) {
+	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, srv := range servers {
+		wg.Go(func() {
+			if err := srv.Shutdown(shutCtx); err != nil {
+				s.log.Debug("graceful shutdown cut short; closing the connections left", "err", err)
+				srv.Close()
+			}
+		})
+	}
+	if s.proxy != nil {
+		// Event streams never finish by themselves; end them now rather
+		// than at the end of the grace period.
+		s.proxy.streams.closeAll()
+	}
+	wg.Wait()
 }
 
 func closeAll(lns []net.Listener) {

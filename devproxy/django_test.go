@@ -76,8 +76,10 @@ func waitThroughProxy(t *testing.T, ts *testServer, u string) *http.Response {
 }
 
 // TestRealDjango runs Django's own SecurityMiddleware and CSRF checks behind
-// the proxy: the loop is recognised as Django's and stopped, and with the
-// recommended setting the site works, POSTs included.
+// the proxy: the loop is recognised as Django's, stopped and explained in
+// the terminal and the page; with the recommended setting the site works
+// over trusted HTTPS, POSTs and Secure cookies included; Django's HSTS is
+// removed, or kept when asked.
 func TestRealDjango(t *testing.T) {
 	python := findDjango(t)
 
@@ -92,6 +94,13 @@ func TestRealDjango(t *testing.T) {
 		if len(got) != 1 || !strings.Contains(got[0].msg, "This looks like Django") {
 			t.Errorf("want the Django diagnosis, got:\n%s", ts.logs.dump())
 		}
+		// The browser's page explains it too, with the setting to fix.
+		resp, body := ts.get(t, ts.h2, ts.url("localhost", "/"), "Accept", "text/html")
+		for _, want := range []string{"Redirect loop stopped", "SECURE_PROXY_SSL_HEADER", "HTTP_X_FORWARDED_PROTO"} {
+			if resp.StatusCode != http.StatusLoopDetected || !strings.Contains(body, want) {
+				t.Errorf("the page (%d) lacks %q:\n%.2000s", resp.StatusCode, want, body)
+			}
+		}
 	})
 
 	t.Run("fixed", func(t *testing.T) {
@@ -103,6 +112,11 @@ func TestRealDjango(t *testing.T) {
 		resp, body := ts.get(t, ts.h2, origin+"/")
 		if resp.StatusCode != http.StatusOK || body != "secure=True host=localhost:"+ts.httpsPort() {
 			t.Fatalf("status %d body %q", resp.StatusCode, body)
+		}
+		// Django sends HSTS over what it sees as HTTPS; serve removes it
+		// by default, and says so in the response's mark.
+		if sts, mark := resp.Header.Get("Strict-Transport-Security"), resp.Header.Get(MarkHeader); sts != "" || mark != "dev, hsts-removed" {
+			t.Errorf("Strict-Transport-Security %q, %s %q: want it removed, and said so", sts, MarkHeader, mark)
 		}
 		var token string
 		for _, c := range resp.Cookies() {
@@ -129,6 +143,15 @@ func TestRealDjango(t *testing.T) {
 		}
 		if got := ts.logs.matching(0, "without Secure"); len(got) != 0 {
 			t.Errorf("unexpected cookie warning: %v", got)
+		}
+	})
+
+	t.Run("hsts", func(t *testing.T) {
+		addr := startDjango(t, python, "TRUST_PROXY=1")
+		ts := start(t, Config{Upstream: mustUpstream(t, addr), HSTS: true})
+		resp := waitThroughProxy(t, ts, ts.url("localhost", "/"))
+		if got := resp.Header.Get("Strict-Transport-Security"); got != "max-age=31536000; includeSubDomains" {
+			t.Errorf("with HSTS kept: Strict-Transport-Security %q, want Django's", got)
 		}
 	})
 }

@@ -37,11 +37,36 @@
 // renewed before it expires while the old one keeps serving. Nothing slow
 // happens before Listen returns.
 //
-// Two paths to the application, one behaviour: bodiless GET, HEAD and
-// OPTIONS requests without an upgrade go through the proxy's own HTTP/1.1
-// client on the handler's goroutine (direct.go); everything else through
-// httputil.ReverseProxy. FuzzDirectMatchesReverseProxy holds the two to the
-// same bytes on the wire, and any difference left is documented there. A
-// response whose body breaks off is aborted, never passed on short as if
-// whole.
+// The standard library only. HTTPS is net/http's http.Server, with HTTP/2
+// and HTTP/1.1 over TLS chosen by ALPN (http.Protocols); the proxy is
+// httputil.ReverseProxy with an http.Transport. What a developer needs
+// beyond their defaults goes through their extension points, never around
+// them: Rewrite sets the forwarded headers, ModifyResponse diagnoses (the
+// redirect loop, insecure cookies and redirects), removes HSTS and marks the
+// response (MarkHeader), and refuses what net/http cannot send (a status
+// below 100; a Content-Length on 204 and 304, which some HTTP/2 clients
+// take for a body to come); ErrorHandler shows the error pages; the
+// response body of a stream is wrapped so that unsendable trailers are
+// dropped (an HTTP/2 response whose trailers all fail to encode never ends)
+// and so that Shutdown can end event streams.
+//
+// A response whose body breaks off is aborted (http.ErrAbortHandler), never
+// passed on short as if whole. FuzzRawResponse holds the proxy to
+// net/http's own reading of whatever bytes the application sends.
+//
+// Upstream connections: at most maxIdleUpstream idle, each for at most
+// upstreamIdleTimeout, which is shorter than the keep-alive timeouts of
+// the usual development servers, so the proxy closes an idle connection
+// before the application does; one the application closes anyway is closed
+// at once by the Transport's read on idle connections, never left in
+// CLOSE-WAIT.
+//
+// Ports: the default HTTPS port moves on to the next free one when it is
+// taken; a port given explicitly is bound as given or Listen fails with a
+// *ListenError that names the process holding it, where the system says.
+// The plain-HTTP listener is optional: when its address cannot be bound,
+// the server runs without it and says so.
+//
+// Shutdown is http.Server.Shutdown bounded by shutdownGrace, then Close;
+// event streams are ended at once and WebSockets when the bound ends.
 package devproxy

@@ -75,7 +75,7 @@ func newClient(t testing.TB, ca *localca.CA, h2 bool) *http.Client {
 		TLSClientConfig:     &tls.Config{RootCAs: ca.Pool()},
 		ForceAttemptHTTP2:   h2,
 		Proxy:               nil,
-		MaxIdleConnsPerHost: 64,
+		MaxIdleConnsPerHost: 512,
 	}
 	if !h2 {
 		tr.TLSClientConfig.NextProtos = []string{"http/1.1"}

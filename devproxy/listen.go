@@ -93,7 +93,11 @@ func (l listenSpec) listen(ctx context.Context, role string, log *slog.Logger) (
 				continue
 			}
 			closeAll(lns)
-			return nil, &ListenError{Addr: addr, Role: role, Err: err}
+			le := &ListenError{Addr: addr, Role: role, Err: err}
+			if le.InUse() {
+				le.Holder = portHolder(addr)
+			}
+			return nil, le
 		}
 		lns = append(lns, ln)
 		if port == "0" {
@@ -103,16 +107,56 @@ func (l listenSpec) listen(ctx context.Context, role string, log *slog.Logger) (
 	return lns, nil
 }
 
+// withPort returns the spec on another port.
+func (l listenSpec) withPort(port int) listenSpec {
+	l.port = strconv.Itoa(port)
+	return l
+}
+
+// nextFreePort returns the first of the next portTries ports after the
+// spec's where every host of the spec can listen now, or "" if none can. It
+// binds each to check, and closes it at once.
+func (l listenSpec) nextFreePort(ctx context.Context) string {
+	first, err := strconv.Atoi(l.port)
+	if err != nil {
+		return ""
+	}
+	for port := first + 1; port <= first+portTries && port <= 65535; port++ {
+		if lns, err := l.withPort(port).listen(ctx, "", slog.New(slog.DiscardHandler)); err == nil {
+			closeAll(lns)
+			return strconv.Itoa(port)
+		}
+	}
+	return ""
+}
+
 // ListenError reports an address that could not be bound.
 type ListenError struct {
 	Addr string // the address, such as "127.0.0.1:8443"
 	Role string // "HTTPS" or "HTTP"
 	Err  error  // the error from the operating system
+	// Holder names the process that listens on Addr, such as "node (pid
+	// 4242)", when the address is in use and the system says (Linux);
+	// otherwise it is empty.
+	Holder string
+	// Suggest is a port after Addr's that was free when the error was
+	// made, for an explicitly given HTTPS address in use; otherwise empty.
+	Suggest string
+}
+
+// heldBy returns " by HOLDER" or nothing.
+func (e *ListenError) heldBy() string {
+	if e.Holder == "" {
+		return ""
+	}
+	return " by " + e.Holder
 }
 
 // Error says what went wrong in words a developer can act on.
 func (e *ListenError) Error() string {
 	switch {
+	case e.InUse() && e.Holder != "":
+		return fmt.Sprintf("%s is already in use by %s, so the %s listener cannot start", e.Addr, e.Holder, e.Role)
 	case e.InUse():
 		return fmt.Sprintf("%s is already in use (another server listens there), so the %s listener cannot start", e.Addr, e.Role)
 	case errors.Is(e.Err, syscall.EACCES):
@@ -129,16 +173,16 @@ func (e *ListenError) Unwrap() error { return e.Err }
 // InUse reports whether the address was taken by another socket.
 func (e *ListenError) InUse() bool { return errors.Is(e.Err, syscall.EADDRINUSE) }
 
+// tlsConfig is the HTTPS listener's TLS configuration. ALPN (h2, then
+// http/1.1) comes from the http.Server's Protocols. WebSockets use HTTP/1.1:
+// net/http's HTTP/2 server does not announce extended CONNECT (RFC 8441)
+// unless GODEBUG=http2xconnect=1, so browsers open a separate HTTP/1.1
+// connection for them, which the proxy upgrades.
 func (s *Server) tlsConfig() *tls.Config {
 	return &tls.Config{
 		GetCertificate: s.certs.GetCertificate,
 		MinVersion:     tls.VersionTLS12,
 		CipherSuites:   tlsdefaults.CipherSuites(),
-		// HTTP/2 for browsers. WebSockets still use HTTP/1.1: the
-		// HTTP/2 server (internal/h2server) does not announce extended
-		// CONNECT (RFC 8441), so browsers open a separate HTTP/1.1
-		// connection for them, which the proxy upgrades.
-		NextProtos: []string{"h2", "http/1.1"},
 	}
 }
 
@@ -157,6 +201,7 @@ func (s *Server) redirectToHTTPS(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Location", target)
 	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set(MarkHeader, "dev, temporary-redirect")
 	w.WriteHeader(http.StatusTemporaryRedirect)
 }
 
@@ -193,8 +238,10 @@ func (w *httpsRedirectWriter) WriteHeader(code int) {
 		switch code {
 		case http.StatusMovedPermanently:
 			code = http.StatusFound
+			w.Header().Set(MarkHeader, "dev, temporary-redirect")
 		case http.StatusPermanentRedirect:
 			code = http.StatusTemporaryRedirect
+			w.Header().Set(MarkHeader, "dev, temporary-redirect")
 		}
 	}
 	if code >= 200 {

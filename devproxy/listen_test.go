@@ -2,10 +2,14 @@ package devproxy
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -75,6 +79,9 @@ func TestHTTPRedirectsToHTTPS(t *testing.T) {
 		if got := resp.Header.Get("Location"); got != tc.want {
 			t.Errorf("%s %s Host %q: Location %q, want %q", tc.method, tc.path, tc.host, got, tc.want)
 		}
+		if got := resp.Header.Get(MarkHeader); got != "dev, temporary-redirect" {
+			t.Errorf("%s %s: %s %q, want the redirect marked as the server's own", tc.method, tc.path, MarkHeader, got)
+		}
 	}
 }
 
@@ -110,6 +117,9 @@ func TestHTTPPassthrough(t *testing.T) {
 		}
 		if resp.StatusCode != http.StatusFound {
 			t.Errorf("%s: status %d, want 302", p, resp.StatusCode)
+		}
+		if got := resp.Header.Get(MarkHeader); got != "dev, temporary-redirect" {
+			t.Errorf("%s: %s %q, want the permanent redirect marked as made temporary", p, MarkHeader, got)
 		}
 	}
 }
@@ -167,37 +177,113 @@ func TestPolicyApplied(t *testing.T) {
 	}
 }
 
+// TestPortInUse checks an HTTPS address given explicitly and taken: an
+// error that names the process holding it (on Linux) and suggests a port
+// that is free.
 func TestPortInUse(t *testing.T) {
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer busy.Close()
-	for _, tc := range []struct {
-		cfg  Config
-		role string
-	}{
-		{Config{HTTPSAddr: busy.Addr().String(), HTTPAddr: Off}, "HTTPS"},
-		{Config{HTTPSAddr: "127.0.0.1:0", HTTPAddr: busy.Addr().String()}, "HTTP"},
-	} {
-		tc.cfg.Upstream = mustUpstream(t, "8000")
-		tc.cfg.CA = startCA(t)
-		s, err := New(tc.cfg)
+	s, err := New(Config{Upstream: mustUpstream(t, "8000"), CA: startCA(t), HTTPSAddr: busy.Addr().String(), HTTPAddr: Off})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Listen(context.Background())
+	var le *ListenError
+	if !errors.As(err, &le) || !le.InUse() || le.Role != "HTTPS" || le.Addr != busy.Addr().String() {
+		t.Fatalf("Listen = %v, want a ListenError for %s in use", err, busy.Addr())
+	}
+	if !strings.Contains(err.Error(), busy.Addr().String()+" is already in use") {
+		t.Errorf("message %q", err)
+	}
+	if runtime.GOOS == "linux" {
+		if want := fmt.Sprintf("(pid %d)", os.Getpid()); !strings.Contains(le.Holder, want) || !strings.Contains(err.Error(), want) {
+			t.Errorf("holder %q, message %q: want this test's process, %s", le.Holder, err, want)
+		}
+	}
+	// The suggestion was free, and is free still (nothing else runs here).
+	if le.Suggest == "" {
+		t.Fatal("no free port suggested")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:"+le.Suggest)
+	if err != nil {
+		t.Errorf("suggested port %s: %v", le.Suggest, err)
+	} else {
+		ln.Close()
+	}
+	// Nothing stays bound after the failure.
+	if len(s.HTTPSAddrs()) != 0 {
+		t.Errorf("listeners left open: %v", s.HTTPSAddrs())
+	}
+}
+
+// TestDefaultPortMovesOn checks the default HTTPS address: when its port is
+// taken, the next free one is used and the log says which.
+func TestDefaultPortMovesOn(t *testing.T) {
+	// Two taken ports in a row: one the kernel picks, and the next (held
+	// here, or by another process if it already was).
+	var first int
+	for {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = s.Listen(context.Background())
-		var le *ListenError
-		if !errors.As(err, &le) || !le.InUse() || le.Role != tc.role || le.Addr != busy.Addr().String() {
-			t.Fatalf("Listen = %v, want a ListenError for %s in use", err, busy.Addr())
+		defer ln.Close()
+		if first = ln.Addr().(*net.TCPAddr).Port; first < 65000 {
+			break
 		}
-		if !strings.Contains(err.Error(), busy.Addr().String()+" is already in use") {
-			t.Errorf("message %q", err)
-		}
-		// Nothing stays bound after the failure.
-		if len(s.HTTPSAddrs()) != 0 {
-			t.Errorf("listeners left open: %v", s.HTTPSAddrs())
-		}
+	}
+	if ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", first+1)); err == nil {
+		defer ln.Close()
+	}
+	logs := newLogRecorder()
+	s, err := New(Config{Upstream: mustUpstream(t, "8000"), CA: startCA(t), HTTPSAddr: fmt.Sprintf("127.0.0.1:%d", first), HTTPAddr: Off, Logger: slog.New(logs)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.httpsMoves = true // as with the default address, whose port tests cannot count on
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := s.Listen(ctx); err != nil {
+		t.Fatalf("Listen: %v", err)
+	}
+	defer closeAll(s.httpsLns)
+	got := portOf(s.HTTPSAddrs()[0])
+	if n, _ := strconv.Atoi(got); n <= first+1 || n > first+1+portTries {
+		t.Errorf("bound port %s, want one after %d and %d", got, first, first+1)
+	}
+	if !strings.HasSuffix(s.URL(), ":"+got) {
+		t.Errorf("URL %s does not name port %s", s.URL(), got)
+	}
+	msg := logs.matching(slog.LevelInfo, "serving HTTPS on port "+got+" instead")
+	if len(msg) != 1 || !strings.Contains(msg[0].msg, fmt.Sprintf("127.0.0.1:%d is in use", first)) {
+		t.Errorf("want one message naming the taken port and the one chosen:\n%s", logs.dump())
+	}
+}
+
+// TestHTTPPortTakenIsAWarning checks that the optional plain-HTTP listener
+// never stops the server.
+func TestHTTPPortTakenIsAWarning(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	ts := start(t, Config{Upstream: upstream(t, http.HandlerFunc(echoHeaders)), HTTPAddr: busy.Addr().String()})
+	if a := ts.HTTPAddrs(); len(a) != 0 || ts.HTTPURL() != "" {
+		t.Errorf("HTTP listener %v (%q), want none", a, ts.HTTPURL())
+	}
+	warn := ts.logs.matching(slog.LevelWarn, busy.Addr().String()+" is already in use")
+	if len(warn) != 1 || !strings.Contains(warn[0].msg, "serving HTTPS only") {
+		t.Errorf("want one warning about the HTTP port:\n%s", ts.logs.dump())
+	}
+	if runtime.GOOS == "linux" && len(warn) == 1 && !strings.Contains(warn[0].msg, fmt.Sprintf("(pid %d)", os.Getpid())) {
+		t.Errorf("the warning does not name the process holding the port: %s", warn[0].msg)
+	}
+	if resp, _ := ts.get(t, ts.h2, ts.url("localhost", "/")); resp.StatusCode != http.StatusOK {
+		t.Errorf("HTTPS without the HTTP listener: %d", resp.StatusCode)
 	}
 }
 
@@ -253,4 +339,42 @@ func TestDefaultHTTPPortLeftToTheApp(t *testing.T) {
 	if s.plain != nil {
 		t.Error("the default HTTP listener would collide with an application on 8080")
 	}
+}
+
+func TestParseProcNetTCP(t *testing.T) {
+	// Lines as a little-endian Linux writes them.
+	const table = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:20FB 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 457821 1 0000000000000000 100 0 0 10 0
+   1: 0100007F:20FB 0100007F:9C40 01 00000000:00000000 00:00000000 00000000  1000        0 457999 1 0000000000000000 20 4 30 10 -1
+   2: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 12345 1 0000000000000000 100 0 0 10 0
+   3: garbage
+`
+	const table6 = `  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 00000000000000000000000001000000:20FB 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 457822 1 0000000000000000 100 0 0 10 0
+`
+	got := parseProcNetTCP(strings.NewReader(table))
+	got = append(got, parseProcNetTCP(strings.NewReader(table6))...)
+	var lines []string
+	for _, s := range got {
+		lines = append(lines, fmt.Sprintf("%s %d uid=%s inode=%s", s.ip, s.port, s.uid, s.inode))
+	}
+	want := []string{"127.0.0.1 8443 uid=1000 inode=457821", "0.0.0.0 8080 uid=0 inode=12345", "::1 8443 uid=1000 inode=457822"}
+	if binary.NativeEndian.Uint16([]byte{1, 0}) != 1 {
+		t.Skip("the table's addresses are in a little-endian machine's byte order")
+	}
+	if !slices.Equal(lines, want) {
+		t.Errorf("parsed %q, want %q", lines, want)
+	}
+}
+
+func FuzzParseProcNetTCP(f *testing.F) {
+	f.Add("   0: 0100007F:20FB 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 457821 1\n")
+	f.Add("   0: 00000000000000000000000001000000:20FB 0:0 0A x x x 0 0 1\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, sock := range parseProcNetTCP(strings.NewReader(s)) {
+			if len(sock.ip) != 4 && len(sock.ip) != 16 || sock.port < 0 || sock.port > 65535 || sock.inode == "" {
+				t.Fatalf("parsed %+v from %q", sock, s)
+			}
+		}
+	})
 }

@@ -10,11 +10,14 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // spoofable lists the request headers through which a client could claim
@@ -59,13 +62,34 @@ type proxy struct {
 	upstream  *url.URL
 	rp        *httputil.ReverseProxy
 	transport *http.Transport
-	direct    *directClient // GET, HEAD and OPTIONS without a body: direct.go
 	diag      *diagnoser
 	down      atomic.Bool // the last attempt found nothing listening
 	streams   streamSet   // open server-sent event streams
 	dialer    *net.Dialer
 	preferV6  atomic.Bool // localhost last answered on ::1
 }
+
+// Upstream connection pool. A browser's HTTP/2 connection carries up to
+// 250 requests at once (net/http's MaxConcurrentStreams), and each needs an
+// HTTP/1.1 connection to the application: the pool keeps as many, so that
+// the next page load reuses them rather than dial again and leave a
+// TIME_WAIT socket behind for each. The Transport reads on every idle
+// connection, so one the application closes (a restart, its keep-alive
+// timeout) is closed on the proxy's side at once, never left in
+// CLOSE-WAIT. The idle timeout is shorter than the keep-alive timeouts of
+// the common development servers (Node.js and Vite, uvicorn: 5 s), so that
+// the proxy, not the application, ends an idle connection, and a request
+// does not race the application's close; on loopback a new connection
+// costs a few tens of microseconds.
+const (
+	maxIdleUpstream     = 256
+	upstreamIdleTimeout = 4 * time.Second
+	// maxResponseHead bounds a response head (status line and header
+	// fields), as net/http's server bounds a request's
+	// (DefaultMaxHeaderBytes): an application that sends headers without
+	// end gets a 502, not the proxy's memory.
+	maxResponseHead = 1 << 20
+)
 
 func newProxy(s *Server) *proxy {
 	p := &proxy{s: s, upstream: s.cfg.Upstream, diag: newDiagnoser(s.log)}
@@ -77,28 +101,13 @@ func newProxy(s *Server) *proxy {
 		DialContext: p.dial,
 		// HTTP/1.1 to the upstream: every development server speaks it, and
 		// WebSocket upgrades need it.
-		ForceAttemptHTTP2: false,
-		// Browsers open many parallel requests, and load tests more;
-		// reusing upstream connections is what keeps the proxy fast.
-		MaxIdleConns:        1024,
-		MaxIdleConnsPerHost: 1024,
-		// Development servers restart often; a short idle timeout drops
-		// connections to a server that is gone before they are reused.
-		IdleConnTimeout: 30 * time.Second,
+		ForceAttemptHTTP2:   false,
+		MaxIdleConns:        maxIdleUpstream,
+		MaxIdleConnsPerHost: maxIdleUpstream,
+		IdleConnTimeout:     upstreamIdleTimeout,
 		// Pass compressed bodies through untouched.
-		// Read/WriteBufferSize stay at Go's 4 KiB: bodies are copied
-		// through bufferPool's 32 KiB buffers anyway, and larger
-		// per-connection buffers only raised memory under load, with no
-		// CPU gain (docs/design/devproxy.md).
-		DisableCompression: true,
-		// The same bound on a response head as the direct path's.
-		MaxResponseHeaderBytes: maxDirectHead,
-	}
-	p.direct = &directClient{
-		addr:        p.upstream.Host,
-		dial:        p.dial,
-		idleTimeout: p.transport.IdleConnTimeout,
-		maxIdle:     p.transport.MaxIdleConnsPerHost,
+		DisableCompression:     true,
+		MaxResponseHeaderBytes: maxResponseHead,
 	}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:   p.rewrite,
@@ -155,10 +164,6 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// A client mistaking this for a forward proxy (HTTP/2's
 		// extended CONNECT is not offered).
 		http.Error(w, "CONNECT is not supported by httpsguard serve", http.StatusMethodNotAllowed)
-		return
-	}
-	if directEligible(r) {
-		p.serveDirect(w, r)
 		return
 	}
 	p.rp.ServeHTTP(w, r)
@@ -224,56 +229,30 @@ func isForwardedSafe(s string) bool {
 	return !strings.ContainsAny(s, "\"\\;, \t")
 }
 
-// outbound describes how the browser reached the proxy, from the headers
-// rewrite set on the upstream request.
-func outbound(req *http.Request) (proto, host string) {
-	return req.Header.Get("X-Forwarded-Proto"), req.Header.Get("X-Forwarded-Host")
-}
-
-// modifyResponse inspects every upstream answer: it stops redirect loops,
-// removes HSTS (unless asked to keep it) and warns about insecure cookies
-// and redirects.
+// modifyResponse inspects every upstream answer: it refuses a status
+// net/http cannot send, stops redirect loops, removes HSTS (unless asked to
+// keep it) and warns about insecure cookies and redirects. resp.Request is
+// the request sent upstream, whose forwarded headers say how the browser
+// reached the proxy.
 func (p *proxy) modifyResponse(resp *http.Response) error {
-	proto, host := outbound(resp.Request)
-	if err := p.inspect(resp, proto, host); err != nil {
-		return err
-	}
-	// Trailers come only with chunked bodies. A 101's body must stay the
-	// connection itself, which ReverseProxy hijacks.
-	if resp.StatusCode != http.StatusSwitchingProtocols && (resp.Trailer != nil || resp.ContentLength == -1) {
-		resp.Body = &trailerFilter{ReadCloser: resp.Body, resp: resp}
-	}
-	return nil
-}
-
-// trailerFilter removes, once the body is closed, the trailers that cannot
-// be sent (see validTrailerValues): ReverseProxy copies resp.Trailer after
-// closing the body, and an HTTP/2 response whose trailers all fail to encode
-// never ends.
-type trailerFilter struct {
-	io.ReadCloser
-	resp *http.Response
-}
-
-func (f *trailerFilter) Close() error {
-	err := f.ReadCloser.Close()
-	for k, vv := range f.resp.Trailer {
-		if vv = validTrailerValues(k, vv); len(vv) > 0 {
-			f.resp.Trailer[k] = vv
-		} else {
-			delete(f.resp.Trailer, k)
-		}
-	}
-	return err
-}
-
-// inspect is modifyResponse for both paths: proto and host are how the
-// browser reached the proxy, and resp.Request carries the path, method and
-// cookies of the request.
-func (p *proxy) inspect(resp *http.Response, proto, host string) error {
 	if p.down.CompareAndSwap(true, false) {
 		p.s.log.Info(fmt.Sprintf("the application at %s is answering again", p.upstream.Host), "upstream", p.upstream.Host)
 	}
+	if resp.StatusCode < 100 || resp.StatusCode > 999 {
+		// net/http's Transport reads "HTTP/1.1 099" as status 99, and its
+		// server panics on WriteHeader(99): say what went wrong instead.
+		return &badStatusError{status: resp.Status}
+	}
+	if resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusNotModified {
+		// These have no content, whatever Content-Length says (for a 304,
+		// it is the length of the cached representation). net/http's
+		// HTTP/2 server sends the field as it is, and some clients, Go's
+		// own among them, then wait for that many bytes and report the
+		// response cut off.
+		resp.Header.Del("Content-Length")
+	}
+	resp.Header.Set(MarkHeader, p.s.mark)
+	proto, host := resp.Request.Header.Get("X-Forwarded-Proto"), resp.Request.Header.Get("X-Forwarded-Host")
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		if loc := resp.Header.Get("Location"); loc != "" {
 			if err := p.diag.redirect(resp, proto, host, p.upstream.Host, loc); err != nil {
@@ -298,7 +277,40 @@ func (p *proxy) inspect(resp *http.Response, proto, host string) error {
 			p.diag.cookies(cookies, resp.Header)
 		}
 	}
+	// Trailers come only with chunked bodies. A 101's body must stay the
+	// connection itself, which ReverseProxy hijacks.
+	if resp.StatusCode != http.StatusSwitchingProtocols && (resp.Trailer != nil || resp.ContentLength == -1) {
+		resp.Body = &trailerFilter{ReadCloser: resp.Body, resp: resp}
+	}
 	return nil
+}
+
+// badStatusError is a response whose status code net/http cannot send.
+type badStatusError struct{ status string }
+
+func (e *badStatusError) Error() string {
+	return fmt.Sprintf("the application answered with the invalid status %q", e.status)
+}
+
+// trailerFilter removes, once the body is closed, the trailers that cannot
+// be sent (see validTrailerValues): ReverseProxy copies resp.Trailer after
+// closing the body, and an HTTP/2 response whose trailers all fail to encode
+// never ends.
+type trailerFilter struct {
+	io.ReadCloser
+	resp *http.Response
+}
+
+func (f *trailerFilter) Close() error {
+	err := f.ReadCloser.Close()
+	for k, vv := range f.resp.Trailer {
+		if vv = validTrailerValues(k, vv); len(vv) > 0 {
+			f.resp.Trailer[k] = vv
+		} else {
+			delete(f.resp.Trailer, k)
+		}
+	}
+	return err
 }
 
 // errorHandler answers when the upstream could not: a redirect loop was
@@ -306,6 +318,7 @@ func (p *proxy) inspect(resp *http.Response, proto, host string) error {
 // Every error page is marked no-store, so that a browser does not keep
 // showing an error once the application is back.
 func (p *proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) {
+	w.Header().Set(MarkHeader, p.s.mark)
 	var loop *loopError
 	switch {
 	case errors.As(err, &loop):
@@ -406,4 +419,29 @@ func (s *streamSet) closeAll() {
 	for b := range open {
 		b.once.Do(func() { b.ReadCloser.Close() })
 	}
+}
+
+// validTrailerValues returns the values of the trailer field name that can
+// be sent, none if the name cannot. An announced trailer that did not come
+// stays in resp.Trailer with no value, and the trailer parser lets through
+// names with spaces ("X Late: 1"). net/http's HTTP/2 server leaves out what
+// it cannot encode, and when that is every trailer it writes no frame at
+// all: the stream never ends and the browser waits for the response
+// forever.
+func validTrailerValues(name string, vv []string) []string {
+	if !httpguts.ValidHeaderFieldName(name) {
+		return nil
+	}
+	for _, v := range vv {
+		if !httpguts.ValidHeaderFieldValue(v) {
+			return slices.DeleteFunc(slices.Clone(vv), func(v string) bool { return !httpguts.ValidHeaderFieldValue(v) })
+		}
+	}
+	return vv
+}
+
+// isEventStream reports whether the response is a server-sent event stream.
+func isEventStream(h http.Header) bool {
+	ct := h.Get("Content-Type")
+	return len(ct) >= len("text/event-stream") && strings.EqualFold(ct[:len("text/event-stream")], "text/event-stream")
 }

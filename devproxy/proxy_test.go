@@ -313,12 +313,17 @@ func TestInsecureCookieWarnings(t *testing.T) {
 func TestHSTSRemovedUnlessAsked(t *testing.T) {
 	up := upstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+		w.Header().Set(MarkHeader, "spoofed by the app")
 	}))
 	for _, keep := range []bool{false, true} {
 		ts := start(t, Config{Upstream: up, HSTS: keep})
 		resp, _ := ts.get(t, ts.h2, ts.url("localhost", "/"))
 		if got := resp.Header.Get("Strict-Transport-Security"); (got != "") != keep {
 			t.Errorf("HSTS=%v: Strict-Transport-Security %q", keep, got)
+		}
+		want := map[bool]string{false: "dev, hsts-removed", true: "dev"}[keep]
+		if got := resp.Header.Values(MarkHeader); len(got) != 1 || got[0] != want {
+			t.Errorf("HSTS=%v: %s %q, want %q", keep, MarkHeader, got, want)
 		}
 	}
 }

@@ -18,9 +18,10 @@ import (
 type static struct {
 	root *os.Root
 	h    http.Handler
+	mark string // MarkHeader
 }
 
-func newStatic(dir string) (*static, error) {
+func newStatic(dir, mark string) (*static, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("folder %s: %w", dir, err)
@@ -36,10 +37,11 @@ func newStatic(dir string) (*static, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening folder %s: %w", dir, err)
 	}
-	return &static{root: root, h: http.FileServerFS(confined{root.FS()})}, nil
+	return &static{root: root, h: http.FileServerFS(confined{root.FS()}), mark: mark}, nil
 }
 
 func (st *static) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set(MarkHeader, st.mark)
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
 	default:

@@ -308,9 +308,10 @@ func TestShutdownEndsStreams(t *testing.T) {
 	}
 }
 
-// TestShutdownClosesIdleHTTP2 checks that Ctrl-C does not wait for a
-// browser's idle HTTP/2 connection: the server sends GOAWAY and closes it
-// itself (net/http's server would keep it open for a second).
+// TestShutdownClosesIdleHTTP2 checks that Ctrl-C ends an idle HTTP/2
+// connection whose client keeps it open after the GOAWAY, as Go's does:
+// net/http's server closes it itself a second later, within the shutdown's
+// grace period. (Chromium closes such a connection at once.)
 func TestShutdownClosesIdleHTTP2(t *testing.T) {
 	ts := start(t, Config{Upstream: upstream(t, http.HandlerFunc(echoHeaders))})
 	var conn net.Conn
@@ -339,8 +340,8 @@ func TestShutdownClosesIdleHTTP2(t *testing.T) {
 	}
 }
 
-// TestShutdownLetsHTTP2RequestsFinish checks that closing HTTP/2
-// connections early at shutdown waits for the requests they carry.
+// TestShutdownLetsHTTP2RequestsFinish checks that a shutdown lets the
+// requests in flight on an HTTP/2 connection finish.
 func TestShutdownLetsHTTP2RequestsFinish(t *testing.T) {
 	arrived, release := make(chan struct{}), make(chan struct{})
 	body := strings.Repeat("slow but whole. ", 4096)

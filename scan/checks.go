@@ -50,6 +50,7 @@ func (s *Scanner) evaluate(res *Result, o *observations) {
 	o.obErr = obsErr
 
 	res.Checks = runChecks(o)
+	noteServe(o, res.Checks)
 	if s.opts.Scoring == ScoringObservatory {
 		// The Observatory's own rule decides whether there is a grade:
 		// it grades the HTTPS page, else the HTTP one, and refuses when

@@ -6,8 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/httpsguard/httpsguard"
@@ -35,9 +37,13 @@ trusts X-Forwarded-Proto from 127.0.0.1. WebSockets, server-sent events and
 large uploads and downloads stream through.
 
 Only loopback is served unless --https/--http name another address.
+Ports: 8443 when it is free, else the next free one (as Vite does; the
+terminal says which); a port given with --https is used as given or serve
+stops, naming the process that holds it when the system says.
 http://localhost:8080 redirects to HTTPS with a temporary 307 (never a
 cached 301), or forwards as plain HTTP with --http-passthrough; it is off
-when the app itself uses port 8080 and --http is not given.
+when the app itself uses port 8080 and --http is not given, and serve
+warns and runs without it when its port is taken.
 
 The proxy tells you, in this terminal and in the browser, when the app:
   - answers HTTPS with a redirect to the same HTTPS URL (the classic
@@ -55,6 +61,11 @@ this one.
 
 WebSockets use HTTP/1.1 even when the page uses HTTP/2: the server does not
 offer RFC 8441 extended CONNECT.
+
+The banner prints the "httpsguard check" command that grades what serve
+serves (its CA and ports). Every response carries Httpsguard-Serve, which
+lists what serve changes on purpose (hsts-removed, temporary-redirect), and
+check names serve as the cause of the findings those lead to.
 
 Examples:
   httpsguard serve --to 8000                  # python manage.py runserver
@@ -84,8 +95,8 @@ func (h *serveHosts) Set(v string) error {
 
 func serveFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int {
 	to := fs.String("to", "", "the application to proxy to: a `port` (8000), host:port (localhost:8000) or http:// URL")
-	httpsAddr := fs.String("https", devproxy.DefaultHTTPSAddr, "HTTPS `address`: PORT, HOST:PORT or localhost:PORT (127.0.0.1 and [::1]); a bare port stays on loopback, 0.0.0.0:PORT opens it to the network")
-	httpAddr := fs.String("http", devproxy.DefaultHTTPAddr, "plain-HTTP `address` (same forms), or \"off\"")
+	httpsAddr := fs.String("https", devproxy.DefaultHTTPSAddr, "HTTPS `address`: PORT, HOST:PORT or localhost:PORT (127.0.0.1 and [::1]); a bare port stays on loopback, 0.0.0.0:PORT opens it to the network. Without it, a taken 8443 moves on to the next free port")
+	httpAddr := fs.String("http", devproxy.DefaultHTTPAddr, "plain-HTTP `address` (same forms), or \"off\"; if it is taken, serve warns and runs without it")
 	passthrough := fs.Bool("http-passthrough", false, "forward plain-HTTP requests to the app (X-Forwarded-Proto: http) instead of redirecting them to HTTPS")
 	var hosts serveHosts
 	fs.Var(&hosts, "host", "extra `name` for the certificate besides localhost, 127.0.0.1 and ::1 (repeatable; map it to 127.0.0.1 in /etc/hosts)")
@@ -126,6 +137,9 @@ func serveFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int
 				return fail("--to: %v", err)
 			}
 			cfg.Upstream = u
+		}
+		if !explicit["https"] {
+			cfg.HTTPSAddr = "" // the default, whose port moves on when it is taken
 		}
 		if !explicit["http"] {
 			cfg.HTTPAddr = "" // the default, which New turns off when the app is on its port
@@ -172,17 +186,11 @@ func serveFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int
 		}
 		if err := srv.Listen(ctx); err != nil {
 			var le *devproxy.ListenError
-			if errors.As(err, &le) {
-				flagName := "--https"
-				if le.Role == "HTTP" {
-					flagName = "--http"
-				}
-				switch {
-				case le.InUse():
-					return fail("%s is already in use; pick another with %s (for example %s %s), or stop the other server", le.Addr, flagName, flagName, nextPort(le.Addr))
-				case le.Role == "HTTP":
-					return fail("%v (or --http off)", err)
-				}
+			if errors.As(err, &le) && le.InUse() && le.Suggest != "" {
+				return fail("%v; pick another port with --https (%s is free: --https %s), or stop the other server", err, le.Suggest, le.Suggest)
+			}
+			if errors.As(err, &le) && le.InUse() {
+				return fail("%v; pick another port with --https, or stop the other server", err)
 			}
 			return fail("%v", err)
 		}
@@ -197,7 +205,17 @@ func serveFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int
 		}
 		done := make(chan error, 1)
 		go func() { done <- srv.Serve(ctx) }()
-		printServeBanner(st, termcolor.Painter{On: color}, srv, cfg, ca)
+		policyLine := ""
+		if cfg.Policy != nil {
+			var fromEnv []string
+			for _, name := range httpsguard.EnvVars() {
+				if st.getenv(name) != "" {
+					fromEnv = append(fromEnv, name)
+				}
+			}
+			policyLine = policySource(fromEnv, policySets)
+		}
+		printServeBanner(st, termcolor.Painter{On: color}, srv, cfg, ca, policyLine, st.getenv(localca.EnvCARoot) != "")
 		if err := <-done; err != nil {
 			return fail("%v", err)
 		}
@@ -237,10 +255,11 @@ func (p *servePolicySets) Set(v string) error {
 	return nil
 }
 
-// printServeBanner says where to point the browser. It runs while the
-// server already accepts connections, so the trust check (which reads the
-// system roots) does not delay start-up.
-func printServeBanner(st *stdio, p termcolor.Painter, srv *devproxy.Server, cfg devproxy.Config, ca *localca.CA) {
+// printServeBanner says where to point the browser, and the one check
+// command that grades what serve serves. It runs while the server already
+// accepts connections, so the trust check (which reads the system roots)
+// does not delay start-up.
+func printServeBanner(st *stdio, p termcolor.Painter, srv *devproxy.Server, cfg devproxy.Config, ca *localca.CA, policyLine string, caFromEnv bool) {
 	var b strings.Builder
 	if cfg.Upstream != nil {
 		fmt.Fprintf(&b, "httpsguard serve: HTTPS for the app at %s\n\n", cfg.Upstream)
@@ -266,22 +285,63 @@ func printServeBanner(st *stdio, p termcolor.Painter, srv *devproxy.Server, cfg 
 	} else {
 		fmt.Fprintf(&b, "  %s run \"httpsguard ca install\" once so browsers trust it\n", p.Paint("not trusted yet:", termcolor.Yellow, termcolor.Bold))
 	}
-	if cfg.Policy != nil {
-		fmt.Fprintf(&b, "  Policy: HTTPSGUARD_* from the environment\n")
+	if policyLine != "" {
+		fmt.Fprintf(&b, "  %s\n", policyLine)
 	}
+	cmd, note := checkCommand(srv, ca, caFromEnv, cfg.HSTS)
+	fmt.Fprintf(&b, "\n  Grade it: %s\n  %s\n", cmd, p.Paint(note, termcolor.Dim))
 	b.WriteString("\nPress Ctrl-C to stop.\n")
 	fmt.Fprint(st.err, b.String())
 }
 
-// nextPort suggests the address after addr ("127.0.0.1:8443" gives 8444).
-func nextPort(addr string) string {
-	i := strings.LastIndex(addr, ":")
-	if i < 0 {
-		return "8444"
+// checkCommand returns the "httpsguard check" command that grades what srv
+// serves (its CA, its ports), and a note on what the report says about
+// serve's own choices.
+func checkCommand(srv *devproxy.Server, ca *localca.CA, caFromEnv, hsts bool) (cmd, note string) {
+	args := []string{"httpsguard", "check"}
+	if caFromEnv {
+		// Another shell may not have HTTPSGUARD_CAROOT: name the file.
+		args = append(args, "--ca-file", shellQuote(ca.RootFile()))
+	} else {
+		args = append(args, "--local-ca")
 	}
-	var n int
-	if _, err := fmt.Sscan(addr[i+1:], &n); err != nil || n <= 0 || n >= 65535 {
-		return "8444"
+	if a := srv.HTTPSAddrs(); len(a) > 0 {
+		args = append(args, "--https-port", strconv.Itoa(a[0].(*net.TCPAddr).Port))
 	}
-	return fmt.Sprint(n + 1)
+	if a := srv.HTTPAddrs(); len(a) > 0 {
+		args = append(args, "--http-port", strconv.Itoa(a[0].(*net.TCPAddr).Port))
+	}
+	args = append(args, "localhost")
+	switch {
+	case len(srv.HTTPAddrs()) == 0:
+		note = "(no plain-HTTP listener: check looks for one on port 80)"
+	case hsts:
+		note = "(the report says where a finding is serve's own: its temporary redirect from plain HTTP)"
+	default:
+		note = "(the report says where a finding is serve's own: HSTS removed, a temporary redirect; --hsts keeps the app's HSTS)"
+	}
+	return strings.Join(args, " "), note
+}
+
+// policySource names where the policy's settings came from: the
+// HTTPSGUARD_* variables set in the environment, and --policy-set, which
+// wins over them.
+func policySource(fromEnv []string, sets servePolicySets) string {
+	var fromFlags []string
+	for name := range sets {
+		if slices.Contains(fromEnv, name) {
+			name += " (over the environment's)"
+		}
+		fromFlags = append(fromFlags, name)
+	}
+	slices.Sort(fromFlags)
+	switch {
+	case len(fromEnv) == 0 && len(fromFlags) == 0:
+		return "Policy: --policy env, but no HTTPSGUARD_* variable is set: the Policy's defaults"
+	case len(fromFlags) == 0:
+		return "Policy: from the environment (--policy env): " + strings.Join(fromEnv, ", ")
+	case len(fromEnv) == 0:
+		return "Policy: from --policy-set: " + strings.Join(fromFlags, ", ") + "; no HTTPSGUARD_* variable in the environment"
+	}
+	return "Policy: from the environment: " + strings.Join(fromEnv, ", ") + "; from --policy-set: " + strings.Join(fromFlags, ", ")
 }

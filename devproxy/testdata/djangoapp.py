@@ -26,6 +26,8 @@ settings.configure(
     SECURE_SSL_REDIRECT=True,
     SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https") if os.environ.get("TRUST_PROXY") == "1" else None,
     CSRF_COOKIE_SECURE=True,
+    SECURE_HSTS_SECONDS=31536000,
+    SECURE_HSTS_INCLUDE_SUBDOMAINS=True,
     CSRF_TRUSTED_ORIGINS=[os.environ.get("ORIGIN", "https://localhost:8443")],
 )
 

@@ -19,40 +19,6 @@ import (
 	"time"
 )
 
-func TestDirectEligible(t *testing.T) {
-	for _, tc := range []struct {
-		method, target string
-		body           string
-		header         string
-		want           bool
-	}{
-		{"GET", "/", "", "", true},
-		{"HEAD", "/a?b=c", "", "", true},
-		{"OPTIONS", "/x", "", "", true},
-		{"POST", "/", "", "", false},
-		{"DELETE", "/", "", "", false},
-		{"GET", "/", "body", "", false},                 // a GET with a body goes the general way
-		{"GET", "/ws", "", "Upgrade: websocket", false}, // WebSocket handshakes need the Transport
-		{"OPTIONS", "*", "", "", false},
-	} {
-		raw := fmt.Sprintf("%s %s HTTP/1.1\r\nHost: localhost\r\n", tc.method, tc.target)
-		if tc.header != "" {
-			raw += tc.header + "\r\nConnection: Upgrade\r\n"
-		}
-		if tc.body != "" {
-			raw += fmt.Sprintf("Content-Length: %d\r\n", len(tc.body))
-		}
-		raw += "\r\n" + tc.body
-		r, err := http.ReadRequest(bufio.NewReader(strings.NewReader(raw)))
-		if err != nil {
-			t.Fatalf("%s %s: %v", tc.method, tc.target, err)
-		}
-		if got := directEligible(r); got != tc.want {
-			t.Errorf("directEligible(%s %s %q) = %v, want %v", tc.method, tc.target, tc.header, got, tc.want)
-		}
-	}
-}
-
 // countingUpstream is an application that counts the TCP connections the
 // proxy opens to it.
 func countingUpstream(t *testing.T, h http.Handler) (*url.URL, *atomic.Int32, *httptest.Server) {
@@ -69,7 +35,7 @@ func countingUpstream(t *testing.T, h http.Handler) (*url.URL, *atomic.Int32, *h
 	return mustUpstream(t, srv.URL), &conns, srv
 }
 
-func TestDirectPathReusesAndReplacesConnections(t *testing.T) {
+func TestUpstreamConnectionsReusedAndReplaced(t *testing.T) {
 	up, conns, srv := countingUpstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodHead {
 			w.Header().Set("Content-Length", "5")
@@ -134,7 +100,7 @@ func oneShotUpstream(t *testing.T) (*url.URL, *atomic.Int32) {
 	return u, &conns
 }
 
-func TestDirectPathRetriesConnectionClosedWhileIdle(t *testing.T) {
+func TestRetryOnConnectionClosedWhileIdle(t *testing.T) {
 	up, conns := oneShotUpstream(t)
 	ts := start(t, Config{Upstream: up})
 	for i := range 5 {
@@ -149,7 +115,7 @@ func TestDirectPathRetriesConnectionClosedWhileIdle(t *testing.T) {
 	}
 }
 
-func TestDirectPathHopByHopHeaders(t *testing.T) {
+func TestHopByHopHeaders(t *testing.T) {
 	up := upstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		for _, h := range []string{"X-Secret", "Keep-Alive", "Proxy-Authorization", "Te", "X-Also-Listed"} {
 			if v := r.Header.Get(h); v != "" {
@@ -185,7 +151,7 @@ func TestDirectPathHopByHopHeaders(t *testing.T) {
 	}
 }
 
-func TestDirectPathTrailers(t *testing.T) {
+func TestTrailers(t *testing.T) {
 	up := upstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Trailer", "X-Checksum")
 		io.WriteString(w, "body")
@@ -208,7 +174,7 @@ func TestDirectPathTrailers(t *testing.T) {
 	}
 }
 
-func TestDirectPathInformationalResponses(t *testing.T) {
+func TestInformationalResponses(t *testing.T) {
 	up := upstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Link", "</style.css>; rel=preload; as=style")
 		w.WriteHeader(http.StatusEarlyHints)
@@ -241,7 +207,7 @@ func TestDirectPathInformationalResponses(t *testing.T) {
 	}
 }
 
-func TestDirectPathBrowserLeavesClosesUpstream(t *testing.T) {
+func TestBrowserLeavesClosesUpstream(t *testing.T) {
 	entered := make(chan struct{}, 1)
 	left := make(chan struct{}, 1)
 	up := upstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -285,7 +251,7 @@ func rawUpstream(t *testing.T, response string) *url.URL {
 	})
 }
 
-func TestDirectPathBrokenResponses(t *testing.T) {
+func TestBrokenResponses(t *testing.T) {
 	for _, tc := range []struct {
 		name, response string
 		status         int  // for a response that never started
@@ -329,7 +295,7 @@ func TestDirectPathBrokenResponses(t *testing.T) {
 	}
 }
 
-func TestDirectPathUpstreamDown(t *testing.T) {
+func TestUpstreamDown(t *testing.T) {
 	ts := start(t, Config{Upstream: mustUpstream(t, freePort(t))})
 	resp, body := ts.get(t, ts.h1, ts.url("localhost", "/"))
 	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(body, "not running") {
@@ -337,137 +303,212 @@ func TestDirectPathUpstreamDown(t *testing.T) {
 	}
 }
 
-// FuzzWriteDirectRequest checks that no header name or value, path or host
-// can make the proxy's request mean something else to the application: the
-// bytes written either parse back to the same request or were refused.
-func FuzzWriteDirectRequest(f *testing.F) {
-	f.Add("/a?b=c", "X-Custom", "value", "localhost:8443")
-	f.Add("/%0d%0a", "X-Inject", "a\r\nX-Evil: 1", "localhost")
-	f.Add("/ x", "Bad Name", "v", "host")
-	f.Add("/", "X", "v\x00", "h\r\nX: y")
-	f.Add("/p", "Connection", "close", "[::1]:8443")
-	f.Fuzz(func(t *testing.T, path, name, value, host string) {
-		u, err := url.ParseRequestURI(path)
-		if err != nil {
-			return
-		}
-		r := &http.Request{Method: http.MethodGet, URL: u, Header: http.Header{name: {value}}, Host: host}
-		head := &directHead{host: host, proto: "https", fwdHost: host, fwdFor: "127.0.0.1", forwarded: "proto=https"}
-		var b strings.Builder
-		w := bufio.NewWriter(&b)
-		if err := writeDirectRequest(w, r, head); err != nil {
-			return
-		}
-		w.Flush()
-		got, err := http.ReadRequest(bufio.NewReader(strings.NewReader(b.String())))
-		if err != nil {
-			t.Fatalf("written request does not parse: %v\n%q", err, b.String())
-		}
-		if got.Host != host || got.URL.RequestURI() != u.RequestURI() {
-			t.Fatalf("host %q uri %q, want %q %q\n%q", got.Host, got.URL.RequestURI(), host, u.RequestURI(), b.String())
-		}
-		for k := range got.Header {
-			switch k {
-			case "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "Forwarded":
-				continue
-			}
-			if k != http.CanonicalHeaderKey(name) {
-				t.Fatalf("unexpected header %q in\n%q", k, b.String())
-			}
-		}
-		if got.Header.Get("X-Forwarded-Proto") != "https" {
-			t.Fatalf("X-Forwarded-Proto overridden:\n%q", b.String())
-		}
-	})
+// trackedConns wraps the proxy's dialer to keep every upstream connection
+// it opens, and whether the proxy has closed it.
+type trackedConns struct {
+	mu     sync.Mutex
+	opened int
+	open   map[*trackedConn]bool
 }
 
-// An application with a short keep-alive timeout (Node.js closes idle
-// connections after 5 s) leaves the proxy's pool full of closed
-// connections after a burst; the next burst must not see one of them.
-func TestDirectPathAfterAppClosedAllIdleConnections(t *testing.T) {
-	release := make(chan struct{})
-	var inFlight atomic.Int32
+type trackedConn struct {
+	net.Conn
+	t    *trackedConns
+	once sync.Once
+}
+
+func (c *trackedConn) Close() error {
+	c.once.Do(func() {
+		c.t.mu.Lock()
+		delete(c.t.open, c)
+		c.t.mu.Unlock()
+	})
+	return c.Conn.Close()
+}
+
+func trackUpstreamConns(p *proxy) *trackedConns {
+	t := &trackedConns{open: map[*trackedConn]bool{}}
+	dial := p.transport.DialContext
+	p.transport.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		tc := &trackedConn{Conn: c, t: t}
+		t.mu.Lock()
+		t.opened++
+		t.open[tc] = true
+		t.mu.Unlock()
+		return tc, nil
+	}
+	return t
+}
+
+// counts returns how many connections the proxy opened, and how many of
+// them it has not closed.
+func (t *trackedConns) counts() (opened, open int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.opened, len(t.open)
+}
+
+// waitFor polls cond every 20 ms for up to 20 s; it is for outcomes that
+// come a moment after the event that causes them, not a timing assertion.
+func waitFor(cond func() bool) bool {
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if cond() {
+			return true
+		}
+	}
+	return cond()
+}
+
+// burst sends n requests to path at once with client c, and fails the
+// test for any that does not get a 200. Over HTTP/2 (as a browser), n must
+// stay within the server's 250 concurrent streams per connection: Go's
+// client waits for a free stream rather than open another connection.
+func burst(t *testing.T, ts *testServer, c *http.Client, n int, path string) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan string, n)
+	for range n {
+		wg.Go(func() {
+			resp, err := c.Get(ts.url("localhost", path))
+			if err != nil {
+				errs <- err.Error()
+				return
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				errs <- fmt.Sprintf("%d %.80q", resp.StatusCode, body)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Errorf("GET %s: %s", path, e)
+	}
+}
+
+// heldApp answers "ok"; requests to /hold wait until n of them have
+// arrived (for at most a minute, so that a broken test fails rather than
+// hangs), so that a burst of n is in flight at once and needs n upstream
+// connections. It counts the connections it has open.
+func heldApp(t *testing.T, n int, idleTimeout time.Duration) (*url.URL, *atomic.Int32) {
+	t.Helper()
+	var arrived atomic.Int32
+	all := make(chan struct{})
+	var open atomic.Int32
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Query().Get("hold") != "" && inFlight.Add(1) < 8 {
-			<-release // keep the burst in flight together, so it opens 8 connections
-		} else if r.URL.Query().Get("hold") != "" {
-			close(release)
+		if r.URL.Path == "/hold" {
+			if arrived.Add(1) == int32(n) {
+				close(all)
+			}
+			select {
+			case <-all:
+			case <-r.Context().Done():
+				return
+			case <-time.After(time.Minute):
+			}
 		}
 		io.WriteString(w, "ok")
 	}))
-	srv.Config.IdleTimeout = 50 * time.Millisecond
+	srv.Config.IdleTimeout = idleTimeout
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		switch s {
+		case http.StateNew:
+			open.Add(1)
+		case http.StateClosed, http.StateHijacked:
+			open.Add(-1)
+		}
+	}
 	srv.Start()
 	t.Cleanup(srv.Close)
-	ts := start(t, Config{Upstream: mustUpstream(t, srv.URL)})
+	return mustUpstream(t, srv.URL), &open
+}
 
-	burst := func(query string) {
-		t.Helper()
-		var wg sync.WaitGroup
-		errs := make(chan string, 8)
-		for range 8 {
-			wg.Go(func() {
-				resp, err := ts.h2.Get(ts.url("localhost", "/"+query))
-				if err != nil {
-					errs <- err.Error()
-					return
-				}
-				body, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusOK {
-					errs <- fmt.Sprintf("%d %.80q", resp.StatusCode, body)
-				}
-			})
-		}
-		wg.Wait()
-		close(errs)
-		for e := range errs {
-			t.Errorf("request after the application closed its idle connections: %s", e)
-		}
+// TestUpstreamClosesIdleConnections is the trickle after a burst: an
+// application with a short keep-alive timeout (Node.js closes idle
+// connections after 5 s) closes the connections a burst opened while they
+// sit idle in the proxy's pool. The proxy must close its side of each at
+// once, leaving none in CLOSE-WAIT, and the requests that follow, one at a
+// time, must not be sent on a connection the application has closed.
+func TestUpstreamClosesIdleConnections(t *testing.T) {
+	const n = 64
+	up, appOpen := heldApp(t, n, 100*time.Millisecond)
+	ts := start(t, Config{Upstream: up, Quiet: true})
+	conns := trackUpstreamConns(ts.proxy)
+	burst(t, ts, ts.h2, n, "/hold")
+	if opened, _ := conns.counts(); opened < n {
+		t.Fatalf("a burst of %d requests in flight together opened %d upstream connections", n, opened)
 	}
-	burst("?hold=1")
-	// Wait until the application has closed every idle connection.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		time.Sleep(100 * time.Millisecond)
-		n := 0
-		ts.proxy.direct.mu.Lock()
-		n = len(ts.proxy.direct.idle)
-		ts.proxy.direct.mu.Unlock()
-		if n >= 2 || time.Now().After(deadline) {
-			break
-		}
+	if !waitFor(func() bool { return appOpen.Load() == 0 }) {
+		t.Fatalf("the application still has %d connections open past its idle timeout", appOpen.Load())
 	}
-	time.Sleep(200 * time.Millisecond)
-	burst("")
+	if !waitFor(func() bool { _, open := conns.counts(); return open == 0 }) {
+		opened, open := conns.counts()
+		t.Fatalf("the application closed every connection, and the proxy still holds %d of %d open (CLOSE-WAIT)", open, opened)
+	}
+	for i := range 20 {
+		if resp, body := ts.get(t, ts.h2, ts.url("localhost", "/")); resp.StatusCode != http.StatusOK || body != "ok" {
+			t.Fatalf("request %d of the trickle: %d %.100q", i, resp.StatusCode, body)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, open := conns.counts(); open > 1 {
+		t.Errorf("a trickle of requests one at a time keeps %d upstream connections open, want 1", open)
+	}
+}
+
+// TestUpstreamPoolBounded checks that after a burst wider than the pool,
+// the proxy keeps at most maxIdleUpstream idle connections and closes the
+// rest, even when the application would keep them all.
+func TestUpstreamPoolBounded(t *testing.T) {
+	const n = maxIdleUpstream + 44
+	up, _ := heldApp(t, n, time.Hour)
+	ts := start(t, Config{Upstream: up, Quiet: true})
+	conns := trackUpstreamConns(ts.proxy)
+	// More than one HTTP/2 connection carries: HTTP/1.1, a connection
+	// per request, as several tabs or a load test would.
+	burst(t, ts, ts.h1, n, "/hold")
+	if opened, _ := conns.counts(); opened < n {
+		t.Fatalf("a burst of %d requests in flight together opened %d upstream connections", n, opened)
+	}
+	if !waitFor(func() bool { _, open := conns.counts(); return open <= maxIdleUpstream }) {
+		_, open := conns.counts()
+		t.Errorf("%d upstream connections open after the burst, want at most %d", open, maxIdleUpstream)
+	}
+	// The pool serves the next burst without dialling again.
+	opened, _ := conns.counts()
+	burst(t, ts, ts.h2, 32, "/")
+	if again, _ := conns.counts(); again != opened {
+		t.Errorf("a second burst of 32 dialled %d new connections with %d idle in the pool", again-opened, maxIdleUpstream)
+	}
 }
 
 // Trailers net/http's HTTP/2 server cannot encode (an invalid name, or one
 // announced and never sent) must not leave the browser waiting for the end
-// of the response, on either path.
+// of the response.
 func TestUnsendableTrailersEndTheResponse(t *testing.T) {
 	for _, response := range []string{
 		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nbody\r\n0\r\nX Late: def\r\n\r\n",
 		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Never\r\n\r\n4\r\nbody\r\n0\r\n\r\n",
 	} {
 		ts := start(t, Config{Upstream: rawUpstream(t, response)})
-		for _, method := range []string{http.MethodGet, http.MethodPost} { // direct path, ReverseProxy
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			req, _ := http.NewRequestWithContext(ctx, method, ts.url("localhost", "/"), strings.NewReader(""))
-			if method == http.MethodPost {
-				req.Body = io.NopCloser(strings.NewReader("x"))
-				req.ContentLength = 1
-			}
-			resp, err := ts.h2.Do(req)
-			if err != nil {
-				cancel()
-				t.Fatalf("%s: %v", method, err)
-			}
-			body, err := io.ReadAll(resp.Body)
-			resp.Body.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, ts.url("localhost", "/"), nil)
+		resp, err := ts.h2.Do(req)
+		if err != nil {
 			cancel()
-			if err != nil || string(body) != "body" {
-				t.Errorf("%s %.40q: body %q, %v: the response did not end", method, response, body, err)
-			}
+			t.Fatalf("%.40q: %v", response, err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		cancel()
+		if err != nil || string(body) != "body" {
+			t.Errorf("%.40q: body %q, %v: the response did not end", response, body, err)
 		}
 	}
 }
