@@ -78,6 +78,22 @@ func LetterGrade(score int) string {
 	return g
 }
 
+// grades lists every grade LetterGrade gives, from worst to best.
+var grades = [...]string{"F", "D-", "D", "D+", "C-", "C", "C+", "B-", "B", "B+", "A-", "A", "A+"}
+
+// GradeRank returns the place of grade g in the order of the grades
+// LetterGrade gives, from 0 for F to 12 for A+, so that grades compare as
+// numbers. Anything else, such as the empty grade of a result that could
+// not be graded, is -1: below every grade, and never equal to one.
+func GradeRank(g string) int {
+	for i, x := range grades {
+		if x == g {
+			return i
+		}
+	}
+	return -1
+}
+
 // scoreHTTPSGuard scores 100 plus every check's ScoreImpact, floored at 0.
 // It is called only for a result whose HTTPS page was fetched.
 func scoreHTTPSGuard(res *Result) {

@@ -111,7 +111,7 @@ func changes(lastState store.State, prev *scan.Result, o store.Outcome, cur *sca
 	if prev == nil {
 		return out
 	}
-	if a, b := gradeRank(prev.Grade), gradeRank(cur.Grade); b < a {
+	if a, b := scan.GradeRank(prev.Grade), scan.GradeRank(cur.Grade); b < a {
 		out = append(out, change{evGradeDropped, "", true, fmt.Sprintf("The grade fell from %s to %s (score %d → %d).", prev.Grade, cur.Grade, prev.Score, cur.Score)})
 	} else if b > a {
 		out = append(out, change{evGradeRose, "", false, fmt.Sprintf("The grade rose from %s to %s (score %d → %d).", prev.Grade, cur.Grade, prev.Score, cur.Score)})
@@ -245,18 +245,6 @@ func hstsChanges(prev, cur *scan.Result) []change {
 		return []change{{evHSTSRestored, "", false, fmt.Sprintf("HSTS is sent again, with max-age=%d.", ca)}}
 	}
 	return nil
-}
-
-// grades from worst to best; gradeRank is a grade's index, -1 for none.
-var grades = []string{"F", "D-", "D", "D+", "C-", "C", "C+", "B-", "B", "B+", "A-", "A", "A+"}
-
-func gradeRank(g string) int {
-	for i, x := range grades {
-		if x == g {
-			return i
-		}
-	}
-	return -1
 }
 
 func plural(n int, one, many string) string {

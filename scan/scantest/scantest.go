@@ -173,7 +173,10 @@ func Assert(t testing.TB, res *scan.Result, cfg Config) {
 	if cfg.MinScore > 0 && res.Score < cfg.MinScore {
 		problems = append(problems, "score "+strconv.Itoa(res.Score)+" is below "+strconv.Itoa(cfg.MinScore))
 	}
-	if cfg.MinGrade != "" && gradeRank(res.Grade) < gradeRank(cfg.MinGrade) {
+	if cfg.MinGrade != "" && scan.GradeRank(cfg.MinGrade) < 0 {
+		// A bar that is not a grade would let every grade pass.
+		problems = append(problems, "MinGrade "+strconv.Quote(cfg.MinGrade)+" is not a grade (A+, A, A-, B+ … F)")
+	} else if cfg.MinGrade != "" && scan.GradeRank(res.Grade) < scan.GradeRank(cfg.MinGrade) {
 		problems = append(problems, "grade "+res.Grade+" is worse than "+cfg.MinGrade)
 	}
 	if cfg.NoFail {
@@ -198,18 +201,6 @@ func Assert(t testing.TB, res *scan.Result, cfg Config) {
 		}
 	}
 	t.Error(b.String())
-}
-
-// grades from best to worst.
-var grades = []string{"A+", "A", "A-", "B+", "B", "B-", "C+", "C", "C-", "D+", "D", "D-", "F"}
-
-func gradeRank(g string) int {
-	for i, x := range grades {
-		if x == g {
-			return len(grades) - i
-		}
-	}
-	return 0
 }
 
 // closedPort returns a loopback address nothing listens on.

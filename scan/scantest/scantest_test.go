@@ -3,6 +3,7 @@ package scantest_test
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/httpsguard/httpsguard"
@@ -75,5 +76,40 @@ func TestConfigNoHTTP(t *testing.T) {
 	}
 	if !res.Graded() || res.Incomplete {
 		t.Errorf("grade %q incomplete=%v error %+v", res.Grade, res.Incomplete, res.Error)
+	}
+}
+
+// recorder is a testing.TB that keeps what Assert reports.
+type recorder struct {
+	testing.TB
+	errs []string
+}
+
+func (r *recorder) Helper()                   {}
+func (r *recorder) Error(a ...any)            { r.errs = append(r.errs, fmt.Sprint(a...)) }
+func (r *recorder) Errorf(f string, a ...any) { r.errs = append(r.errs, fmt.Sprintf(f, a...)) }
+
+// TestAssertMinGrade compares grades in scan's order, and a bar that is not
+// a grade fails rather than letting every grade through.
+func TestAssertMinGrade(t *testing.T) {
+	res := &scan.Result{Host: "app.test", Grade: "B", Score: 75, Scoring: scan.ScoringHTTPSGuard}
+	for _, tc := range []struct {
+		min  string
+		want string // "" for a pass
+	}{
+		{"B", ""},
+		{"B-", ""},
+		{"F", ""},
+		{"B+", "grade B is worse than B+"},
+		{"A+", "grade B is worse than A+"},
+		{"b", `MinGrade "b" is not a grade`},
+		{"E", `MinGrade "E" is not a grade`},
+	} {
+		r := &recorder{}
+		scantest.Assert(r, res, scantest.Config{MinGrade: tc.min})
+		got := fmt.Sprint(r.errs)
+		if tc.want == "" && len(r.errs) > 0 || tc.want != "" && !strings.Contains(got, tc.want) {
+			t.Errorf("MinGrade %q on a B: reported %q, want %q", tc.min, got, tc.want)
+		}
 	}
 }
