@@ -27,9 +27,8 @@ var (
 
 	htmlTemplates = template.Must(template.New("report").Funcs(template.FuncMap{
 		"statusClass": statusClass,
-		"statusLabel": statusLabel,
-		"impact":      htmlImpact,
-		"hasPrefix":   strings.HasPrefix,
+		"statusLabel": StatusLabel,
+		"impact":      FormatImpact,
 		"refLinks":    refLinks,
 	}).Parse(htmlSource))
 
@@ -80,7 +79,7 @@ func WriteHTML(w io.Writer, results []*scan.Result, opts Options) error {
 	}
 	page.Multi = len(page.Results) > 1
 	if page.Multi {
-		page.Generated = when(first)
+		page.Generated = FormatTime(first)
 	}
 	switch len(page.Results) {
 	case 0:
@@ -221,9 +220,9 @@ func newHTMLResult(r *scan.Result, anchor string) *htmlResult {
 		Errored:    r.ErroredChecks(),
 		Score:      r.Score,
 		GradeText:  r.Grade,
-		GradeClass: gradeClass(r.Grade),
+		GradeClass: GradeClass(r.Grade),
 		Scoring:    r.Scoring,
-		When:       when(r.StartedAt),
+		When:       FormatTime(r.StartedAt),
 		Counts:     r.Counts(),
 	}
 	for _, g := range scan.GroupChecks(r.Checks) {
@@ -406,9 +405,6 @@ func statusClass(s scan.Status) string {
 	}
 	return "hg-skip"
 }
-
-// htmlImpact is impact with a true minus sign.
-func htmlImpact(n int) string { return strings.Replace(impact(n), "-", "−", 1) }
 
 // refLinks turns a check's references into links, keeping only http and
 // https URLs as hyperlinks; anything else is shown as text.

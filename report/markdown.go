@@ -127,7 +127,7 @@ func (m *mdWriter) result(r *scan.Result) {
 	}
 	m.printf("\n### %s: %s (%d/100%s)\n\n", mdText(displayName(r)), mdText(r.Grade), r.Score, incomplete)
 	meta := []string{mdCode(displayURL(r))}
-	if s := when(r.StartedAt); s != "" {
+	if s := FormatTime(r.StartedAt); s != "" {
 		meta = append(meta, "scanned "+s)
 	}
 	if r.Scoring != "" {
@@ -196,7 +196,7 @@ func (m *mdWriter) findings(title, mark string, checks []scan.Check) {
 	m.printf("\n#### %s\n\n", title)
 	for _, c := range checks {
 		line := fmt.Sprintf("- %s **%s**", mark, mdText(c.Title))
-		if imp := impact(c.ScoreImpact); imp != "" {
+		if imp := FormatImpact(c.ScoreImpact); c.ScoreImpact != 0 {
 			line += " (" + imp + ")"
 		}
 		if c.ID != "" {

@@ -146,7 +146,7 @@ func TestMarkdownContent(t *testing.T) {
 		"**refused** GET https://down.example.net/: connection refused",
 		"**Fix:** Start the web server",
 		"#### Failures",
-		"- ❌ **Content-Security-Policy** (-25) `HGS-HDR-001`",
+		"- ❌ **Content-Security-Policy** (−25) `HGS-HDR-001`",
 		"  - **Fix:** Send a Content-Security-Policy",
 		"#### Warnings",
 		"#### Could not check",

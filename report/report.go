@@ -74,8 +74,9 @@ type Options struct {
 	// Color adds ANSI colour to text output. The caller decides, usually with
 	// internal/termcolor, so that pipes and NO_COLOR get plain text.
 	Color bool
-	// ASCII replaces the Unicode status marks of text output (✓ ! ✗) with
-	// ASCII ones, for consoles that cannot show them.
+	// ASCII replaces the Unicode status marks of text output (✓ ! ✗), its
+	// arrows and the minus sign of score effects with ASCII ones, for
+	// consoles that cannot show them.
 	ASCII bool
 	// Verbose makes text output show every check's message, evidence, fix
 	// and references, and every certificate of the chain; without it, text

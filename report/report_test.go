@@ -213,8 +213,8 @@ func TestStatusLabel(t *testing.T) {
 		{"", "Other"},
 	}
 	for _, tt := range tests {
-		if got := statusLabel(tt.status); got != tt.want {
-			t.Errorf("statusLabel(%q) = %q, want %q", tt.status, got, tt.want)
+		if got := StatusLabel(tt.status); got != tt.want {
+			t.Errorf("StatusLabel(%q) = %q, want %q", tt.status, got, tt.want)
 		}
 	}
 }
@@ -308,7 +308,7 @@ func TestTextShowsWhatMatters(t *testing.T) {
 		"incomplete: 1 check could not observe what it judges",
 		"HGS-TLS-006 No weak TLS 1.2 cipher suites (timeout: 127.0.0.1:443: no completed TLS handshake within 5s)",
 		"What to fix first",
-		"1. ✗ Content-Security-Policy (-25)",
+		"1. ✗ Content-Security-Policy (−25)",
 		"fix: Send a Content-Security-Policy",
 		"Redirect chain from http://shop.example.com/",
 		"302  http://shop.example.com/ → https://shop.example.com/",

@@ -62,6 +62,15 @@ func (t *textPrinter) mark(s scan.Status) string {
 // mode.
 var asciiSymbols = map[string]string{" · ": " - ", " → ": " -> ", "…": "...", "›": ">"}
 
+// impact is FormatImpact, with a hyphen for the minus sign in ASCII mode.
+func (t *textPrinter) impact(n int) string {
+	s := FormatImpact(n)
+	if t.opts.ASCII {
+		s = strings.Replace(s, "\u2212", "-", 1)
+	}
+	return s
+}
+
 // sym returns s, or its ASCII replacement when ASCII output is asked for.
 func (t *textPrinter) sym(s string) string {
 	if a, ok := asciiSymbols[s]; ok && t.opts.ASCII {
@@ -71,7 +80,7 @@ func (t *textPrinter) sym(s string) string {
 }
 
 func gradeColor(grade string) string {
-	switch gradeClass(grade) {
+	switch GradeClass(grade) {
 	case "a", "b":
 		return termcolor.Green
 	case "c", "d":
@@ -122,7 +131,7 @@ func (t *textPrinter) noGrade(r *scan.Result) {
 	if u := displayURL(r); u != displayName(r) || r.URL != "" {
 		meta = append(meta, oneLine(u))
 	}
-	if s := when(r.StartedAt); s != "" {
+	if s := FormatTime(r.StartedAt); s != "" {
 		meta = append(meta, s)
 	}
 	if r.DurationMS > 0 {
@@ -151,7 +160,7 @@ func (t *textPrinter) header(r *scan.Result) {
 	}
 	t.printf("%s  %s  %d/100%s%s\n", name, t.paint(oneLine(r.Grade), termcolor.Bold, gradeColor(r.Grade)), r.Score, incomplete, scoring)
 	meta := []string{oneLine(displayURL(r))}
-	if s := when(r.StartedAt); s != "" {
+	if s := FormatTime(r.StartedAt); s != "" {
 		meta = append(meta, s)
 	}
 	if r.DurationMS > 0 {
@@ -190,7 +199,7 @@ func (t *textPrinter) group(g scan.Group) {
 func (t *textPrinter) check(c scan.Check) {
 	quiet := !t.opts.Verbose && (c.Status == scan.StatusPass || c.Status == scan.StatusSkip)
 	line := "  " + t.mark(c.Status) + " " + oneLine(c.Title)
-	if imp := impact(c.ScoreImpact); imp != "" {
+	if imp := t.impact(c.ScoreImpact); c.ScoreImpact != 0 {
 		color := termcolor.Red
 		if c.ScoreImpact > 0 {
 			color = termcolor.Green
@@ -421,7 +430,7 @@ func (t *textPrinter) fixList(r *scan.Result) {
 	}
 	for i, c := range shown {
 		line := fmt.Sprintf("  %d. %s %s", i+1, t.mark(c.Status), oneLine(c.Title))
-		if imp := impact(c.ScoreImpact); imp != "" {
+		if imp := t.impact(c.ScoreImpact); c.ScoreImpact != 0 {
 			line += " " + t.paint("("+imp+")", termcolor.Red)
 		}
 		t.printf("%s\n", line)

@@ -40,10 +40,11 @@ func phrase(c scan.Counts) string {
 	return strings.Join(parts, ", ")
 }
 
-// statusLabel is a status as a person reads it. A status scan does not
-// define is capitalised like a heading ("Other" when empty), where the web
-// pages show it as it is.
-func statusLabel(s scan.Status) string {
+// StatusLabel is a check's status as a person reads it: scan.Status.Label
+// ("Pass", "Warning", "Fail"...), and a status this version of scan does not
+// define (from a newer result) capitalised like a heading, "Other" when
+// empty.
+func StatusLabel(s scan.Status) string {
 	if s.Known() {
 		return s.Label()
 	}
@@ -54,42 +55,43 @@ func statusLabel(s scan.Status) string {
 	return string(unicode.ToUpper(r)) + string(s)[n:]
 }
 
-// gradeClass reduces a grade to its letter family, "a" to "f", or "none"
-// when there is no grade; it picks colours.
-func gradeClass(g string) string {
-	if g == "" {
+// GradeClass returns the family of a grade, for colouring it: "a" to "f"
+// for the grades scan.LetterGrade gives ("a" for A+, A and A-), and "none"
+// for anything else. The empty grade of a result that could not be graded
+// is "none" above all: a scan without a grade is not an F, and must never
+// look like one (nor like a pass). The HTML report prefixes it with
+// "hg-grade-", the web pages with "grade-".
+func GradeClass(g string) string {
+	if scan.GradeRank(g) < 0 {
 		return "none"
 	}
-	switch unicode.ToLower(rune(g[0])) {
-	case 'a':
-		return "a"
-	case 'b':
-		return "b"
-	case 'c':
-		return "c"
-	case 'd':
-		return "d"
-	case 'e', 'f':
-		return "f"
-	}
-	return "none"
+	return strings.ToLower(g[:1])
 }
 
-// impact formats a score impact as "-20" or "+5", and "" for none.
-func impact(n int) string {
-	if n == 0 {
-		return ""
+// FormatImpact formats a check's effect on the score as people read it:
+// "+5", "0", or "−20" with a true minus sign (U+2212), which lines up with
+// the plus in proportional fonts and is not read as a hyphen. Text output
+// in ASCII mode writes a hyphen instead.
+func FormatImpact(n int) string {
+	switch {
+	case n > 0:
+		return "+" + strconv.Itoa(n)
+	case n < 0:
+		return "\u2212" + strconv.Itoa(-n)
 	}
-	return fmt.Sprintf("%+d", n)
+	return "0"
 }
 
-// when formats a scan time for people, in UTC so reports from different
-// machines compare.
-func when(t time.Time) string {
+// FormatTime formats a scan time for people: "2026-11-25 17:02 UTC", the
+// date in ISO order, which no reader takes for another day, and in UTC, so
+// that reports made on different machines compare. Seconds are left out;
+// the JSON result and the HTML report's <time> element keep the exact time.
+// The zero time is "".
+func FormatTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+	return t.UTC().Format("2006-01-02 15:04 UTC")
 }
 
 // FormatDuration formats a scan's duration in milliseconds

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/httpsguard/httpsguard/report"
 	"github.com/httpsguard/httpsguard/web/store"
 )
 
@@ -140,9 +141,10 @@ func serveTagged(w http.ResponseWriter, r *http.Request, ctype string, body []by
 	_, _ = w.Write(body)
 }
 
-// Badge colours, as the pages colour grades.
+// badgeColours colours a grade by its report.GradeClass, as the pages do;
+// what is not a grade is grey, never the red of an F.
 var badgeColours = map[string]string{
-	"A": "#2e7d32", "B": "#558b2f", "C": "#f9a825", "D": "#ef6c00", "F": "#c62828",
+	"a": "#2e7d32", "b": "#558b2f", "c": "#f9a825", "d": "#ef6c00", "f": "#c62828", "none": "#616161",
 }
 
 // siteBadge is GET /sites/{site}/badge.svg: the latest finished scan's
@@ -163,10 +165,7 @@ func (s *Server) siteBadge(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case ok && sc.State == store.Done && sc.Grade != "":
 		value = sc.Grade + " · " + sc.CreatedAt.UTC().Format(time.DateOnly)
-		colour = badgeColours[sc.Grade[:1]]
-		if colour == "" {
-			colour = badgeColours["F"]
-		}
+		colour = badgeColours[report.GradeClass(sc.Grade)]
 	case ok:
 		value, colour = "error · "+sc.CreatedAt.UTC().Format(time.DateOnly), "#616161"
 	}
@@ -233,12 +232,12 @@ func gradeChart(scans []store.Scan) template.HTML {
 	for _, p := range pts {
 		if p.State == store.Done {
 			done++
-			latest = fmt.Sprintf("%s (score %d) on %s", p.Grade, p.Score, when(p.CreatedAt))
+			latest = fmt.Sprintf("%s (score %d) on %s", p.Grade, p.Score, report.FormatTime(p.CreatedAt))
 		} else {
 			failed++
 		}
 	}
-	desc := fmt.Sprintf("%d scans from %s to %s: %d graded, %d failed (shown as crosses marked error).", len(pts), when(t0), when(t1), done, failed)
+	desc := fmt.Sprintf("%d scans from %s to %s: %d graded, %d failed (shown as crosses marked error).", len(pts), report.FormatTime(t0), report.FormatTime(t1), done, failed)
 	if latest != "" {
 		desc += " Latest grade: " + latest + "."
 	}
@@ -261,16 +260,13 @@ func gradeChart(scans []store.Scan) template.HTML {
 	for i, p := range pts {
 		cx := x(i, p.CreatedAt)
 		if p.State == store.Done {
-			colour := badgeColours[p.Grade[:min(1, len(p.Grade))]]
-			if colour == "" {
-				colour = badgeColours["F"]
-			}
+			colour := badgeColours[report.GradeClass(p.Grade)]
 			fmt.Fprintf(&b, `<g><title>%s: grade %s, score %d</title><circle cx="%.1f" cy="%.1f" r="5" fill="%s"/><text x="%.1f" y="%.1f" font-size="10" text-anchor="middle" fill="#222">%s</text></g>`,
-				e(when(p.CreatedAt)), e(p.Grade), p.Score, cx, y(p.Score), colour, cx, y(p.Score)-8, e(p.Grade))
+				e(report.FormatTime(p.CreatedAt)), e(p.Grade), p.Score, cx, y(p.Score), colour, cx, y(p.Score)-8, e(p.Grade))
 		} else {
 			by := float64(h - bottom)
 			fmt.Fprintf(&b, `<g><title>%s: scan failed, no grade</title><path d="M%.1f %.1fl8 8m0 -8l-8 8" stroke="#c62828" stroke-width="2"/><text x="%.1f" y="%.1f" font-size="10" text-anchor="middle" fill="#c62828">error</text></g>`,
-				e(when(p.CreatedAt)), cx-4, by-4, cx, by+16)
+				e(report.FormatTime(p.CreatedAt)), cx-4, by-4, cx, by+16)
 		}
 	}
 	fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="11" fill="#555">%s</text><text x="%d" y="%d" font-size="11" fill="#555" text-anchor="end">%s</text>`,

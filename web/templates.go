@@ -11,14 +11,12 @@ import (
 	"mime"
 	"net/http"
 	"path"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/httpsguard/httpsguard/report"
-	"github.com/httpsguard/httpsguard/scan"
 )
 
 //go:embed templates/*.html
@@ -99,11 +97,11 @@ type templates struct {
 
 var funcs = template.FuncMap{
 	"asset":       assetURL,
-	"statusLabel": scan.Status.Label,
-	"gradeClass":  gradeClass,
-	"when":        when,
+	"statusLabel": report.StatusLabel,
+	"gradeClass":  report.GradeClass,
+	"when":        report.FormatTime,
 	"duration":    report.FormatDuration,
-	"impact":      impact,
+	"impact":      report.FormatImpact,
 	"sitePath":    sitePath,
 	"shortID":     func(id string) string { return truncate(id, 8) },
 	"clean":       cleanText,
@@ -136,39 +134,6 @@ func parseTemplates() (*templates, error) {
 		t.pages[page] = c
 	}
 	return t, nil
-}
-
-// gradeClass is the CSS class colouring a grade.
-func gradeClass(g string) string {
-	switch {
-	case strings.HasPrefix(g, "A"):
-		return "grade-a"
-	case strings.HasPrefix(g, "B"):
-		return "grade-b"
-	case strings.HasPrefix(g, "C"):
-		return "grade-c"
-	case strings.HasPrefix(g, "D"):
-		return "grade-d"
-	}
-	return "grade-f"
-}
-
-func when(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format("2 Jan 2006, 15:04 UTC")
-}
-
-// impact shows a score effect with a real minus sign.
-func impact(n int) string {
-	switch {
-	case n > 0:
-		return "+" + strconv.Itoa(n)
-	case n < 0:
-		return "−" + strconv.Itoa(-n)
-	}
-	return "0"
 }
 
 // cleanText makes text from a scanned site safe to show as text: control

@@ -312,3 +312,23 @@ func TestGroupCheckAnchors(t *testing.T) {
 		})
 	}
 }
+
+// TestGradeColours: the chart and the history colour a grade by
+// report.GradeClass, and a finished scan that carries no grade is grey,
+// never the red of an F.
+func TestGradeColours(t *testing.T) {
+	at := time.Date(2026, 11, 25, 12, 30, 0, 0, time.UTC)
+	chart := string(gradeChart([]store.Scan{
+		{ID: "1", State: store.Done, Grade: "A+", Score: 100, CreatedAt: at},
+		{ID: "2", State: store.Done, Grade: "", CreatedAt: at.Add(time.Hour)},
+	}))
+	if !strings.Contains(chart, `fill="`+badgeColours["a"]+`"`) || !strings.Contains(chart, `fill="`+badgeColours["none"]+`"`) {
+		t.Errorf("chart colours: want an A's and a grey point:\n%s", chart)
+	}
+	if strings.Contains(chart, badgeColours["f"]) {
+		t.Errorf("a scan without a grade is drawn in an F's colour:\n%s", chart)
+	}
+	if !strings.Contains(chart, "2026-11-25 12:30 UTC") {
+		t.Errorf("chart times are not report.FormatTime's:\n%s", chart)
+	}
+}
