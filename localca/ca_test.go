@@ -461,3 +461,34 @@ func FuzzParseCAFiles(f *testing.F) {
 		}
 	})
 }
+
+func TestRootFileFromEnv(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ca")
+	getenv := func(k string) string {
+		if k == EnvCARoot {
+			return dir
+		}
+		return ""
+	}
+	// No CA: an error that says so, and nothing created.
+	if _, err := RootFileFromEnv(getenv); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), dir) {
+		t.Errorf("without a CA: %v, want fs.ErrNotExist naming %s", err, dir)
+	}
+	if _, err := os.Stat(dir); err == nil {
+		t.Error("RootFileFromEnv created the CA directory")
+	}
+	ca, _, err := LoadOrCreate(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := RootFileFromEnv(getenv); err != nil || got != ca.RootFile() {
+		t.Errorf("RootFileFromEnv = %q, %v; want %q", got, err, ca.RootFile())
+	}
+	// A damaged root is an error, not a pool that trusts nothing.
+	if err := os.WriteFile(ca.RootFile(), []byte("not PEM"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := RootFileFromEnv(getenv); err == nil || errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("damaged root: %v, want an error other than not-exist", err)
+	}
+}

@@ -3,6 +3,7 @@ package localca
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -15,6 +16,30 @@ const EnvCARoot = "HTTPSGUARD_CAROOT"
 // when set, else the user's data directory for the platform (see DirFromEnv).
 func DefaultDir() (string, error) {
 	return DirFromEnv(os.Getenv)
+}
+
+// RootFileFromEnv returns the root certificate file of the local CA in the
+// directory DirFromEnv names, for a program that trusts that CA (such as
+// "httpsguard check --local-ca"). It never creates a CA: when there is none,
+// the error names the directory and wraps fs.ErrNotExist; a file that holds
+// no certificate is an error too, rather than a pool that trusts nothing.
+func RootFileFromEnv(getenv func(string) string) (string, error) {
+	dir, err := DirFromEnv(getenv)
+	if err != nil {
+		return "", err
+	}
+	root := filepath.Join(dir, RootCertFile)
+	data, err := os.ReadFile(root)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("no local CA in %s: %w", dir, err)
+	}
+	if err != nil {
+		return "", fmt.Errorf("reading the local CA root: %w", err)
+	}
+	if _, err := parseRootPEM(data); err != nil {
+		return "", fmt.Errorf("the local CA root %s: %w", root, err)
+	}
+	return root, nil
 }
 
 // DirFromEnv is DefaultDir reading the environment through getenv, so

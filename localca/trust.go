@@ -89,6 +89,38 @@ type StoreResult struct {
 	Err error
 }
 
+// isAdmin reports whether this process has administrator rights (root), so
+// that changing the system store asks for no password and advice need not
+// say sudo. On Windows, where os.Geteuid is -1, it is false. A variable for
+// tests.
+var isAdmin = func() bool { return os.Geteuid() == 0 }
+
+// MayAskForPassword reports whether changing these stores may ask the user
+// for a password: the system store is among them and this process is not
+// already running as an administrator (sudo on Linux and macOS).
+func MayAskForPassword(stores ...Store) bool {
+	if len(stores) == 0 {
+		stores = AllStores
+	}
+	for _, s := range stores {
+		if s == StoreSystem {
+			return !isAdmin()
+		}
+	}
+	return false
+}
+
+// skipped is the result for a store that was left alone: the fact, and,
+// when installing, the advice on how to include the store next time.
+// Uninstalling, a store that is not there has nothing to remove, so the
+// advice (start Firefox, set JAVA_HOME) would be wrong and is left out.
+func skipped(install bool, fact, advice string) StoreResult {
+	if install && advice != "" {
+		fact += "; " + advice
+	}
+	return StoreResult{Outcome: Skipped, Detail: fact}
+}
+
 // trustMu serialises trust-store changes in this process: truststore keeps
 // the Firefox profile location in a package variable that we point at each
 // profile family in turn.
@@ -234,11 +266,12 @@ func (ca *CA) trustNSS(install bool) StoreResult {
 	home := os.Getenv("HOME")
 	dbs := nssDatabases(home)
 	if len(dbs) == 0 {
-		return StoreResult{Outcome: Skipped, Detail: "no NSS databases found (Firefox profiles or ~/.pki/nssdb); start Firefox or Chromium once, then run this again"}
+		return skipped(install, "no NSS databases found (Firefox profiles or ~/.pki/nssdb)", "start Firefox or Chromium once, then run this again")
 	}
 	nss, err := truststore.NewNSSTrust()
 	if err != nil {
-		return StoreResult{Outcome: Skipped, Detail: fmt.Sprintf("the certutil program is not installed, so %d NSS database(s) (Firefox, Chromium) were left alone; install it with %s and run this again", len(dbs), certutilInstallHelp())}
+		// Removing needs certutil too: the advice is a fact for both.
+		return skipped(install, noCertutil(len(dbs)), "")
 	}
 	where := fmt.Sprintf("%d NSS database(s): %s", len(dbs), strings.Join(shortenHome(dbs, home), ", "))
 
@@ -292,7 +325,7 @@ func (ca *CA) trustJava(install bool) StoreResult {
 		if runtime.GOOS == "linux" {
 			detail += " (Debian and Ubuntu copy the system store into Java's cacerts already)"
 		}
-		return StoreResult{Outcome: Skipped, Detail: detail + "; to include a JDK, set JAVA_HOME and run this again"}
+		return skipped(install, detail, "to include a JDK, set JAVA_HOME and run this again")
 	}
 	java, err := truststore.NewJavaTrust()
 	if err != nil {
@@ -359,12 +392,24 @@ func describeTrustError(where string, err error) error {
 	return fmt.Errorf("%s: %w", where, err)
 }
 
-func certutilInstallHelp() string {
-	switch runtime.GOOS {
+// noCertutil says that n NSS databases were left alone for want of
+// certutil, and how to install it.
+func noCertutil(n int) string {
+	return fmt.Sprintf("the certutil program is not installed, so %d NSS database(s) (Firefox, Chromium) were left alone; install it with %s and run this again", n, certutilInstallHelp(runtime.GOOS))
+}
+
+// certutilInstallHelp names the commands that install certutil on goos; an
+// administrator is not told to use sudo.
+func certutilInstallHelp(goos string) string {
+	switch goos {
 	case "darwin":
 		return "\"brew install nss\""
 	case "linux":
-		return "\"sudo apt install libnss3-tools\" (Debian, Ubuntu), \"sudo dnf install nss-tools\" (Fedora) or \"sudo pacman -S nss\" (Arch)"
+		sudo := "sudo "
+		if isAdmin() {
+			sudo = ""
+		}
+		return fmt.Sprintf("\"%sapt install libnss3-tools\" (Debian, Ubuntu), \"%sdnf install nss-tools\" (Fedora) or \"%spacman -S nss\" (Arch)", sudo, sudo, sudo)
 	}
 	return "your package manager (the package is usually nss or nss-tools)"
 }

@@ -259,3 +259,50 @@ func TestTrustStopsOnCancelledContext(t *testing.T) {
 		}
 	}
 }
+
+// TestSkippedStoreWording pins the words of a store left alone, which
+// "httpsguard ca" prints as they are: advice on how to include the store
+// only when installing (a store that is not there has nothing to remove),
+// and no sudo for an administrator.
+func TestSkippedStoreWording(t *testing.T) {
+	t.Setenv("JAVA_HOME", "")
+	t.Setenv("HOME", t.TempDir()) // no NSS database; truststore is not reached
+	ca := newTestCA(t)
+	ctx := context.Background()
+	stores := []Store{StoreJava}
+	if runtime.GOOS == "linux" {
+		stores = append(stores, StoreNSS)
+	}
+	installed, removed := ca.Install(ctx, stores...), ca.Uninstall(ctx, stores...)
+	for i, s := range stores {
+		in, un := installed[i], removed[i]
+		if in.Outcome != Skipped || un.Outcome != Skipped {
+			t.Fatalf("%s: outcomes %v and %v, want both skipped", s, in.Outcome, un.Outcome)
+		}
+		if !strings.Contains(in.Detail, "run this again") {
+			t.Errorf("%s install: %q lacks the advice to run it again", s, in.Detail)
+		}
+		if strings.Contains(un.Detail, "run this again") || strings.Contains(un.Detail, "start Firefox") || strings.Contains(un.Detail, "set JAVA_HOME and") {
+			t.Errorf("%s uninstall: %q gives install advice", s, un.Detail)
+		}
+		if !strings.HasPrefix(in.Detail, un.Detail+"; ") {
+			t.Errorf("%s: uninstall says %q, want the fact install starts with (%q)", s, un.Detail, in.Detail)
+		}
+	}
+
+	saved := isAdmin
+	defer func() { isAdmin = saved }()
+	for _, admin := range []bool{false, true} {
+		isAdmin = func() bool { return admin }
+		help := certutilInstallHelp("linux")
+		if got := strings.Contains(help, "sudo"); got == admin || !strings.Contains(help, "apt install libnss3-tools") {
+			t.Errorf("admin %v: certutil advice %q (sudo mentioned: %v)", admin, help, got)
+		}
+		if got := MayAskForPassword(StoreSystem, StoreNSS); got == admin {
+			t.Errorf("admin %v: MayAskForPassword(system, nss) = %v", admin, got)
+		}
+		if MayAskForPassword(StoreNSS, StoreJava) {
+			t.Errorf("admin %v: MayAskForPassword without the system store = true", admin)
+		}
+	}
+}

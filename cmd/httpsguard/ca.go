@@ -191,12 +191,8 @@ func caTrust(ctx context.Context, st *stdio, paint termcolor.Painter, ca *localc
 		verb = "Removing"
 	}
 	fmt.Fprintf(st.out, "%s the local CA root %s\n", verb, ca.RootFile())
-	admin := isAdmin()
-	for _, s := range stores {
-		if s == localca.StoreSystem && !admin {
-			fmt.Fprintln(st.err, "The system store needs administrator rights: you may be asked for your sudo password.")
-			break
-		}
+	if localca.MayAskForPassword(stores...) {
+		fmt.Fprintln(st.err, "The system store needs administrator rights: you may be asked for your sudo password.")
 	}
 	var results []localca.StoreResult
 	if install {
@@ -218,7 +214,7 @@ func caTrust(ctx context.Context, st *stdio, paint termcolor.Painter, ca *localc
 			status = paint.Paint("FAILED   ", termcolor.Red, termcolor.Bold)
 			code = exitError
 		}
-		fmt.Fprintf(st.out, "  %-6s  %s  %s\n", r.Store, status, trustDetail(r, install, admin))
+		fmt.Fprintf(st.out, "  %-6s  %s  %s\n", r.Store, status, r.Detail)
 	}
 	if !install {
 		fmt.Fprintf(st.out, "\nThe CA files stay in %s; delete the directory to destroy the CA.\n", ca.Dir())
@@ -243,30 +239,6 @@ func caTrust(ctx context.Context, st *stdio, paint termcolor.Painter, ca *localc
 	}
 	fmt.Fprintln(st.out, "  Or add them all to your shell: eval \"$(httpsguard ca env)\"")
 	return code
-}
-
-// isAdmin reports whether this process already has administrator rights
-// (root), so that nothing will ask for a sudo password. A variable for
-// tests; on Windows, where os.Geteuid is -1, it is false.
-var isAdmin = func() bool { return os.Geteuid() == 0 }
-
-// trustDetail words a store's result for what was asked. localca's details
-// for a skipped store advise how to install ("start Firefox once, then run
-// this again"); removing, a store that is not there has nothing to remove,
-// so only the fact before that advice is kept, except the advice to install
-// certutil, which removing from NSS databases needs too. An administrator
-// is not told to use sudo.
-func trustDetail(r localca.StoreResult, install, admin bool) string {
-	d := r.Detail
-	if !install && r.Outcome == localca.Skipped && !strings.Contains(d, "certutil") {
-		if fact, _, ok := strings.Cut(d, "; "); ok {
-			d = fact
-		}
-	}
-	if admin {
-		d = strings.ReplaceAll(d, "\"sudo ", "\"")
-	}
-	return d
 }
 
 func caBundle(st *stdio, ca *localca.CA, out string) int {

@@ -141,13 +141,12 @@ func checkFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int
 		}
 		cas := []string(caFiles)
 		if *localCA {
-			dir, err := localca.DirFromEnv(st.getenv)
+			root, err := localca.RootFileFromEnv(st.getenv)
+			if errors.Is(err, os.ErrNotExist) {
+				return fail("--local-ca: %v (create one with \"httpsguard ca install\")", err)
+			}
 			if err != nil {
 				return fail("--local-ca: %v", err)
-			}
-			root := filepath.Join(dir, localca.RootCertFile)
-			if _, err := os.Stat(root); err != nil {
-				return fail("--local-ca: no local CA at %s (create one with \"httpsguard ca install\")", root)
 			}
 			cas = append(cas, root)
 		}
