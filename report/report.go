@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"sync"
 
@@ -49,6 +50,27 @@ func ParseFormat(s string) (Format, error) {
 		valid = append(valid, string(f))
 	}
 	return "", fmt.Errorf("unknown report format %q: valid formats are %s", s, strings.Join(valid, ", "))
+}
+
+// FormatForFile returns the format a file name's extension asks for: .txt,
+// .json, .jsonl or .ndjson, .sarif, .html or .htm, .md or .markdown, in any
+// case. Any other extension gives false.
+func FormatForFile(name string) (Format, bool) {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".txt":
+		return Text, true
+	case ".json":
+		return JSON, true
+	case ".jsonl", ".ndjson":
+		return JSONLines, true
+	case ".sarif":
+		return SARIF, true
+	case ".html", ".htm":
+		return HTML, true
+	case ".md", ".markdown":
+		return Markdown, true
+	}
+	return "", false
 }
 
 // String returns the format's name.

@@ -42,3 +42,16 @@ func TestFormatTime(t *testing.T) {
 		t.Errorf("FormatTime(zero) = %q, want empty", got)
 	}
 }
+
+func TestFormatForFile(t *testing.T) {
+	for name, want := range map[string]Format{"r.html": HTML, "r.HTM": HTML, "r.JSON": JSON, "r.sarif": SARIF, "r.md": Markdown, "r.jsonl": JSONLines, "r.ndjson": JSONLines, "dir.d/r.txt": Text} {
+		if got, ok := FormatForFile(name); !ok || got != want {
+			t.Errorf("FormatForFile(%q) = %q, %v; want %q", name, got, ok, want)
+		}
+	}
+	for _, name := range []string{"r.out", "report", "r.pdf", ".json/r"} {
+		if got, ok := FormatForFile(name); ok {
+			t.Errorf("FormatForFile(%q) = %q, want none", name, got)
+		}
+	}
+}

@@ -4,11 +4,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,11 +20,10 @@ func init() {
 	register(&command{
 		name:    "ca",
 		summary: "show, trust or untrust the local certificate authority",
-		usage: `httpsguard ca [--root | --dir]
+		usage: `httpsguard ca [root | dir | env]
 httpsguard ca install [--store system,nss,java]
 httpsguard ca uninstall [--store system,nss,java]
-httpsguard ca bundle [--out FILE]
-httpsguard ca env`,
+httpsguard ca bundle [--output FILE]`,
 		help: `The local CA signs the certificates of "httpsguard cert" and "httpsguard serve".
 It is created on first use: an ECDSA P-256 root valid for ten years, named
 after you and this machine, with its private key readable by you alone. It
@@ -36,6 +35,9 @@ on Windows).
 Subcommands:
   (none)     print the CA directory, root file, fingerprint, expiry and
              whether the system trusts it
+  root       print only the path of the root certificate (PEM), for
+             variables such as NODE_EXTRA_CA_CERTS
+  dir        print only the CA directory (never creates the CA)
   install    add the root to the system store (may ask for your sudo
              password), to every NSS database (Firefox profiles, and
              ~/.pki/nssdb for Chromium on Linux; needs certutil) and to
@@ -59,85 +61,111 @@ Examples:
   httpsguard ca
   httpsguard ca install
   httpsguard ca install --store nss
-  export NODE_EXTRA_CA_CERTS="$(httpsguard ca --root)"
-  httpsguard ca bundle --out - > bundle.pem
-  HTTPSGUARD_CAROOT=./ci-ca httpsguard ca --dir`,
+  export NODE_EXTRA_CA_CERTS="$(httpsguard ca root)"
+  httpsguard ca bundle --output - > bundle.pem
+  HTTPSGUARD_CAROOT=./ci-ca httpsguard ca dir`,
 		flags: caFlags,
 	})
 }
 
-func caFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int {
-	rootOnly := fs.Bool("root", false, "print only the path of the root certificate (PEM)")
-	dirOnly := fs.Bool("dir", false, "print only the CA directory")
-	storesFlag := fs.String("store", "all", "trust stores for install and uninstall: comma-separated `list` of system, nss, java, or all; without the flag, $HTTPSGUARD_TRUST_STORES when set")
-	out := fs.String("out", "", "`file` for \"ca bundle\" (\"-\" for standard output; default ca-bundle.pem in the CA directory)")
-	return func(ctx context.Context, args []string) int {
+func caFlags(fs *flagSet, st *stdio) func(context.Context, []string) (int, error) {
+	storeList := fs.list("store", "trust `store` for install and uninstall: system, nss, java or all (repeatable, or comma-separated; default all, or $HTTPSGUARD_TRUST_STORES when set)", true)
+	output := fs.String("output", "", "`file` for \"ca bundle\" (\"-\" for standard output; default ca-bundle.pem in the CA directory)")
+	fs.alias("out", "output")
+	var rootOnly, dirOnly bool
+	fs.deprecate("root", boolValue{&rootOnly}, `use "httpsguard ca root"`, "")
+	fs.deprecate("dir", boolValue{&dirOnly}, `use "httpsguard ca dir"`, "")
+	return func(ctx context.Context, args []string) (int, error) {
 		sub := ""
 		if len(args) > 0 {
 			sub, args = args[0], args[1:]
 		}
 		if len(args) > 0 {
-			fmt.Fprintf(st.err, "httpsguard ca: unexpected argument %q\n", args[0])
-			return exitError
+			return exitError, usagef("unexpected argument %q", args[0])
 		}
-		storeList, storeSource := *storesFlag, "--store"
-		explicit := false
-		fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "store" })
-		if v := st.getenv(localca.EnvTrustStores); v != "" && !explicit {
-			storeList, storeSource = v, localca.EnvTrustStores
-		}
-		stores, err := localca.ParseStores(storeList)
-		if err != nil {
-			fmt.Fprintf(st.err, "httpsguard ca: %s: %v\n", storeSource, err)
-			return exitError
+		switch {
+		case sub == "" && rootOnly:
+			sub = "root"
+		case sub == "" && dirOnly:
+			sub = "dir"
 		}
 		switch sub {
-		case "", "install", "uninstall", "bundle", "env":
+		case "", "root", "dir", "install", "uninstall", "bundle", "env":
 		default:
-			fmt.Fprintf(st.err, "httpsguard ca: unknown subcommand %q (want install, uninstall, bundle or env)\n", sub)
-			return exitError
+			return exitError, usagef("unknown subcommand %q (want root, dir, install, uninstall, bundle or env)", sub)
+		}
+		if fs.isSet("output") && sub != "bundle" {
+			return exitError, usagef("--output is for \"httpsguard ca bundle\"")
+		}
+		var stores []localca.Store
+		if sub == "install" || sub == "uninstall" {
+			list, source := strings.Join(*storeList, ","), "--store"
+			if v := st.getenv(localca.EnvTrustStores); v != "" && !fs.isSet("store") {
+				list, source = v, localca.EnvTrustStores
+			}
+			var err error
+			if stores, err = localca.ParseStores(list); err != nil {
+				return exitError, usagef("%s: %v", source, err)
+			}
+		} else if fs.isSet("store") {
+			return exitError, usagef("--store is for \"httpsguard ca install\" and \"uninstall\"")
 		}
 		dir, err := localca.DirFromEnv(st.getenv)
 		if err != nil {
-			fmt.Fprintf(st.err, "httpsguard ca: %v\n", err)
-			return exitError
+			return exitError, err
 		}
-		if sub == "" && *dirOnly {
+		if sub == "dir" {
 			fmt.Fprintln(st.out, dir)
-			return exitOK
+			return exitOK, nil
 		}
 		var ca *localca.CA
 		if sub == "uninstall" {
 			// Uninstalling must not create a CA only to remove it.
 			ca, err = localca.Load(dir)
 			if errors.Is(err, os.ErrNotExist) {
-				fmt.Fprintf(st.err, "httpsguard ca: no local CA in %s, nothing to uninstall\n", dir)
-				return exitOK
+				fmt.Fprintf(st.err, "No local CA in %s: nothing to uninstall.\n", dir)
+				return exitOK, nil
 			}
 		} else {
 			ca, err = loadOrCreateCAHint(dir, st, sub != "install")
 		}
 		if err != nil {
-			fmt.Fprintf(st.err, "httpsguard ca: %v\n", err)
-			return exitError
+			return exitError, err
 		}
 		paint := termcolor.Painter{On: termcolor.Enabled(st.out, st.getenv)}
 		switch sub {
 		case "install", "uninstall":
 			return caTrust(ctx, st, paint, ca, sub == "install", stores)
 		case "bundle":
-			return caBundle(st, ca, *out)
+			return caBundle(st, ca, *output)
 		case "env":
 			return caEnv(st, ca)
-		}
-		if *rootOnly {
+		case "root":
 			fmt.Fprintln(st.out, ca.RootFile())
-			return exitOK
+			return exitOK, nil
 		}
 		caShow(st, paint, ca)
-		return exitOK
+		return exitOK, nil
 	}
 }
+
+// boolValue is a boolean flag writing to a bool, for deprecated switches.
+type boolValue struct{ b *bool }
+
+func (v boolValue) String() string {
+	if v.b != nil && *v.b {
+		return "true"
+	}
+	return "false"
+}
+
+func (v boolValue) Set(s string) error {
+	b, err := strconv.ParseBool(s)
+	*v.b = b
+	return err
+}
+
+func (v boolValue) IsBoolFlag() bool { return true }
 
 // loadOrCreateCA loads the CA in dir and tells the user on st.err when it
 // had to be created, since a new root is trusted nowhere yet. Other commands
@@ -185,7 +213,7 @@ func caShow(st *stdio, paint termcolor.Painter, ca *localca.CA) {
 	}
 }
 
-func caTrust(ctx context.Context, st *stdio, paint termcolor.Painter, ca *localca.CA, install bool, stores []localca.Store) int {
+func caTrust(ctx context.Context, st *stdio, paint termcolor.Painter, ca *localca.CA, install bool, stores []localca.Store) (int, error) {
 	verb := "Installing"
 	if !install {
 		verb = "Removing"
@@ -218,13 +246,12 @@ func caTrust(ctx context.Context, st *stdio, paint termcolor.Painter, ca *localc
 	}
 	if !install {
 		fmt.Fprintf(st.out, "\nThe CA files stay in %s; delete the directory to destroy the CA.\n", ca.Dir())
-		return code
+		return code, nil
 	}
 	fmt.Fprintln(st.out, "\nRuntimes that ignore the system store need a variable:")
 	bundle, err := ca.BundlePath()
 	if err != nil {
-		fmt.Fprintf(st.err, "httpsguard ca: %v\n", err)
-		return exitError
+		return exitError, err
 	}
 	for _, v := range ca.EnvVars(bundle) {
 		fmt.Fprintf(st.out, "  export %s=%s\n", v.Name, shellQuote(v.Value))
@@ -238,41 +265,38 @@ func caTrust(ctx context.Context, st *stdio, paint termcolor.Painter, ca *localc
 		fmt.Fprintln(st.out, "  The bundle is a copy: rerun \"httpsguard ca bundle\" after the system's roots are updated.")
 	}
 	fmt.Fprintln(st.out, "  Or add them all to your shell: eval \"$(httpsguard ca env)\"")
-	return code
+	return code, nil
 }
 
-func caBundle(st *stdio, ca *localca.CA, out string) int {
+func caBundle(st *stdio, ca *localca.CA, out string) (int, error) {
 	switch out {
 	case "-":
 		data, err := ca.Bundle()
 		if err != nil {
-			fmt.Fprintf(st.err, "httpsguard ca bundle: %v\n", err)
-			return exitError
+			return exitError, inSub("bundle", err)
 		}
 		st.out.Write(data)
-		return exitOK
+		return exitOK, nil
 	case "":
 		out = filepath.Join(ca.Dir(), localca.BundleFile)
 	}
 	if err := ca.WriteBundle(out); err != nil {
-		fmt.Fprintf(st.err, "httpsguard ca bundle: %v\n", err)
-		return exitError
+		return exitError, inSub("bundle", err)
 	}
 	fmt.Fprintln(st.out, out)
 	fmt.Fprintf(st.err, "Wrote the system roots plus the local CA root to %s.\nUse it for variables that replace the roots, e.g. export SSL_CERT_FILE=%s\n", out, shellQuote(out))
-	return exitOK
+	return exitOK, nil
 }
 
-func caEnv(st *stdio, ca *localca.CA) int {
+func caEnv(st *stdio, ca *localca.CA) (int, error) {
 	bundle, err := ca.BundlePath()
 	if err != nil {
-		fmt.Fprintf(st.err, "httpsguard ca env: %v\n", err)
-		return exitError
+		return exitError, inSub("env", err)
 	}
 	for _, v := range ca.EnvVars(bundle) {
 		fmt.Fprintf(st.out, "export %s=%s  # %s\n", v.Name, shellQuote(v.Value), v.For)
 	}
-	return exitOK
+	return exitOK, nil
 }
 
 // keyModeWarning returns a warning when the CA key can be read by other

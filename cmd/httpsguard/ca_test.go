@@ -62,13 +62,13 @@ func TestCAShowCreatesAndPrintsTheCA(t *testing.T) {
 		t.Errorf("second run: exit %d, stderr %q", code, errOut)
 	}
 
-	code, out, _ = runLocalCA(t, env, "ca", "--root")
+	code, out, _ = runLocalCA(t, env, "ca", "root")
 	if code != exitOK || out != ca.RootFile()+"\n" {
-		t.Errorf("ca --root = %d %q, want %q", code, out, ca.RootFile())
+		t.Errorf("ca root = %d %q, want %q", code, out, ca.RootFile())
 	}
-	code, out, _ = runLocalCA(t, env, "ca", "--dir")
+	code, out, _ = runLocalCA(t, env, "ca", "dir")
 	if code != exitOK || out != caDir+"\n" {
-		t.Errorf("ca --dir = %d %q, want %q", code, out, caDir)
+		t.Errorf("ca dir = %d %q, want %q", code, out, caDir)
 	}
 }
 
@@ -92,25 +92,25 @@ func TestCAShowWarnsAboutAReadableKey(t *testing.T) {
 
 func TestCADirWithoutCADoesNotCreateIt(t *testing.T) {
 	caDir := filepath.Join(t.TempDir(), "ca")
-	code, out, _ := runLocalCA(t, map[string]string{"HTTPSGUARD_CAROOT": caDir}, "ca", "--dir")
+	code, out, _ := runLocalCA(t, map[string]string{"HTTPSGUARD_CAROOT": caDir}, "ca", "dir")
 	if code != exitOK || out != caDir+"\n" {
-		t.Errorf("ca --dir = %d %q", code, out)
+		t.Errorf("ca dir = %d %q", code, out)
 	}
 	if _, err := os.Stat(caDir); err == nil {
-		t.Error("ca --dir created the CA")
+		t.Error("ca dir created the CA")
 	}
 	// The default location follows XDG_DATA_HOME.
 	data := t.TempDir()
-	_, out, _ = runLocalCA(t, map[string]string{"HOME": "/nonexistent", "XDG_DATA_HOME": data}, "ca", "--dir")
+	_, out, _ = runLocalCA(t, map[string]string{"HOME": "/nonexistent", "XDG_DATA_HOME": data}, "ca", "dir")
 	if want := filepath.Join(data, "httpsguard") + "\n"; out != want {
-		t.Errorf("ca --dir with XDG_DATA_HOME = %q, want %q", out, want)
+		t.Errorf("ca dir with XDG_DATA_HOME = %q, want %q", out, want)
 	}
 }
 
 func TestCABundleAndEnv(t *testing.T) {
 	caDir := t.TempDir()
 	env := map[string]string{"HTTPSGUARD_CAROOT": caDir}
-	code, out, errOut := runLocalCA(t, env, "ca", "bundle", "--out", filepath.Join(caDir, "b.pem"))
+	code, out, errOut := runLocalCA(t, env, "ca", "bundle", "--output", filepath.Join(caDir, "b.pem"))
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -123,9 +123,9 @@ func TestCABundleAndEnv(t *testing.T) {
 		t.Errorf("bundle file %q lacks the root (%v)", out, err)
 	}
 
-	code, out, _ = runLocalCA(t, env, "ca", "bundle", "--out", "-")
+	code, out, _ = runLocalCA(t, env, "ca", "bundle", "--output", "-")
 	if code != exitOK || !strings.Contains(out, strings.TrimSpace(string(ca.RootPEM()))) {
-		t.Errorf("ca bundle --out - did not print the bundle")
+		t.Errorf("ca bundle --output - did not print the bundle")
 	}
 
 	code, out, _ = runLocalCA(t, env, "ca", "env")
@@ -152,6 +152,8 @@ func TestCAUsageErrors(t *testing.T) {
 		{[]string{"ca", "frobnicate"}, "unknown subcommand"},
 		{[]string{"ca", "install", "--store", "firefox"}, "unknown trust store"},
 		{[]string{"ca", "install", "extra"}, "unexpected argument"},
+		{[]string{"ca", "env", "--output", "x.pem"}, `--output is for "httpsguard ca bundle"`},
+		{[]string{"ca", "root", "--store", "nss"}, `--store is for "httpsguard ca install"`},
 	}
 	for _, tt := range tests {
 		code, _, errOut := runLocalCA(t, env, tt.args...)

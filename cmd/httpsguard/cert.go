@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/httpsguard/httpsguard/internal/termcolor"
@@ -16,7 +16,7 @@ func init() {
 	register(&command{
 		name:    "cert",
 		summary: "make a trusted certificate for local names (localhost, *.myapp.test, IPs)",
-		usage:   "httpsguard cert [--dir DIR] [--cert-file FILE] [--key-file FILE] [--force] NAME...",
+		usage:   "httpsguard cert [--dir DIR] [--cert-file FILE] [--key-file FILE] [--force] [--valid-for DURATION] NAME...",
 		help: `Issues a certificate from the local CA (created on first use; see "httpsguard
 ca") for every NAME and writes it as PEM files: the certificate (mode 0644)
 and its private key (mode 0600). Every name becomes a subjectAltName, which
@@ -34,45 +34,43 @@ Files are named after the first name, as mkcert does: "localhost+2.pem" and
 unless --force is given, so a key in use is not lost by accident.
 
 Certificates are valid for 820 days by default (about 2 years and 3 months),
-never more than 825: Apple's systems reject longer ones even from a root you
-installed yourself.
+never more than 825 days: Apple's systems reject longer ones even from a
+root you installed yourself. --valid-for takes days (30d) or any shorter
+duration (12h), for tests of expiry.
 
 Examples:
   httpsguard cert localhost 127.0.0.1 ::1
   httpsguard cert --dir certs myapp.test "*.myapp.test"
   httpsguard cert --cert-file tls.crt --key-file tls.key --force localhost
-  httpsguard cert --key-type rsa-2048 --days 30 legacy.test`,
+  httpsguard cert --key-type rsa-2048 --valid-for 30d legacy.test`,
 		flags: certFlags,
 	})
 }
 
-func certFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int {
+func certFlags(fs *flagSet, st *stdio) func(context.Context, []string) (int, error) {
 	dir := fs.String("dir", "", "`directory` to write the files in, created if missing; relative --cert-file and --key-file are inside it (default: the current directory)")
 	certFile := fs.String("cert-file", "", "certificate `file` (default: NAME.pem, NAME+N.pem for N more names)")
 	keyFile := fs.String("key-file", "", "private key `file` (default: NAME-key.pem, NAME+N-key.pem)")
 	force := fs.Bool("force", false, "replace existing files")
-	days := fs.Int("days", int(localca.DefaultLeafLifetime/(24*time.Hour)), "validity in `days`, at most 825")
+	validFor := fs.duration("valid-for", localca.DefaultLeafLifetime, "how long the certificate is valid: a `duration` such as 90d or 12h, at most 825d")
+	fs.deprecate("days", daysValue{validFor}, "use --valid-for with a d, such as --valid-for 30d", "valid-for")
 	keyType := fs.String("key-type", "ecdsa-p256", "key `type`: ecdsa-p256, ecdsa-p384, rsa-2048, rsa-3072 or rsa-4096")
 	client := fs.Bool("client", false, "also allow the certificate for TLS client authentication (mutual TLS)")
-	return func(ctx context.Context, args []string) int {
-		fail := func(format string, a ...any) int {
-			fmt.Fprintf(st.err, "httpsguard cert: "+format+"\n", a...)
-			return exitError
-		}
+	return func(ctx context.Context, args []string) (int, error) {
 		if len(args) == 0 {
-			return fail("no names given; for example: httpsguard cert localhost 127.0.0.1 ::1")
+			return exitError, usagef("no names given; for example: httpsguard cert localhost 127.0.0.1 ::1")
 		}
 		names, err := localca.ParseNames(args...)
 		if err != nil {
-			return fail("%v", err)
+			return exitError, usagef("%v", err)
 		}
 		kt, err := localca.ParseKeyType(*keyType)
 		if err != nil {
-			return fail("--key-type: %v", err)
+			return exitError, usagef("--key-type: %v", err)
 		}
-		maxDays := int(localca.MaxLeafLifetime / (24 * time.Hour))
-		if *days < 1 || *days > maxDays {
-			return fail("--days %d: must be between 1 and %d (longer certificates are rejected by Apple's systems)", *days, maxDays)
+		if *validFor <= 0 || *validFor > localca.MaxLeafLifetime {
+			return exitError, usagef("--valid-for %s: must be more than 0 and at most %s (longer certificates are rejected by Apple's systems)",
+				formatDuration(*validFor), formatDuration(localca.MaxLeafLifetime))
 		}
 		cf, kf := localca.DefaultFileNames(names)
 		if *certFile != "" {
@@ -94,35 +92,35 @@ func certFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int 
 			// nothing.
 			for _, f := range []string{cf, kf} {
 				if _, err := os.Lstat(f); err == nil {
-					return fail("%s already exists; use --force to replace it", f)
+					return exitError, usagef("%s already exists; use --force to replace it", f)
 				}
 			}
 		}
 
 		caDir, err := localca.DirFromEnv(st.getenv)
 		if err != nil {
-			return fail("%v", err)
+			return exitError, err
 		}
 		ca, err := loadOrCreateCAHint(caDir, st, false)
 		if err != nil {
-			return fail("%v", err)
+			return exitError, err
 		}
 		cert, err := ca.IssueLeaf(localca.LeafOptions{
 			Names:      args,
-			Lifetime:   time.Duration(*days) * 24 * time.Hour,
+			Lifetime:   *validFor,
 			KeyType:    kt,
 			ClientAuth: *client,
 		})
 		if err != nil {
-			return fail("%v", err)
+			return exitError, err
 		}
 		if *dir != "" {
 			if err := os.MkdirAll(*dir, 0o755); err != nil {
-				return fail("%v", err)
+				return exitError, err
 			}
 		}
 		if err := localca.WriteFiles(cert, cf, kf, *force); err != nil {
-			return fail("%v", err)
+			return exitError, err
 		}
 
 		paint := termcolor.Painter{On: termcolor.Enabled(st.out, st.getenv)}
@@ -143,6 +141,21 @@ func certFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int 
 		if !ca.SystemTrusts() {
 			fmt.Fprintf(st.err, "\nBrowsers trust it once the CA is installed: httpsguard ca install\n")
 		}
-		return exitOK
+		return exitOK, nil
 	}
+}
+
+// daysValue is the deprecated --days N of cert: whole days, into the
+// duration of --valid-for.
+type daysValue struct{ d *time.Duration }
+
+func (v daysValue) String() string { return "" }
+
+func (v daysValue) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return fmt.Errorf("%q: want a number of days", s)
+	}
+	*v.d = time.Duration(n) * 24 * time.Hour
+	return nil
 }

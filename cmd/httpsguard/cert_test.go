@@ -80,7 +80,7 @@ func TestCertOptions(t *testing.T) {
 	outDir := t.TempDir()
 	env := map[string]string{"HTTPSGUARD_CAROOT": caDir}
 	code, _, errOut := runLocalCA(t, env, "cert", "legacy.test", "--dir", outDir, "--cert-file", "tls.crt", "--key-file", "tls.key",
-		"--key-type", "rsa-2048", "--days", "30", "--client")
+		"--key-type", "rsa-2048", "--valid-for", "30d", "--client")
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -115,8 +115,10 @@ func TestCertErrors(t *testing.T) {
 		{[]string{"cert", "localhost", "*"}, `invalid certificate name "*"`},
 		{[]string{"cert", "*.*.example.test"}, "one wildcard level"},
 		{[]string{"cert", "example.test:8443"}, "host:port"},
-		{[]string{"cert", "--days", "826", "localhost"}, "825"},
-		{[]string{"cert", "--days", "0", "localhost"}, "between 1 and 825"},
+		{[]string{"cert", "--valid-for", "826d", "localhost"}, "at most 825d"},
+		{[]string{"cert", "--valid-for", "0", "localhost"}, "more than 0"},
+		{[]string{"cert", "--valid-for", "30", "localhost"}, "want a duration"},
+		{[]string{"cert", "--days", "826", "localhost"}, "at most 825d"},
 		{[]string{"cert", "--key-type", "dsa", "localhost"}, "unknown key type"},
 		{[]string{"cert", "--cert-file", "same.pem", "--key-file", "same.pem", "localhost"}, "two different files"},
 	}

@@ -5,12 +5,11 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/httpsguard/httpsguard/internal/progress"
@@ -69,84 +68,71 @@ Examples:
 	})
 }
 
-// listFlag is a repeatable string flag.
-type listFlag []string
-
-func (l *listFlag) String() string     { return strings.Join(*l, ",") }
-func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
-
-func checkFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int {
+func checkFlags(fs *flagSet, st *stdio) func(context.Context, []string) (int, error) {
 	format := fs.String("format", "text", "output `format`: text, json, jsonl, sarif, html or markdown; without it, taken from the --output file's extension")
-	output := fs.String("output", "", "write the report to `file` instead of standard output")
+	output := fs.String("output", "", "write the report to `file` instead of standard output (\"-\" for standard output)")
 	failUnder := fs.Int("fail-under", 0, "exit 1 when a target's score is below `score` (0-100; the Observatory's scale goes higher); a missing or incomplete grade exits 2")
 	scoring := fs.String("scoring", scan.ScoringHTTPSGuard, "scoring `model`: httpsguard or observatory")
-	var caFiles, resolves listFlag
-	fs.Var(&caFiles, "ca-file", "also trust the roots in this PEM `file` (repeatable); the report names the file that verified the chain")
+	caFiles := fs.list("ca-file", "also trust the roots in this PEM `file` (repeatable); the report names the file that verified the chain", false)
 	localCA := fs.Bool("local-ca", false, "also trust httpsguard's local CA (see \"httpsguard ca\"), for sites served by \"httpsguard serve\"")
 	httpPort := fs.Int("http-port", 80, "`port` for http:// when the target does not give one")
 	httpsPort := fs.Int("https-port", 443, "`port` for https:// when the target does not give one")
-	timeout := fs.Duration("timeout", scan.DefaultTimeout, "time limit for each target, every request included")
-	concurrency := fs.Int("concurrency", scan.DefaultConcurrency, "targets scanned at once")
+	timeout := fs.duration("timeout", scan.DefaultTimeout, "time limit for each target, every request included: a `duration` such as 20s or 2m")
+	concurrency := fs.Int("concurrency", scan.DefaultConcurrency, "`number` of targets scanned at once")
 	input := fs.String("input", "", "read targets from `file`, one a line, # starts a comment (\"-\" for standard input)")
 	denyPrivate := fs.Bool("deny-private", false, "refuse to connect to loopback, private, link-local, CGNAT and metadata addresses (checked on the address dialled, every redirect hop included)")
-	fs.Var(&resolves, "resolve", "connect to `host:port:addr` instead of resolving host, like curl (repeatable; host * matches any name)")
+	resolves := fs.list("resolve", "connect to `host:port:addr` instead of resolving host, like curl (repeatable; host * matches any name)", false)
 	userAgent := fs.String("user-agent", "", "User-Agent `string` to send (default: httpsguard's, or the Observatory's with --scoring observatory)")
 	verbose := fs.Bool("verbose", false, "text output: show every check, not only those that need attention")
 	debug := fs.Bool("debug", false, "log every request and TLS probe to standard error")
 
-	return func(ctx context.Context, args []string) int {
-		fail := func(format string, a ...any) int {
-			fmt.Fprintf(st.err, "httpsguard check: "+format+"\n", a...)
-			return exitError
-		}
-		formatSet := false
-		fs.Visit(func(f *flag.Flag) {
-			if f.Name == "format" {
-				formatSet = true
-			}
-		})
+	return func(ctx context.Context, args []string) (int, error) {
+		toFile := *output != "" && *output != "-"
 		fname := *format
-		if !formatSet && *output != "" {
-			fname = formatFromExt(*output, fname)
+		if !fs.isSet("format") && toFile {
+			if f, ok := report.FormatForFile(*output); ok {
+				fname = f.String()
+			}
 		}
-		f, err := report.ParseFormat(fname)
+		name, err := parseFormat(fname, reportFormats())
 		if err != nil {
-			return fail("--format: %v", err)
+			return exitError, usagef("--format: %v", err)
 		}
+		f, _ := report.ParseFormat(name)
 		// The Observatory's score goes above 100 with its bonuses;
 		// httpsguard's stops at 100, so a higher bar could never be met.
 		if *failUnder < 0 || *failUnder > 100 && *scoring != scan.ScoringObservatory {
-			return fail("--fail-under %d: must be between 0 and 100 (above 100 only with --scoring observatory)", *failUnder)
+			return exitError, usagef("--fail-under %d: must be between 0 and 100 (above 100 only with --scoring observatory)", *failUnder)
 		}
 		if *concurrency < 1 {
-			return fail("--concurrency %d: must be at least 1", *concurrency)
+			return exitError, usagef("--concurrency %d: must be at least 1", *concurrency)
 		}
 		if *timeout <= 0 {
-			return fail("--timeout %s: must be positive", *timeout)
+			return exitError, usagef("--timeout %s: must be positive", formatDuration(*timeout))
 		}
 		targets := append([]string(nil), args...)
 		if *input != "" {
 			more, err := readTargets(*input, st.in)
 			if err != nil {
-				return fail("--input: %v", err)
+				return exitError, fmt.Errorf("--input: %w", err)
 			}
 			targets = append(targets, more...)
 		}
 		if len(targets) == 0 {
-			return fail("no targets; for example: httpsguard check example.com")
+			return exitError, usagef("no targets; for example: httpsguard check example.com")
 		}
-		resolve, err := scan.ParseResolve(resolves)
+		resolve, err := scan.ParseResolve(*resolves)
 		if err != nil {
-			return fail("--resolve: %v", err)
+			return exitError, usagef("--resolve: %v", err)
 		}
-		cas := []string(caFiles)
+		cas := slices.Clone(*caFiles)
 		if *localCA {
 			root, err := localca.RootFileFromEnv(st.getenv)
 			if errors.Is(err, os.ErrNotExist) {
-				return fail("--local-ca: %v (create one with \"httpsguard ca install\")", err)
+				return exitError, fmt.Errorf("--local-ca: %w (create one with \"httpsguard ca install\")", err)
 			}
 			if err != nil {
-				return fail("--local-ca: %v", err)
+				return exitError, fmt.Errorf("--local-ca: %w", err)
 			}
 			cas = append(cas, root)
 		}
@@ -156,16 +142,16 @@ func checkFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int
 			Concurrency: *concurrency, Logger: debugLogger(*debug, st.err),
 		})
 		if err != nil {
-			return fail("%v", err)
+			return exitError, err
 		}
 		sc.SetVersion(version())
 
 		out := st.out
 		var file *os.File
-		if *output != "" {
+		if toFile {
 			file, err = os.Create(*output)
 			if err != nil {
-				return fail("--output: %v", err)
+				return exitError, fmt.Errorf("--output: %w", err)
 			}
 			out = file
 		}
@@ -193,9 +179,9 @@ func checkFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int
 			}
 		}
 		if werr != nil {
-			return fail("writing the report: %v", werr)
+			return exitError, fmt.Errorf("writing the report: %w", werr)
 		}
-		return code
+		return code, nil
 	}
 }
 
@@ -220,7 +206,7 @@ func runChecks(ctx context.Context, sc *scan.Scanner, targets []string, out io.W
 		code = max(code, exitCodeFor(res, failUnder))
 		if diag != nil {
 			if msg := ungradedReason(res); msg != "" {
-				fmt.Fprintf(diag, "httpsguard check: %s\n", msg)
+				say(diag, "check", "%s", msg)
 			}
 		}
 	}
@@ -278,25 +264,6 @@ func debugLogger(on bool, w io.Writer) *slog.Logger {
 		return nil
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-// formatFromExt picks the format from an output file's extension.
-func formatFromExt(path, def string) string {
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".json":
-		return "json"
-	case ".jsonl", ".ndjson":
-		return "jsonl"
-	case ".sarif":
-		return "sarif"
-	case ".html", ".htm":
-		return "html"
-	case ".md", ".markdown":
-		return "markdown"
-	case ".txt":
-		return "text"
-	}
-	return def
 }
 
 // readTargets reads one target a line; blank lines and # comments are

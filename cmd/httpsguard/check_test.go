@@ -179,11 +179,3 @@ func TestCheckTextOutput(t *testing.T) {
 		t.Error("colour written to a non-terminal")
 	}
 }
-
-func TestFormatFromExt(t *testing.T) {
-	for path, want := range map[string]string{"r.html": "html", "r.JSON": "json", "r.sarif": "sarif", "r.md": "markdown", "r.out": "text", "r.jsonl": "jsonl"} {
-		if got := formatFromExt(path, "text"); got != want {
-			t.Errorf("formatFromExt(%q) = %q, want %q", path, got, want)
-		}
-	}
-}

@@ -36,8 +36,10 @@ type command struct {
 	usage   string // "httpsguard NAME [flags] ARGS" line(s)
 	help    string // paragraphs printed after the usage line, before the flags
 	// flags declares the command's flags on fs and returns the function that
-	// runs it with the positional arguments left after parsing.
-	flags func(fs *flag.FlagSet, st *stdio) func(ctx context.Context, args []string) int
+	// runs it with the positional arguments left after parsing. That
+	// function returns the exit code, or an error, which run reports
+	// through fail (exit code 2).
+	flags func(fs *flagSet, st *stdio) func(ctx context.Context, args []string) (int, error)
 }
 
 // stdio is what a command may touch of the outside world, so tests can run a
@@ -79,13 +81,14 @@ func run(ctx context.Context, args []string, st *stdio) int {
 	switch name {
 	case "-h", "-help", "--help", "help":
 		if len(args) > 1 {
-			if c, ok := commands[args[1]]; ok {
-				fs := newFlagSet(c, st)
-				c.flags(fs, st)
-				fs.SetOutput(st.out)
-				fs.Usage()
-				return exitOK
+			c, ok := commands[args[1]]
+			if !ok {
+				return fail(st.err, "", usagef("help: unknown command %q", args[1]))
 			}
+			fs := newFlagSet(c)
+			c.flags(fs, st)
+			printUsage(st.out, c, fs)
+			return exitOK
 		}
 		printMainUsage(st.out)
 		return exitOK
@@ -95,43 +98,117 @@ func run(ctx context.Context, args []string, st *stdio) int {
 	}
 	c, ok := commands[name]
 	if !ok {
-		fmt.Fprintf(st.err, "httpsguard: unknown command %q\n\n", name)
-		printMainUsage(st.err)
-		return exitError
+		return fail(st.err, "", usagef("unknown command %q", name))
 	}
-	fs := newFlagSet(c, st)
+	fs := newFlagSet(c)
 	runFn := c.flags(fs, st)
 	rest, err := parseInterspersed(fs, args[1:])
 	if errors.Is(err, flag.ErrHelp) {
+		printUsage(st.out, c, fs)
 		return exitOK
 	}
 	if err != nil {
-		return exitError // the flag package has already printed the error and usage
+		return fail(st.err, c.name, usageError{err})
 	}
-	return runFn(ctx, rest)
+	for _, w := range fs.usedDeprecated() {
+		warn(st.err, c.name, "%s", w)
+	}
+	code, err := runFn(ctx, rest)
+	if err != nil {
+		return fail(st.err, c.name, err)
+	}
+	return code
 }
 
-func newFlagSet(c *command, st *stdio) *flag.FlagSet {
-	fs := flag.NewFlagSet("httpsguard "+c.name, flag.ContinueOnError)
-	fs.SetOutput(st.err)
-	fs.Usage = func() {
-		w := fs.Output()
-		fmt.Fprintf(w, "Usage:\n  %s\n\n", strings.ReplaceAll(strings.TrimSpace(c.usage), "\n", "\n  "))
-		if c.help != "" {
-			fmt.Fprintf(w, "%s\n\n", strings.TrimSpace(c.help))
-		}
-		if hasFlags(fs) {
-			fmt.Fprintln(w, "Flags:")
-			printFlags(w, fs)
+// usageError is a mistake in the command line: fail follows its message
+// with where to read the command's usage.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// usagef returns a usageError with a formatted message.
+func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
+
+// subError names the subcommand an error comes from ("bundle", "token"),
+// so that fail says "httpsguard ca bundle: ...".
+type subError struct {
+	sub string
+	err error
+}
+
+func (e subError) Error() string { return e.err.Error() }
+func (e subError) Unwrap() error { return e.err }
+
+// inSub marks err as coming from subcommand sub; nil stays nil.
+func inSub(sub string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return subError{sub, err}
+}
+
+// fail is the one way the CLI reports an error: "httpsguard COMMAND:
+// message" on stderr (with the subcommand when err names one), followed for
+// a usage error by where to read the usage. It returns exitError, the exit
+// code of every error.
+func fail(w io.Writer, name string, err error) int {
+	prefix := "httpsguard"
+	if name != "" {
+		prefix += " " + name
+	}
+	if se := (subError{}); errors.As(err, &se) {
+		prefix += " " + se.sub
+	}
+	fmt.Fprintf(w, "%s: %v\n", prefix, err)
+	if ue := (usageError{}); errors.As(err, &ue) {
+		if name == "" {
+			fmt.Fprintln(w, `Run "httpsguard --help" for the commands.`)
+		} else {
+			fmt.Fprintf(w, "Run \"httpsguard %s --help\" for usage.\n", name)
 		}
 	}
+	return exitError
+}
+
+// say prints one diagnostic line in the form of fail's messages,
+// "httpsguard COMMAND: message", and goes on: check names each target
+// without a grade with it.
+func say(w io.Writer, name, format string, a ...any) {
+	fmt.Fprintf(w, "httpsguard %s: %s\n", name, fmt.Sprintf(format, a...))
+}
+
+// warn is say for a warning.
+func warn(w io.Writer, name, format string, a ...any) {
+	say(w, name, "warning: "+format, a...)
+}
+
+// newFlagSet makes a command's flag set. Parsing prints nothing: run
+// reports a bad flag through fail, and prints the usage on --help.
+func newFlagSet(c *command) *flagSet {
+	fs := newFlags("httpsguard " + c.name)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	return fs
+}
+
+// printUsage prints a command's --help: usage, help text and its flags,
+// without the deprecated names.
+func printUsage(w io.Writer, c *command, fs *flagSet) {
+	fmt.Fprintf(w, "Usage:\n  %s\n\n", strings.ReplaceAll(strings.TrimSpace(c.usage), "\n", "\n  "))
+	if c.help != "" {
+		fmt.Fprintf(w, "%s\n\n", strings.TrimSpace(c.help))
+	}
+	if hasFlags(fs) {
+		fmt.Fprintln(w, "Flags:")
+		printFlags(w, fs)
+	}
 }
 
 // parseInterspersed parses flags wherever they appear among the arguments, as
 // users of "git" or "go" expect ("check example.com --format json"). A lone
 // "--" ends flag parsing.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+func parseInterspersed(fs *flagSet, args []string) ([]string, error) {
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -151,17 +228,24 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-func hasFlags(fs *flag.FlagSet) bool {
+func hasFlags(fs *flagSet) bool {
 	n := 0
-	fs.VisitAll(func(*flag.Flag) { n++ })
+	fs.VisitAll(func(f *flag.Flag) {
+		if !fs.hidden(f.Name) {
+			n++
+		}
+	})
 	return n > 0
 }
 
 // printFlags prints flags GNU-style ("--name VALUE") with their defaults;
 // the flag package's own listing shows single dashes, which reads oddly next
 // to the double-dash flags in the rest of the help.
-func printFlags(w io.Writer, fs *flag.FlagSet) {
+func printFlags(w io.Writer, fs *flagSet) {
 	fs.VisitAll(func(f *flag.Flag) {
+		if fs.hidden(f.Name) {
+			return
+		}
 		typ, usage := flag.UnquoteUsage(f)
 		line := "  --" + f.Name
 		if typ != "" {

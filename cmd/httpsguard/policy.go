@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -18,7 +18,7 @@ func init() {
 	register(&command{
 		name:    "policy",
 		summary: "show the policy the HTTPSGUARD_* environment defines, and review it for deployment",
-		usage:   "httpsguard policy [--format text|json|env] [--ignore ID,...] [--autotls DOMAINS]",
+		usage:   "httpsguard policy [--format text|json|env] [--ignore ID]... [--autotls DOMAIN]...",
 		help: `Reads the HTTPSGUARD_* environment variables exactly as httpsguard.PolicyFromEnv
 does in your application, prints the effective policy (each Policy field, the
 variable that sets it, and its value) and runs the deployment check: Django's
@@ -61,7 +61,7 @@ Examples:
 
   # Review the policy of a Go service that serves itself with package
   # autotls (certificates from Let's Encrypt for these names).
-  httpsguard policy --autotls example.com,www.example.com
+  httpsguard policy --autotls example.com --autotls www.example.com
 
   # Accept a finding on purpose (here: not submitting to the preload list).
   httpsguard policy --ignore HGP-HSTS-004`,
@@ -69,30 +69,23 @@ Examples:
 	})
 }
 
-func policyFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int {
+func policyFlags(fs *flagSet, st *stdio) func(context.Context, []string) (int, error) {
 	format := fs.String("format", "text", "output `format`: text, json, or env (NAME=value lines, shell-quoted)")
-	acmeDomains := fs.String("autotls", "", "review the policy as served by package autotls with these comma-separated `domains` (its ACME configuration): no SSL-redirect finding, and checks of its own such as HSTS preload for a name without a certificate")
-	ignore := fs.String("ignore", "", "comma-separated finding `IDs` to leave out, such as HGP-HSTS-004,HGP-CSP-001 (former IDs such as HG114 work too)")
-	return func(ctx context.Context, args []string) int {
+	acmeDomains := fs.list("autotls", "review the policy as served by package autotls with this ACME `domain` (repeatable, or comma-separated): no SSL-redirect finding, and checks of its own such as HSTS preload for a name without a certificate", true)
+	ignore := fs.list("ignore", "finding `ID` to leave out, such as HGP-HSTS-004 (repeatable, or comma-separated; former IDs such as HG114 work too)", true)
+	return func(ctx context.Context, args []string) (int, error) {
 		if len(args) > 0 {
-			fmt.Fprintf(st.err, "httpsguard policy: unexpected argument %q (the policy comes from the environment)\n", args[0])
-			return exitError
+			return exitError, usagef("unexpected argument %q (the policy comes from the environment)", args[0])
 		}
-		switch *format {
-		case "text", "json", "env":
-		default:
-			fmt.Fprintf(st.err, "httpsguard policy: --format %q: want text, json or env\n", *format)
-			return exitError
+		f, err := parseFormat(*format, []string{"text", "json", "env"})
+		if err != nil {
+			return exitError, usagef("--format: %v", err)
 		}
 		ignored := map[string]bool{}
-		for _, id := range strings.Split(*ignore, ",") {
-			if id = strings.TrimSpace(id); id == "" {
-				continue
-			}
+		for _, id := range *ignore {
 			c, ok := httpsguard.LookupCheck(id)
 			if !ok {
-				fmt.Fprintf(st.err, "httpsguard policy: --ignore %s: no such finding ID (IDs look like HGP-HSTS-004, or the former HG114)\n", id)
-				return exitError
+				return exitError, usagef("--ignore %s: no such finding ID (IDs look like HGP-HSTS-004, or the former HG114)", id)
 			}
 			ignored[c.ID] = true
 		}
@@ -102,8 +95,7 @@ func policyFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) in
 			return v, v != ""
 		})
 		if err != nil {
-			fmt.Fprintf(st.err, "httpsguard policy: %v\n", strings.TrimPrefix(err.Error(), "httpsguard: "))
-			return exitError
+			return exitError, errors.New(strings.TrimPrefix(err.Error(), "httpsguard: "))
 		}
 		var environ []string
 		if st.environ != nil {
@@ -111,14 +103,8 @@ func policyFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) in
 		}
 		var findings []httpsguard.Finding
 		check := p.Check()
-		if *acmeDomains != "" {
-			var domains []string
-			for _, d := range strings.Split(*acmeDomains, ",") {
-				if d = strings.TrimSpace(d); d != "" {
-					domains = append(domains, d)
-				}
-			}
-			check = autotls.Options{Domains: domains}.Check(ctx, p)
+		if len(*acmeDomains) > 0 {
+			check = autotls.Options{Domains: *acmeDomains}.Check(ctx, p)
 		}
 		for _, f := range append(httpsguard.CheckEnv(environ), check...) {
 			if !ignored[f.ID] {
@@ -127,7 +113,7 @@ func policyFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) in
 		}
 
 		var werr error
-		switch *format {
+		switch f {
 		case "json":
 			werr = writePolicyJSON(st.out, p, findings)
 		case "env":
@@ -136,15 +122,14 @@ func policyFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) in
 			werr = writePolicyText(st.out, p, findings, st.getenv, termcolor.Painter{On: termcolor.Enabled(st.out, st.getenv)})
 		}
 		if werr != nil {
-			fmt.Fprintf(st.err, "httpsguard policy: %v\n", werr)
-			return exitError
+			return exitError, werr
 		}
 		for _, f := range findings {
 			if f.Severity.AtLeast(httpsguard.SeverityWarning) {
-				return exitFindings
+				return exitFindings, nil
 			}
 		}
-		return exitOK
+		return exitOK, nil
 	}
 }
 

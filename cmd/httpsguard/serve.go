@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -79,78 +78,57 @@ Examples:
 	})
 }
 
-// serveHosts collects repeated --host flags; commas separate names too.
-type serveHosts []string
-
-func (h *serveHosts) String() string { return strings.Join(*h, ",") }
-
-func (h *serveHosts) Set(v string) error {
-	for _, n := range strings.Split(v, ",") {
-		if n = strings.TrimSpace(n); n != "" {
-			*h = append(*h, n)
-		}
-	}
-	return nil
-}
-
-func serveFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int {
+func serveFlags(fs *flagSet, st *stdio) func(context.Context, []string) (int, error) {
 	to := fs.String("to", "", "the application to proxy to: a `port` (8000), host:port (localhost:8000) or http:// URL")
 	httpsAddr := fs.String("https", devproxy.DefaultHTTPSAddr, "HTTPS `address`: PORT, HOST:PORT or localhost:PORT (127.0.0.1 and [::1]); a bare port stays on loopback, 0.0.0.0:PORT opens it to the network. Without it, a taken 8443 moves on to the next free port")
 	httpAddr := fs.String("http", devproxy.DefaultHTTPAddr, "plain-HTTP `address` (same forms), or \"off\"; if it is taken, serve warns and runs without it")
 	passthrough := fs.Bool("http-passthrough", false, "forward plain-HTTP requests to the app (X-Forwarded-Proto: http) instead of redirecting them to HTTPS")
-	var hosts serveHosts
-	fs.Var(&hosts, "host", "extra `name` for the certificate besides localhost, 127.0.0.1 and ::1 (repeatable; map it to 127.0.0.1 in /etc/hosts)")
+	hosts := fs.list("host", "extra `name` for the certificate besides localhost, 127.0.0.1 and ::1 (repeatable, or comma-separated; map it to 127.0.0.1 in /etc/hosts)", true)
 	changeHost := fs.Bool("change-host", false, "send the app its own host:port as Host instead of the browser's (X-Forwarded-Host keeps the browser's)")
 	policy := fs.String("policy", "none", "`source` of an httpsguard Policy to enforce on responses: none, or env (the HTTPSGUARD_* variables)")
 	var policySets servePolicySets
 	fs.Var(&policySets, "policy-set", "one policy setting, `NAME=VALUE`, as an HTTPSGUARD_* variable with or without the prefix; overrides the environment, implies --policy env, repeatable (--policy-set SECURE_COOKIES='*')")
 	hsts := fs.Bool("hsts", false, "keep Strict-Transport-Security (see HSTS above for why it is removed by default)")
 	quiet := fs.Bool("quiet", false, "no access log; warnings and errors only")
-	return func(ctx context.Context, args []string) int {
-		fail := func(format string, a ...any) int {
-			fmt.Fprintf(st.err, "httpsguard serve: "+format+"\n", a...)
-			return exitError
-		}
-		explicit := map[string]bool{}
-		fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
+	return func(ctx context.Context, args []string) (int, error) {
 		cfg := devproxy.Config{
 			HTTPSAddr:       *httpsAddr,
 			HTTPAddr:        *httpAddr,
 			HTTPPassthrough: *passthrough,
-			Hosts:           hosts,
+			Hosts:           *hosts,
 			ChangeHost:      *changeHost,
 			HSTS:            *hsts,
 			Quiet:           *quiet,
 		}
 		switch {
 		case len(args) > 1:
-			return fail("serve one folder at a time (got %q)", args)
+			return exitError, usagef("serve one folder at a time (got %q)", args)
 		case len(args) == 1 && *to != "":
-			return fail("give --to (proxy to an app) or a FOLDER, not both")
+			return exitError, usagef("give --to (proxy to an app) or a FOLDER, not both")
 		case len(args) == 1:
 			cfg.Dir = args[0]
 		case *to == "":
-			return fail("nothing to serve: give --to PORT for a running app (httpsguard serve --to 8000) or a FOLDER (httpsguard serve ./public)")
+			return exitError, usagef("nothing to serve: give --to PORT for a running app (httpsguard serve --to 8000) or a FOLDER (httpsguard serve ./public)")
 		default:
 			u, err := devproxy.ParseUpstream(*to)
 			if err != nil {
-				return fail("--to: %v", err)
+				return exitError, usagef("--to: %v", err)
 			}
 			cfg.Upstream = u
 		}
-		if !explicit["https"] {
+		if !fs.isSet("https") {
 			cfg.HTTPSAddr = "" // the default, whose port moves on when it is taken
 		}
-		if !explicit["http"] {
+		if !fs.isSet("http") {
 			cfg.HTTPAddr = "" // the default, which New turns off when the app is on its port
 		}
-		if len(policySets) > 0 && !explicit["policy"] {
+		if len(policySets) > 0 && !fs.isSet("policy") {
 			*policy = "env"
 		}
 		switch strings.ToLower(*policy) {
 		case "", "none":
 			if len(policySets) > 0 {
-				return fail("--policy-set needs --policy env")
+				return exitError, usagef("--policy-set needs --policy env")
 			}
 		case "env":
 			p, err := httpsguard.PolicyFromLookup(func(k string) (string, bool) {
@@ -161,20 +139,20 @@ func serveFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int
 				return v, v != ""
 			})
 			if err != nil {
-				return fail("--policy env: %v", err)
+				return exitError, fmt.Errorf("--policy env: %w", err)
 			}
 			cfg.Policy = &p
 		default:
-			return fail("--policy %q: want none or env", *policy)
+			return exitError, usagef("--policy %q: want none or env", *policy)
 		}
 
 		dir, err := localca.DirFromEnv(st.getenv)
 		if err != nil {
-			return fail("%v", err)
+			return exitError, err
 		}
 		ca, err := loadOrCreateCA(dir, st)
 		if err != nil {
-			return fail("%v", err)
+			return exitError, err
 		}
 		cfg.CA = ca
 		color := termcolor.Enabled(st.err, st.getenv)
@@ -182,17 +160,17 @@ func serveFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int
 
 		srv, err := devproxy.New(cfg)
 		if err != nil {
-			return fail("%v", err)
+			return exitError, err
 		}
 		if err := srv.Listen(ctx); err != nil {
 			var le *devproxy.ListenError
 			if errors.As(err, &le) && le.InUse() && le.Suggest != "" {
-				return fail("%v; pick another port with --https (%s is free: --https %s), or stop the other server", err, le.Suggest, le.Suggest)
+				return exitError, fmt.Errorf("%w; pick another port with --https (%s is free: --https %s), or stop the other server", err, le.Suggest, le.Suggest)
 			}
 			if errors.As(err, &le) && le.InUse() {
-				return fail("%v; pick another port with --https, or stop the other server", err)
+				return exitError, fmt.Errorf("%w; pick another port with --https, or stop the other server", err)
 			}
-			return fail("%v", err)
+			return exitError, err
 		}
 		if st.getenv("GOGC") == "" {
 			// A proxy allocates a few kilobytes per request that die at
@@ -217,9 +195,9 @@ func serveFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int
 		}
 		printServeBanner(st, termcolor.Painter{On: color}, srv, cfg, ca, policyLine, st.getenv(localca.EnvCARoot) != "")
 		if err := <-done; err != nil {
-			return fail("%v", err)
+			return exitError, err
 		}
-		return exitOK
+		return exitOK, nil
 	}
 }
 

@@ -3,15 +3,18 @@ package main
 import (
 	"context"
 	"crypto/tls"
-	"flag"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"os"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/httpsguard/httpsguard/internal/tlsdefaults"
-
+	"github.com/httpsguard/httpsguard/localca"
+	"github.com/httpsguard/httpsguard/report"
 	"github.com/httpsguard/httpsguard/scan"
 	"github.com/httpsguard/httpsguard/web"
 	"github.com/httpsguard/httpsguard/web/store"
@@ -21,7 +24,8 @@ func init() {
 	register(&command{
 		name:    "web",
 		summary: "run the checker as a web site, with history and a JSON API",
-		usage: `httpsguard web [--listen ADDR] [--db DSN] [--allow-private] [flags]
+		usage: `httpsguard web [--http ADDR] [--db DSN] [--allow-private] [flags]
+httpsguard web --https ADDR --cert-file FILE --key-file FILE [--http ADDR] [flags]
 httpsguard web token create --name NAME [--db DSN]
 httpsguard web token list [--db DSN]
 httpsguard web token revoke ID [--db DSN]`,
@@ -66,76 +70,137 @@ per client (refused ones do not count), and each client may have at most
 policy through the httpsguard middleware (CSP with nonces, no framing, HSTS
 when served over HTTPS).
 
-Serve HTTPS directly with --tls-cert and --tls-key (add --http-redirect :80 to
-redirect plain HTTP), or run behind a TLS-terminating proxy and name it with
---trusted-proxy so its X-Forwarded-For and X-Forwarded-Proto are believed.
+The site listens on http://127.0.0.1:8088 by default. Addresses are read
+as by "httpsguard serve": PORT, :PORT and localhost:PORT are loopback, so
+0.0.0.0:PORT (or [::]:PORT) is needed to be reachable from the network.
+Serve HTTPS directly with --https and --cert-file and --key-file (then
+--http, if given, redirects plain HTTP to HTTPS), or serve plain HTTP on
+--http behind a TLS-terminating proxy and name it with --trusted-proxy so
+its X-Forwarded-For and X-Forwarded-Proto are believed.
 
 Examples:
   httpsguard web
-  httpsguard web --listen :8088 --db /var/lib/httpsguard/scans.db
+  httpsguard web --http 0.0.0.0:8088 --db /var/lib/httpsguard/scans.db
   httpsguard web --db postgres://httpsguard:secret@db.internal/httpsguard --trusted-proxy 10.0.0.0/8
-  httpsguard web --listen :443 --tls-cert site.pem --tls-key site-key.pem --http-redirect :80
+  httpsguard web --https 0.0.0.0:443 --cert-file site.pem --key-file site-key.pem --http 0.0.0.0:80
   httpsguard web --allow-private --ca-file corp-root.pem    # inside a company network
+  httpsguard web --allow-private --local-ca                 # sites served by "httpsguard serve"
   httpsguard web token create --name "release pipeline" --db /var/lib/httpsguard/scans.db`,
 		flags: webFlags,
 	})
 }
 
-func webFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int {
-	listen := fs.String("listen", "127.0.0.1:8088", "`address` to listen on")
+func webFlags(fs *flagSet, st *stdio) func(context.Context, []string) (int, error) {
+	httpAddr := fs.String("http", "", "plain-HTTP `address`: the site (default 127.0.0.1:8088), or with --https a listener that redirects to HTTPS (none unless given); \"off\" for none")
+	httpsAddr := fs.String("https", "", "HTTPS `address` of the site, with --cert-file and --key-file (default 127.0.0.1:8088)")
+	certFile := fs.String("cert-file", "", "PEM certificate chain `file` to serve HTTPS with (with --key-file)")
+	keyFile := fs.String("key-file", "", "PEM private key `file` for --cert-file")
 	dsn := fs.String("db", "./httpsguard.db", "database: a SQLite file, or a postgres:// `DSN`")
 	allowPrivate := fs.Bool("allow-private", false, "allow checking sites on loopback, private, link-local and other non-public addresses")
-	workers := fs.Int("workers", web.DefaultWorkers, "`number` of scans run at once")
+	concurrency := fs.Int("concurrency", web.DefaultWorkers, "`number` of scans this instance runs at once")
 	maxQueue := fs.Int("max-queue", web.DefaultMaxQueue, "`number` of scans that may wait; more are refused with 503")
-	scanTimeout := fs.Duration("scan-timeout", web.DefaultScanTimeout, "time limit for one scan")
-	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this PEM certificate chain `file` (with --tls-key)")
-	tlsKey := fs.String("tls-key", "", "PEM private key `file` for --tls-cert")
-	httpRedirect := fs.String("http-redirect", "", "with --tls-cert, also listen on this `address` for plain HTTP and redirect it to HTTPS")
+	timeout := fs.duration("timeout", web.DefaultScanTimeout, "time limit for each scan, every request included: a `duration` such as 1m")
 	sslHost := fs.String("ssl-host", "", "`host[:port]` plain HTTP is redirected to (default: the request's host)")
-	var proxies, caFiles listFlag
-	fs.Var(&proxies, "trusted-proxy", "`CIDR` of a TLS-terminating reverse proxy whose X-Forwarded-For and X-Forwarded-Proto are believed (repeatable)")
-	fs.Var(&caFiles, "ca-file", "also trust the roots in this PEM `file` when scanning (repeatable)")
+	proxies := fs.list("trusted-proxy", "`CIDR` of a TLS-terminating reverse proxy whose X-Forwarded-For and X-Forwarded-Proto are believed (repeatable, or comma-separated)", true)
+	caFiles := fs.list("ca-file", "also trust the roots in this PEM `file` when scanning (repeatable)", false)
+	localCA := fs.Bool("local-ca", false, "also trust httpsguard's local CA (see \"httpsguard ca\") when scanning, for sites served by \"httpsguard serve\"")
 	perMinute := fs.Float64("scans-per-minute", 60/web.DefaultSubmitInterval.Seconds(), "`number` of new scans each client may start per minute, after --scan-burst")
 	burst := fs.Int("scan-burst", web.DefaultSubmitBurst, "`number` of new scans a client may start at once")
 	perClient := fs.Int("max-queued-per-client", web.DefaultMaxQueuedPerClient, "`number` of unfinished scans one client may have")
 	allowPrivateHooks := fs.Bool("allow-private-webhooks", false, "allow webhooks to loopback, private and other non-public addresses (tests, company networks)")
-	deliveryWorkers := fs.Int("delivery-workers", web.DefaultDeliveryWorkers, "`number` of webhook deliveries run at once")
+	deliveryConcurrency := fs.Int("delivery-concurrency", web.DefaultDeliveryWorkers, "`number` of webhook deliveries this instance runs at once")
 	tokenName := fs.String("name", "", "for \"token create\": what the token is for")
 	preload := fs.Bool("hsts-preload", false, "add preload to the site's own HSTS header (only for a domain ready for the preload list)")
+	// The names before the CLI's one grammar. --listen and --http-redirect
+	// keep their meaning (net.Listen's: ":8088" is every interface) for the
+	// scripts that use them.
+	var listen, httpRedirect string
+	fs.deprecate("listen", stringValue{&listen}, "use --http ADDR, or --https ADDR with --cert-file (where :PORT means loopback; 0.0.0.0:PORT opens it)", "")
+	fs.deprecate("http-redirect", stringValue{&httpRedirect}, "use --http ADDR with --https (where :PORT means loopback; 0.0.0.0:PORT opens it)", "")
+	fs.alias("tls-cert", "cert-file")
+	fs.alias("tls-key", "key-file")
+	fs.alias("scan-timeout", "timeout")
+	fs.alias("workers", "concurrency")
+	fs.alias("delivery-workers", "delivery-concurrency")
 
-	return func(ctx context.Context, args []string) int {
-		fail := func(format string, a ...any) int {
-			fmt.Fprintf(st.err, "httpsguard web: "+format+"\n", a...)
-			return exitError
-		}
+	return func(ctx context.Context, args []string) (int, error) {
 		if len(args) > 0 && args[0] == "token" {
 			return webToken(ctx, st, *dsn, *tokenName, args[1:])
 		}
 		if len(args) > 0 {
-			return fail("unexpected argument %q (see httpsguard web --help)", args[0])
+			return exitError, usagef("unexpected argument %q", args[0])
 		}
-		if (*tlsCert == "") != (*tlsKey == "") {
-			return fail("--tls-cert and --tls-key go together")
+		if (*certFile == "") != (*keyFile == "") {
+			return exitError, usagef("--cert-file and --key-file go together")
 		}
-		if *httpRedirect != "" && *tlsCert == "" {
-			return fail("--http-redirect needs --tls-cert and --tls-key")
+		serveTLS := *certFile != ""
+		site, redirect := web.DefaultListen, ""
+		if *httpsAddr != "" {
+			if !serveTLS {
+				return exitError, usagef("--https needs --cert-file and --key-file (behind a TLS-terminating proxy, serve plain HTTP with --http)")
+			}
+			a, err := listenAddr(*httpsAddr)
+			if err != nil {
+				return exitError, usagef("--https: %v", err)
+			}
+			site = a
 		}
-		if *workers < 1 || *maxQueue < 1 || *scanTimeout <= 0 || *perMinute <= 0 || *burst < 1 || *perClient < 1 || *deliveryWorkers < 1 {
-			return fail("--workers, --max-queue, --scan-timeout, --scans-per-minute, --scan-burst, --max-queued-per-client and --delivery-workers must be positive")
+		switch {
+		case *httpAddr == "off" && !serveTLS:
+			return exitError, usagef("--http off leaves nothing to serve without --https")
+		case *httpAddr != "" && *httpAddr != "off":
+			a, err := listenAddr(*httpAddr)
+			if err != nil {
+				return exitError, usagef("--http: %v", err)
+			}
+			if serveTLS {
+				redirect = a
+			} else {
+				site = a
+			}
+		}
+		if fs.isSet("listen") {
+			if fs.isSet("https") || fs.isSet("http") && !serveTLS {
+				return exitError, usagef("--listen is the old name of --http and --https: give one or the other")
+			}
+			site = listen
+		}
+		if fs.isSet("http-redirect") {
+			if !serveTLS {
+				return exitError, usagef("--http-redirect needs --cert-file and --key-file")
+			}
+			if fs.isSet("http") {
+				return exitError, usagef("--http-redirect is the old name of --http: give one or the other")
+			}
+			redirect = httpRedirect
+		}
+		if *concurrency < 1 || *maxQueue < 1 || *timeout <= 0 || *perMinute <= 0 || *burst < 1 || *perClient < 1 || *deliveryConcurrency < 1 {
+			return exitError, usagef("--concurrency, --max-queue, --timeout, --scans-per-minute, --scan-burst, --max-queued-per-client and --delivery-concurrency must be positive")
 		}
 		var trusted []netip.Prefix
-		for _, p := range proxies {
+		for _, p := range *proxies {
 			pr, err := parsePrefix(p)
 			if err != nil {
-				return fail("--trusted-proxy: %v", err)
+				return exitError, usagef("--trusted-proxy: %v", err)
 			}
 			trusted = append(trusted, pr)
 		}
-		var tlsConfig *tls.Config
-		if *tlsCert != "" {
-			cert, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
+		cas := slices.Clone(*caFiles)
+		if *localCA {
+			root, err := localca.RootFileFromEnv(st.getenv)
+			if errors.Is(err, os.ErrNotExist) {
+				return exitError, fmt.Errorf("--local-ca: %w (create one with \"httpsguard ca install\")", err)
+			}
 			if err != nil {
-				return fail("loading the TLS certificate: %v", err)
+				return exitError, fmt.Errorf("--local-ca: %w", err)
+			}
+			cas = append(cas, root)
+		}
+		var tlsConfig *tls.Config
+		if serveTLS {
+			cert, err := tls.LoadX509KeyPair(*certFile, *keyFile)
+			if err != nil {
+				return exitError, fmt.Errorf("loading the TLS certificate: %w", err)
 			}
 			tlsConfig = tlsdefaults.Server()
 			tlsConfig.Certificates = []tls.Certificate{cert}
@@ -144,46 +209,58 @@ func webFlags(fs *flag.FlagSet, st *stdio) func(context.Context, []string) int {
 		log := slog.New(slog.NewTextHandler(st.err, &slog.HandlerOptions{Level: slog.LevelInfo}))
 		db, err := store.Open(ctx, *dsn)
 		if err != nil {
-			return fail("%v", err)
+			return exitError, err
 		}
 		defer db.Close()
 
 		srv, err := web.New(ctx, web.Config{
 			Store:                db,
-			ScanOptions:          scan.Options{CAFiles: caFiles},
+			ScanOptions:          scan.Options{CAFiles: cas},
 			AllowPrivate:         *allowPrivate,
-			Workers:              *workers,
+			Workers:              *concurrency,
 			MaxQueue:             *maxQueue,
-			ScanTimeout:          *scanTimeout,
+			ScanTimeout:          *timeout,
 			SubmitInterval:       time.Duration(float64(time.Minute) / *perMinute),
 			SubmitBurst:          *burst,
 			MaxQueuedPerClient:   *perClient,
 			AllowPrivateWebhooks: *allowPrivateHooks,
-			DeliveryWorkers:      *deliveryWorkers,
+			DeliveryWorkers:      *deliveryConcurrency,
 			TrustedProxies:       trusted,
 			Secure:               tlsConfig != nil || len(trusted) > 0,
 			SSLHost:              *sslHost,
 			HSTSPreload:          *preload,
-			Listen:               *listen,
+			Listen:               site,
 			TLSConfig:            tlsConfig,
-			RedirectListen:       *httpRedirect,
+			RedirectListen:       redirect,
 			Version:              version(),
 			Logger:               log,
 		})
 		if err != nil {
-			return fail("%v", err)
+			return exitError, err
 		}
 		if err := srv.Listen(ctx); err != nil {
-			return fail("%v", err)
+			return exitError, err
 		}
 		fmt.Fprintf(st.err, "httpsguard web: listening on %s (database: %s)\n", srv.URL(), db.Dialect())
 		if err := srv.Serve(ctx); err != nil {
-			return fail("%v", err)
+			return exitError, err
 		}
 		fmt.Fprintln(st.err, "httpsguard web: stopped")
-		return exitOK
+		return exitOK, nil
 	}
 }
+
+// stringValue is a string flag writing to a string, for deprecated names.
+type stringValue struct{ s *string }
+
+func (v stringValue) String() string {
+	if v.s == nil {
+		return ""
+	}
+	return *v.s
+}
+
+func (v stringValue) Set(s string) error { *v.s = s; return nil }
 
 // parsePrefix accepts a CIDR or a single address.
 func parsePrefix(s string) (netip.Prefix, error) {
@@ -199,30 +276,31 @@ func parsePrefix(s string) (netip.Prefix, error) {
 }
 
 // webToken runs "httpsguard web token create|list|revoke".
-func webToken(ctx context.Context, st *stdio, dsn, name string, args []string) int {
-	fail := func(format string, a ...any) int {
-		fmt.Fprintf(st.err, "httpsguard web token: "+format+"\n", a...)
-		return exitError
-	}
+func webToken(ctx context.Context, st *stdio, dsn, name string, args []string) (int, error) {
+	code, err := webTokenRun(ctx, st, dsn, name, args)
+	return code, inSub("token", err)
+}
+
+func webTokenRun(ctx context.Context, st *stdio, dsn, name string, args []string) (int, error) {
 	if len(args) == 0 {
-		return fail("want create, list or revoke")
+		return exitError, usagef("want create, list or revoke")
 	}
 	sub, args := args[0], args[1:]
 	switch {
 	case sub == "create" && len(args) == 0:
 		if strings.TrimSpace(name) == "" {
-			return fail("create needs --name, saying what the token is for")
+			return exitError, usagef("create needs --name, saying what the token is for")
 		}
 	case sub == "list" && len(args) == 0:
 	case sub == "revoke" && len(args) == 1:
 	case sub == "create" || sub == "list" || sub == "revoke":
-		return fail("unexpected arguments %q (see httpsguard web --help)", args)
+		return exitError, usagef("unexpected arguments %q", args)
 	default:
-		return fail("unknown subcommand %q (want create, list or revoke)", sub)
+		return exitError, usagef("unknown subcommand %q (want create, list or revoke)", sub)
 	}
 	db, err := store.Open(ctx, dsn)
 	if err != nil {
-		return fail("%v", err)
+		return exitError, err
 	}
 	defer db.Close()
 	now := time.Now()
@@ -230,30 +308,30 @@ func webToken(ctx context.Context, st *stdio, dsn, name string, args []string) i
 	case "create":
 		t, secret, err := db.CreateToken(ctx, name, now)
 		if err != nil {
-			return fail("%v", err)
+			return exitError, err
 		}
 		fmt.Fprintln(st.out, secret)
 		fmt.Fprintf(st.err, "httpsguard web token: created token %s (%s); it is shown only now\n", t.ID, t.Name)
 	case "list":
 		ts, err := db.Tokens(ctx)
 		if err != nil {
-			return fail("%v", err)
+			return exitError, err
 		}
 		fmt.Fprintf(st.out, "%-12s  %-20s  %-20s  %-20s  %s\n", "ID", "CREATED", "LAST USED", "REVOKED", "NAME")
 		day := func(t time.Time) string {
 			if t.IsZero() {
 				return "-"
 			}
-			return t.UTC().Format("2006-01-02 15:04 UTC")
+			return report.FormatTime(t)
 		}
 		for _, t := range ts {
 			fmt.Fprintf(st.out, "%-12s  %-20s  %-20s  %-20s  %s\n", t.ID, day(t.CreatedAt), day(t.LastUsedAt), day(t.RevokedAt), t.Name)
 		}
 	case "revoke":
 		if err := db.RevokeToken(ctx, args[0], now); err != nil {
-			return fail("%v", err)
+			return exitError, err
 		}
 		fmt.Fprintf(st.err, "httpsguard web token: revoked %s\n", args[0])
 	}
-	return exitOK
+	return exitOK, nil
 }

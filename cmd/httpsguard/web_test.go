@@ -87,7 +87,7 @@ func TestWebCommandScansAndServesTheReport(t *testing.T) {
 		io.WriteString(w, "<!doctype html><title>site</title>")
 	}))
 	db := filepath.Join(t.TempDir(), "web.db")
-	base, stop, stderr := startWeb(t, "--listen", "127.0.0.1:0", "--db", db, "--allow-private", "--ca-file", ca.RootFile(), "--workers", "2")
+	base, stop, stderr := startWeb(t, "--http", "127.0.0.1:0", "--db", db, "--allow-private", "--ca-file", ca.RootFile(), "--concurrency", "2")
 
 	res, err := http.Post(base+"/api/v1/scans", "application/json", strings.NewReader(`{"url": "`+site.URL+`/"}`))
 	if err != nil {
@@ -147,7 +147,7 @@ func TestWebCommandScansAndServesTheReport(t *testing.T) {
 }
 
 func TestWebCommandRefusesLoopbackByDefault(t *testing.T) {
-	base, _, _ := startWeb(t, "--listen", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "web.db"))
+	base, _, _ := startWeb(t, "--http", "0", "--db", filepath.Join(t.TempDir(), "web.db"))
 	res, err := http.Post(base+"/api/v1/scans", "application/json", strings.NewReader(`{"url": "https://127.0.0.1:8443/"}`))
 	if err != nil {
 		t.Fatal(err)
@@ -159,7 +159,7 @@ func TestWebCommandRefusesLoopbackByDefault(t *testing.T) {
 	}
 }
 
-// TestWebCommandTLS serves HTTPS with --tls-cert and redirects plain HTTP.
+// TestWebCommandTLS serves HTTPS with --cert-file and redirects plain HTTP.
 func TestWebCommandTLS(t *testing.T) {
 	ca := localcatest.New(t)
 	cert := localcatest.Issue(t, ca, "127.0.0.1")
@@ -172,8 +172,8 @@ func TestWebCommandTLS(t *testing.T) {
 	}
 	writePEM(t, keyFile, "PRIVATE KEY", key)
 
-	base, _, stderr := startWeb(t, "--listen", "127.0.0.1:0", "--db", filepath.Join(dir, "web.db"),
-		"--tls-cert", certFile, "--tls-key", keyFile, "--http-redirect", "127.0.0.1:0")
+	base, _, stderr := startWeb(t, "--https", "127.0.0.1:0", "--db", filepath.Join(dir, "web.db"),
+		"--cert-file", certFile, "--key-file", keyFile, "--http", "localhost:0")
 	if !strings.HasPrefix(base, "https://") {
 		t.Fatalf("listening on %s", base)
 	}
@@ -214,14 +214,30 @@ func TestWebCommandUsage(t *testing.T) {
 		want string
 	}{
 		{[]string{"web", "extra"}, "unexpected argument"},
+		{[]string{"web", "--cert-file", "x.pem"}, "go together"},
+		{[]string{"web", "--https", ":8443"}, "--https needs --cert-file and --key-file"},
+		{[]string{"web", "--http", "off"}, "nothing to serve"},
+		{[]string{"web", "--http", "example.com:80"}, "must be localhost or an IP address"},
+		{[]string{"web", "--http", "80x"}, "not PORT, :PORT or HOST:PORT"},
+		{[]string{"web", "--concurrency", "0"}, "must be positive"},
+		{[]string{"web", "--timeout", "0s"}, "must be positive"},
+		{[]string{"web", "--trusted-proxy", "10.0.0.0/8,nonsense"}, "neither a CIDR"},
+		{[]string{"web", "--local-ca"}, "no local CA in"},
+		{[]string{"web", "--db", "postgres://nobody@127.0.0.1:1/none?connect_timeout=2", "--http", "127.0.0.1:0"}, "PostgreSQL"},
+		// The old names, with their old rules.
 		{[]string{"web", "--tls-cert", "x.pem"}, "go together"},
-		{[]string{"web", "--http-redirect", ":80"}, "needs --tls-cert"},
+		{[]string{"web", "--http-redirect", ":80"}, "--http-redirect needs --cert-file"},
 		{[]string{"web", "--workers", "0"}, "must be positive"},
-		{[]string{"web", "--trusted-proxy", "nonsense"}, "neither a CIDR"},
-		{[]string{"web", "--db", "postgres://nobody@127.0.0.1:1/none?connect_timeout=2", "--listen", "127.0.0.1:0"}, "PostgreSQL"},
+		{[]string{"web", "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0"}, "old name of --http"},
 	} {
 		var errOut bytes.Buffer
-		code := run(context.Background(), tc.args, &stdio{in: strings.NewReader(""), out: io.Discard, err: &errOut, getenv: func(string) string { return "" }})
+		nowhere := filepath.Join(t.TempDir(), "no-ca")
+		code := run(context.Background(), tc.args, &stdio{in: strings.NewReader(""), out: io.Discard, err: &errOut, getenv: func(k string) string {
+			if k == "HTTPSGUARD_CAROOT" {
+				return nowhere
+			}
+			return ""
+		}})
 		if code != exitError || !strings.Contains(errOut.String(), tc.want) {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", tc.args, code, errOut.String(), tc.want)
 		}
@@ -253,7 +269,7 @@ func TestWebToken(t *testing.T) {
 		t.Errorf("token list = %d\n%s", code, out)
 	}
 
-	base, _, _ := startWeb(t, "--listen", "127.0.0.1:0", "--db", db)
+	base, _, _ := startWeb(t, "--http", ":0", "--db", db)
 	watches := func() int {
 		req, _ := http.NewRequest("GET", base+"/api/v1/watches", nil)
 		req.Header.Set("Authorization", "Bearer "+secret)
