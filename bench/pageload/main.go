@@ -102,9 +102,9 @@ func newEnv(ctx context.Context, dir, httpsguard, chromium, chromedriver string)
 		return nil, fmt.Errorf("httpsguard cert: %v: %s", err, out)
 	}
 	e.leaf, e.key = filepath.Join(dir, "certs", "leaf.pem"), filepath.Join(dir, "certs", "leaf-key.pem")
-	root, err := exec.CommandContext(ctx, httpsguard, "ca", "--root").Output()
+	root, err := exec.CommandContext(ctx, httpsguard, "ca", "root").Output()
 	if err != nil {
-		return nil, fmt.Errorf("httpsguard ca --root: %w", err)
+		return nil, fmt.Errorf("httpsguard ca root: %w", err)
 	}
 	e.caRoot = strings.TrimSpace(string(root))
 	return e, nil

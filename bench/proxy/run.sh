@@ -118,7 +118,7 @@ EOF
 export HTTPSGUARD_CAROOT=$tmp/ca
 "$tmp/httpsguard" cert --dir "$tmp/certs" --cert-file leaf.pem --key-file leaf-key.pem localhost 127.0.0.1 ::1 >/dev/null 2>&1 ||
 	die "httpsguard cert failed"
-ca_root=$("$tmp/httpsguard" ca --root)
+ca_root=$("$tmp/httpsguard" ca root)
 cert=$tmp/certs/leaf.pem key=$tmp/certs/leaf-key.pem
 
 # Caddy keeps its state under XDG_DATA_HOME/XDG_CONFIG_HOME; keep it in $tmp

@@ -32,8 +32,8 @@ cleanup() {
 trap cleanup EXIT
 
 go build -o "$work/httpsguard" ./cmd/httpsguard
-"$work/httpsguard" web --listen "127.0.0.1:$PORT" --db "$DB" --allow-private \
-	--workers 4 --scans-per-minute 100000 --scan-burst 1000 --max-queue 100000 \
+"$work/httpsguard" web --http "127.0.0.1:$PORT" --db "$DB" --allow-private \
+	--concurrency 4 --scans-per-minute 100000 --scan-burst 1000 --max-queue 100000 \
 	2>"$work/server.log" &
 server_pid=$!
 for _ in $(seq 100); do curl -fsS "$base/healthz" >/dev/null 2>&1 && break; sleep 0.1; done

@@ -59,8 +59,8 @@ pids+=($!)
 "$work/watchload" seed -db "$DB" -n "$WATCHES" -url "https://127.0.0.1:$SITE_PORT/"
 
 start=$(date +%s.%N)
-"$work/httpsguard" web --listen "127.0.0.1:$PORT" --db "$DB" --allow-private --ca-file "$root" \
-	--workers "$WORKERS" --scans-per-minute 100000 --scan-burst 1000 --max-queue 100000 \
+"$work/httpsguard" web --http "127.0.0.1:$PORT" --db "$DB" --allow-private --ca-file "$root" \
+	--concurrency "$WORKERS" --scans-per-minute 100000 --scan-burst 1000 --max-queue 100000 \
 	--max-queued-per-client 1000 2>"$work/server.log" &
 pids+=($!)
 for _ in $(seq 100); do curl -fsS "$base/healthz" >/dev/null 2>&1 && break; sleep 0.1; done

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -256,5 +257,29 @@ func TestListFlags(t *testing.T) {
 	}
 	if !slices.Equal(*names, []string{"a", "b", "c"}) || !slices.Equal(*files, []string{"x,y.pem", "z.pem"}) {
 		t.Errorf("names %q, files %q", *names, *files)
+	}
+}
+
+// TestFlagsDocumented: every flag a command's --help lists is in the
+// command's guide under docs/, so the guides follow renames.
+func TestFlagsDocumented(t *testing.T) {
+	guides := map[string]string{"policy": "enforce.md", "check": "check.md", "serve": "serve.md", "ca": "ca.md", "cert": "ca.md", "web": "web.md"}
+	for name, c := range commands {
+		guide, ok := guides[name]
+		if !ok {
+			t.Errorf("no guide known for %q; add it to this test", name)
+			continue
+		}
+		doc, err := os.ReadFile(filepath.Join("..", "..", "docs", guide))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fs := newFlagSet(c)
+		c.flags(fs, &stdio{getenv: func(string) string { return "" }})
+		fs.VisitAll(func(f *flag.Flag) {
+			if !fs.hidden(f.Name) && !regexp.MustCompile(`--`+regexp.QuoteMeta(f.Name)+`\b[^-]`).Match(doc) {
+				t.Errorf("%s --%s is not in docs/%s", name, f.Name, guide)
+			}
+		})
 	}
 }
