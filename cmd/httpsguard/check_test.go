@@ -121,6 +121,14 @@ func TestCheckJSONAndOutputFile(t *testing.T) {
 	if res.Host != site.Host || res.Score != 100 || res.TLS == nil || res.TLS.TrustedBy != site.CA.RootFile() {
 		t.Errorf("result host %q score %d tls %+v", res.Host, res.Score, res.TLS)
 	}
+	// "-" is standard output, as for every --output.
+	code, out, errOut = runCheck(t, append(resolveArgs(site), "--ca-file", site.CA.RootFile(), "--output", "-", "--format", "JSON", site.Host)...)
+	if err := json.Unmarshal([]byte(out), &res); code != exitOK || err != nil {
+		t.Errorf("--output -: exit %d, %v; stdout %.200q, stderr %s", code, err, out, errOut)
+	}
+	if _, err := os.Stat("-"); err == nil {
+		t.Error(`--output - wrote a file named "-"`)
+	}
 }
 
 func TestCheckInputFileStreamsEveryTarget(t *testing.T) {

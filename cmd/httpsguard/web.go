@@ -241,11 +241,11 @@ func webFlags(fs *flagSet, st *stdio) func(context.Context, []string) (int, erro
 		if err := srv.Listen(ctx); err != nil {
 			return exitError, err
 		}
-		fmt.Fprintf(st.err, "httpsguard web: listening on %s (database: %s)\n", srv.URL(), db.Dialect())
+		say(st.err, "web", "listening on %s (database: %s)", srv.URL(), db.Dialect())
 		if err := srv.Serve(ctx); err != nil {
 			return exitError, err
 		}
-		fmt.Fprintln(st.err, "httpsguard web: stopped")
+		say(st.err, "web", "stopped")
 		return exitOK, nil
 	}
 }
@@ -311,7 +311,7 @@ func webTokenRun(ctx context.Context, st *stdio, dsn, name string, args []string
 			return exitError, err
 		}
 		fmt.Fprintln(st.out, secret)
-		fmt.Fprintf(st.err, "httpsguard web token: created token %s (%s); it is shown only now\n", t.ID, t.Name)
+		say(st.err, "web token", "created token %s (%s); it is shown only now", t.ID, t.Name)
 	case "list":
 		ts, err := db.Tokens(ctx)
 		if err != nil {
@@ -331,7 +331,7 @@ func webTokenRun(ctx context.Context, st *stdio, dsn, name string, args []string
 		if err := db.RevokeToken(ctx, args[0], now); err != nil {
 			return exitError, err
 		}
-		fmt.Fprintf(st.err, "httpsguard web token: revoked %s\n", args[0])
+		say(st.err, "web token", "revoked %s", args[0])
 	}
 	return exitOK, nil
 }

@@ -295,3 +295,22 @@ func TestWebToken(t *testing.T) {
 		}
 	}
 }
+
+// TestWebOldNamesStillServe: a script written for the names before the one
+// grammar still starts the site, with a warning per old name.
+func TestWebOldNamesStillServe(t *testing.T) {
+	base, _, stderr := startWeb(t, "--listen", "127.0.0.1:0", "--workers", "2", "--scan-timeout", "30s", "--db", filepath.Join(t.TempDir(), "web.db"))
+	res, err := http.Get(base + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Errorf("GET /healthz = %d", res.StatusCode)
+	}
+	for _, want := range []string{"--listen is deprecated", "--workers is deprecated; use --concurrency", "--scan-timeout is deprecated; use --timeout"} {
+		if strings.Count(stderr.String(), want) != 1 {
+			t.Errorf("stderr lacks one %q:\n%s", want, stderr.String())
+		}
+	}
+}
