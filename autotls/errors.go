@@ -22,16 +22,16 @@ const (
 	// KindCAUnreachable: the ACME directory could not be reached (DNS,
 	// connection refused, timeout, or a TLS certificate the client does
 	// not trust). Usually the network or the CA's outage; retried.
-	KindCAUnreachable ErrorKind = "ca-unreachable"
+	KindCAUnreachable ErrorKind = "ca_unreachable"
 	// KindRateLimited: the CA refused because of its rate limits. Retried
 	// with backoff; with Let's Encrypt, retries go through its staging
 	// server until they succeed there.
-	KindRateLimited ErrorKind = "rate-limited"
+	KindRateLimited ErrorKind = "rate_limited"
 	// KindChallengeFailed: the CA could not validate the challenges: it
 	// could not reach this server on port 80 or 443 under that name (DNS
 	// pointing elsewhere, a firewall, a proxy in front), or got the wrong
 	// answer.
-	KindChallengeFailed ErrorKind = "challenge-failed"
+	KindChallengeFailed ErrorKind = "challenge_failed"
 	// KindRejected: the CA refuses this name or request outright (a name
 	// it does not issue for, a CAA record, a malformed order).
 	KindRejected ErrorKind = "rejected"
