@@ -152,9 +152,10 @@ func tlsInfo(o *observations) *TLSInfo {
 			info.Versions[versionName(v)] = err == nil
 		}
 		for _, id := range o.tls.weak {
-			info.WeakCiphers = append(info.WeakCiphers, tls.CipherSuiteName(id))
+			info.WeakCiphers = append(info.WeakCiphers, suiteName(id))
 		}
 	}
+	addTLSFacts(info, o)
 	if st == nil {
 		return info
 	}

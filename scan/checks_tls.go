@@ -142,7 +142,7 @@ var tlsChecks = []CheckSpec{
 			var names []string
 			insecure := false
 			for _, id := range o.tls.weak {
-				names = append(names, tls.CipherSuiteName(id))
+				names = append(names, suiteName(id))
 				insecure = insecure || insecureSuite(id)
 			}
 			msg := fmt.Sprintf("The server accepts %d weak TLS 1.2 cipher suite(s).", len(names))

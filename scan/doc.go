@@ -4,7 +4,9 @@
 //
 // A Scanner fetches everything one target needs — the http:// and https://
 // page sessions with every redirect hop, TLS handshakes per protocol version
-// and weak cipher suite, the Observatory's robots.txt and CORS preflight, a
+// and raw ClientHello probes that list every version and cipher suite the
+// server accepts (package internal/tlsprobe; docs/design/tls-facts.md),
+// the Observatory's robots.txt and CORS preflight, a
 // page that does not exist, TRACE, and the usual admin and login pages —
 // through one keep-alive transport per target, with every step bounded
 // (connect, handshake, per-request and per-target time, redirects, body and

@@ -2,6 +2,7 @@ package scan
 
 import (
 	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -115,6 +116,10 @@ type Options struct {
 type trustAnchor struct {
 	name string
 	pool func() *x509.CertPool
+	// certs are the roots of a CA file, parsed: the chain facts look
+	// an issuer up among them by name and check its signature
+	// themselves, SHA-1 included, which a pool cannot do.
+	certs []*x509.Certificate
 }
 
 // systemPool loads the system roots once per process, in the background
@@ -273,9 +278,28 @@ func (o *Options) loadAnchors() ([]trustAnchor, error) {
 		if !pool.AppendCertsFromPEM(pem) {
 			return nil, fmt.Errorf("CA file %s: %w", f, errNoCertificates)
 		}
-		anchors = append(anchors, trustAnchor{name: f, pool: fixed(pool)})
+		anchors = append(anchors, trustAnchor{name: f, pool: fixed(pool), certs: parsePEMCerts(pem)})
 	}
 	return append(anchors, trustAnchor{name: "system", pool: systemPool}), nil
 }
 
 var errNoCertificates = errors.New("no PEM certificates found")
+
+// parsePEMCerts returns the certificates of a PEM file that parse, as
+// AppendCertsFromPEM reads them.
+func parsePEMCerts(data []byte) []*x509.Certificate {
+	var out []*x509.Certificate
+	for {
+		var b *pem.Block
+		b, data = pem.Decode(data)
+		if b == nil {
+			return out
+		}
+		if b.Type != "CERTIFICATE" || len(b.Headers) != 0 {
+			continue
+		}
+		if c, err := x509.ParseCertificate(b.Bytes); err == nil {
+			out = append(out, c)
+		}
+	}
+}

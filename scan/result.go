@@ -348,6 +348,78 @@ type TLSInfo struct {
 	TrustedBy string `json:"trusted_by,omitempty"`
 
 	Chain []Certificate `json:"chain"`
+
+	// Protocols is what the raw ClientHello probes found for each
+	// protocol version, SSL 2.0 to TLS 1.3: whether the server offers
+	// it and every cipher suite it accepts with it, Go's or not.
+	Protocols []ProtocolSupport `json:"protocols,omitempty"`
+	// ForwardSecrecy says how many of the accepted cipher suites have
+	// forward secrecy: "all", "some" or "none"; empty when the suite
+	// lists are incomplete and do not settle it.
+	ForwardSecrecy string `json:"forward_secrecy,omitempty"`
+	// ChainFacts judges the served chain on its own: complete or not,
+	// and what is wrong with the leaf.
+	ChainFacts *ChainFacts `json:"chain_facts,omitempty"`
+}
+
+// ProtocolSupport is what was learned about one protocol version.
+type ProtocolSupport struct {
+	Version string `json:"version"` // "SSL 2.0" ... "TLS 1.3"
+	Offered bool   `json:"offered"`
+	// Error says why it could not be told whether the version is
+	// offered; Offered is then false and means nothing.
+	Error string `json:"error,omitempty"`
+	// Refusal is how the server declined: "alert protocol_version",
+	// "connection closed", "chose TLS 1.2".
+	Refusal string `json:"refusal,omitempty"`
+	// CipherSuites are every suite the server accepted with this
+	// version, ordered by code.
+	CipherSuites []CipherSuite `json:"cipher_suites,omitempty"`
+	// Incomplete says why CipherSuites may miss some: a probe failed or
+	// a limit was reached.
+	Incomplete string `json:"incomplete,omitempty"`
+}
+
+// CipherSuite is one accepted cipher suite.
+type CipherSuite struct {
+	ID             string `json:"id"`           // code in hex, e.g. "0xc02f"
+	Name           string `json:"name"`         // IANA name
+	KeyExchange    string `json:"key_exchange"` // "ECDHE", "DHE", "RSA", ...
+	Encryption     string `json:"encryption"`   // e.g. "AES-128-GCM", "3DES-168-CBC"
+	ForwardSecrecy bool   `json:"forward_secrecy"`
+	// Strength is "strong" (forward secrecy and AEAD), "weak" (forward
+	// secrecy, CBC) or "insecure".
+	Strength string `json:"strength"`
+}
+
+// ChainFacts are the served chain's facts, each one as testssl.sh would
+// report it.
+type ChainFacts struct {
+	// Status is "complete" (the served certificates lead to a trusted
+	// root), "incomplete" (the last one's issuer is neither served nor
+	// trusted: an intermediate is missing, or the CA is unknown),
+	// "self-signed" (the leaf is its own untrusted issuer) or
+	// "untrusted-root" (the chain ends at a root that is served but not
+	// trusted). Signatures count whatever their algorithm: a SHA-1
+	// signature is judged on its own (WeakSignatures).
+	Status string `json:"status"`
+	// MissingIssuer is the subject of the certificate the server should
+	// send, when Status is "incomplete"; MissingIssuerURL is where the
+	// certificate before it says it can be fetched (AIA caIssuers).
+	MissingIssuer    string `json:"missing_issuer,omitempty"`
+	MissingIssuerURL string `json:"missing_issuer_url,omitempty"`
+	// Anchor names the trust anchor the chain leads to ("system", a CA
+	// file), when Status is "complete".
+	Anchor string `json:"anchor,omitempty"`
+	// NameMatch reports whether the leaf is valid for the host scanned.
+	NameMatch bool `json:"name_match"`
+	// Expired and NotYetValid compare the leaf's validity with the scan's
+	// time.
+	Expired     bool `json:"expired"`
+	NotYetValid bool `json:"not_yet_valid"`
+	// WeakSignatures lists the served certificates below the root that
+	// are signed with SHA-1 or MD5, as "subject: algorithm".
+	WeakSignatures []string `json:"weak_signatures,omitempty"`
 }
 
 // Certificate describes one certificate of the served chain, leaf first.

@@ -14,13 +14,21 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/httpsguard/httpsguard/internal/tlsprobe"
 )
 
-// tlsVersions are probed from oldest to newest.
-var tlsVersions = []uint16{tls.VersionTLS10, tls.VersionTLS11, tls.VersionTLS12, tls.VersionTLS13}
+// goVersions are the versions Go's handshakes probe, oldest first.
+var goVersions = []uint16{tls.VersionTLS10, tls.VersionTLS11, tls.VersionTLS12, tls.VersionTLS13}
 
-// modernSuites are the TLS 1.2 suites with forward secrecy and AEAD; every
-// other TLS 1.2 suite is weak (the same line hstspreload draws).
+// tlsVersions are the versions the checks judge, oldest first: Go's, and
+// SSL 2.0 and 3.0, which only the raw probes (package tlsprobe) can ask
+// about.
+var tlsVersions = append([]uint16{uint16(tlsprobe.SSL20), uint16(tlsprobe.SSL30)}, goVersions...)
+
+// modernSuites are the TLS 1.2 suites with forward secrecy and AEAD that
+// Go speaks (hstspreload's line). The raw probes judge the others with
+// tlsprobe.Suite.Strength.
 var modernSuites = []uint16{
 	tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
 	tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
@@ -30,42 +38,28 @@ var modernSuites = []uint16{
 	tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305,
 }
 
-// weakSuites lists every TLS 1.2 suite Go can offer that is not modern:
-// CBC, RSA key exchange, 3DES and RC4.
-func weakSuites() []uint16 {
-	var out []uint16
-	add := func(cs []*tls.CipherSuite) {
-		for _, c := range cs {
-			if slices.Contains(c.SupportedVersions, tls.VersionTLS12) && !slices.Contains(modernSuites, c.ID) {
-				out = append(out, c.ID)
-			}
-		}
-	}
-	add(tls.CipherSuites())
-	add(tls.InsecureCipherSuites())
-	return out
-}
-
 // insecureSuite reports whether id is in Go's insecure list (RC4, 3DES,
-// CBC-SHA256) or uses RSA key exchange (no forward secrecy).
+// CBC-SHA256) or is judged insecure by its properties (no forward
+// secrecy, no encryption or authentication, a 64-bit block, export
+// grade).
 func insecureSuite(id uint16) bool {
 	for _, c := range tls.InsecureCipherSuites() {
 		if c.ID == id {
 			return true
 		}
 	}
-	name := tls.CipherSuiteName(id)
-	return len(name) > 8 && name[:8] == "TLS_RSA_"
+	s, _ := tlsprobe.Lookup(uint32(id))
+	return s.Strength() == tlsprobe.Insecure
 }
+
+// suiteName is a cipher suite's IANA name, for Go's suites and the others.
+func suiteName(id uint16) string { return tlsprobe.SuiteName(uint32(id)) }
 
 // fastCurves are the key exchanges the scanner offers: classical X25519
 // and the NIST curves. The post-quantum hybrid Go prefers by default costs
 // several times the CPU per handshake, and which one is used does not
 // change any verdict.
 var fastCurves = []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384}
-
-// maxWeakProbes bounds the handshakes spent listing weak suites.
-const maxWeakProbes = 8
 
 // tlsProbe is what the handshake probes learned.
 type tlsProbe struct {
@@ -74,6 +68,11 @@ type tlsProbe struct {
 	weakErr     error
 	state       *tls.ConnectionState // from the newest accepted version
 	unreachable error                // TCP could not connect at all
+
+	// facts are the raw ClientHello probes' findings: every version and
+	// suite; chain the served chain judged on its own.
+	facts *tlsprobe.Facts
+	chain *ChainFacts
 }
 
 // handshake dials addr and runs one TLS handshake with cfg, returning the
@@ -104,11 +103,12 @@ func (f *fetcher) handshake(ctx context.Context, addr, serverName string, cfg *t
 	return tc.ConnectionState(), nil
 }
 
-// probeTLS tries each protocol version, then lists accepted weak TLS 1.2
-// suites, all on fresh connections. main, when not nil, is the state of the
-// page session's first connection, which offered TLS 1.2 and 1.3: the
-// version it negotiated answers for 1.3 (and for 1.2 when the server chose
-// it), saving full handshakes.
+// probeTLS tries each protocol version with Go's handshake and, alongside,
+// runs the raw ClientHello probes that list every version and suite the
+// server accepts (package tlsprobe), all on fresh connections. main, when
+// not nil, is the state of the page session's first connection, which
+// offered TLS 1.2 and 1.3: the version it negotiated answers for 1.3 (and
+// for 1.2 when the server chose it), saving full handshakes.
 func (f *fetcher) probeTLS(ctx context.Context, t target, main *tls.ConnectionState) *tlsProbe {
 	addr := net.JoinHostPort(t.host, strconv.Itoa(t.httpsPort))
 	sni := t.host
@@ -119,33 +119,22 @@ func (f *fetcher) probeTLS(ctx context.Context, t target, main *tls.ConnectionSt
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	states := map[uint16]tls.ConnectionState{}
-	probe := tlsVersions
+	probe := goVersions
 	if main != nil {
 		switch main.Version {
 		case tls.VersionTLS13:
 			p.versions[tls.VersionTLS13] = nil
 			states[tls.VersionTLS13] = *main
-			probe = tlsVersions[:3]
+			probe = goVersions[:3]
 		case tls.VersionTLS12:
 			p.versions[tls.VersionTLS12] = nil
 			states[tls.VersionTLS12] = *main
 			p.versions[tls.VersionTLS13] = &Error{Kind: KindTLS, Detail: "version_not_chosen",
 				Message: "offered TLS 1.2 and 1.3, the server chose TLS 1.2"}
-			probe = tlsVersions[:2]
+			probe = goVersions[:2]
 		}
 	}
-	// The first weak-suite offer runs alongside the version probes: most
-	// servers refuse it at once, and it needs nothing from them.
-	var first struct {
-		suite uint16
-		err   error
-	}
-	wg.Go(func() {
-		cs, err := f.handshake(ctx, addr, sni, &tls.Config{
-			MinVersion: tls.VersionTLS12, MaxVersion: tls.VersionTLS12, CipherSuites: weakSuites(),
-		})
-		first.suite, first.err = cs.CipherSuite, err
-	})
+	wg.Go(func() { p.facts = f.probeFacts(ctx, addr, sni) })
 	for _, v := range probe {
 		wg.Go(func() {
 			cs, err := f.handshake(ctx, addr, sni, &tls.Config{MinVersion: v, MaxVersion: v, CipherSuites: allSuitesFor(v)})
@@ -158,12 +147,14 @@ func (f *fetcher) probeTLS(ctx context.Context, t target, main *tls.ConnectionSt
 		})
 	}
 	wg.Wait()
-	for _, v := range slices.Backward(tlsVersions) {
+	p.mergeVersions(p.facts)
+	for _, v := range slices.Backward(goVersions) {
 		if cs, ok := states[v]; ok {
 			p.state = &cs
 			break
 		}
 	}
+	p.chain = f.servedChainFacts(t.host, p.state, p.facts)
 	if p.state == nil {
 		// Tell "nothing listens" apart from "TLS fails".
 		dctx, cancel := context.WithTimeout(ctx, f.opts.ConnectTimeout)
@@ -177,36 +168,9 @@ func (f *fetcher) probeTLS(ctx context.Context, t target, main *tls.ConnectionSt
 		return p
 	}
 	if p.versions[tls.VersionTLS12] != nil {
-		return p // the weak-suite offer was refused too, or meant nothing
+		return p // no TLS 1.2, so no TLS 1.2 suites to judge
 	}
-	if first.err != nil {
-		// Refused is the answer; anything else (a timeout) says nothing
-		// about which suites the server accepts.
-		if !probeRefused(first.err) {
-			p.weakErr = first.err
-		}
-		return p
-	}
-	// The server took a weak suite: take each accepted one out of the
-	// offer and ask again, to list them all.
-	p.weak = append(p.weak, first.suite)
-	offer := slices.DeleteFunc(weakSuites(), func(id uint16) bool { return id == first.suite })
-	for range maxWeakProbes - 1 {
-		if len(offer) == 0 {
-			break
-		}
-		cs, err := f.handshake(ctx, addr, sni, &tls.Config{
-			MinVersion: tls.VersionTLS12, MaxVersion: tls.VersionTLS12, CipherSuites: offer,
-		})
-		if err != nil {
-			if !probeRefused(err) {
-				p.weakErr = err
-			}
-			break
-		}
-		p.weak = append(p.weak, cs.CipherSuite)
-		offer = slices.DeleteFunc(offer, func(id uint16) bool { return id == cs.CipherSuite })
-	}
+	p.weak, p.weakErr = weakTLS12(p.facts)
 	return p
 }
 
@@ -237,6 +201,8 @@ func versionName(v uint16) string {
 		return "TLS 1.2"
 	case tls.VersionTLS13:
 		return "TLS 1.3"
+	case uint16(tlsprobe.SSL30), uint16(tlsprobe.SSL20):
+		return tlsprobe.Version(v).String()
 	}
 	return tls.VersionName(v)
 }
