@@ -2,6 +2,7 @@ package tlsprobe
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -171,7 +172,7 @@ var sslv2Kinds = []Suite{
 }
 
 // suites is suiteTable parsed, by ID; tls12Offer and tls13Offer are the
-// IDs each kind of ClientHello offers, in table order.
+// IDs each kind of ClientHello offers.
 var (
 	suites     = map[uint32]Suite{}
 	tls12Offer []uint16
@@ -194,6 +195,18 @@ func init() {
 	for _, s := range sslv2Kinds {
 		suites[s.ID] = s
 	}
+	// Offer as a client would: strong suites first, anonymous and NULL
+	// ones last, so that a server that follows the client's order
+	// answers the first hello with an authenticated suite and its
+	// certificate.
+	rank := func(id uint16) int {
+		s := suites[uint32(id)]
+		if s.Auth == "anon" || s.Cipher == "NULL" {
+			return 3
+		}
+		return int(s.Strength())
+	}
+	slices.SortStableFunc(tls12Offer, func(a, b uint16) int { return rank(a) - rank(b) })
 }
 
 // Lookup returns what is known of the suite with this ID; ok is false for
