@@ -202,7 +202,9 @@ func Testssl(ctx context.Context, tb testing.TB, uri string, args ...string) ([]
 	full = append(full, uri)
 	cmd := exec.CommandContext(ctx, bin, full...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "HOME="+dir, "TMPDIR="+dir)
+	// USLEEP_SND is how long testssl.sh waits after writing to a
+	// socket, 0.1s by default, for networks slower than loopback.
+	cmd.Env = append(os.Environ(), "HOME="+dir, "TMPDIR="+dir, "USLEEP_SND=0.01")
 	cmd.WaitDelay = 5 * time.Second
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
