@@ -102,6 +102,7 @@ func TestAgainstTestssl(t *testing.T) {
 			for _, f := range findings {
 				o.byID[f.ID] = f
 			}
+			o.summary()
 			o.protocols(res.TLS, slices.Contains(args, "-E"))
 			if slices.Contains(args, "-s") {
 				o.categories(res.TLS)
@@ -152,6 +153,23 @@ func (o *oracle) finding(id string) string {
 		o.t.Errorf("testssl reported no %s", id)
 	}
 	return f.Finding
+}
+
+// summary logs what testssl.sh said, for the record.
+func (o *oracle) summary() {
+	var b strings.Builder
+	ciphers := 0
+	for id := range o.byID {
+		if strings.HasPrefix(id, "cipher-") {
+			ciphers++
+		}
+	}
+	for _, id := range []string{"SSLv2", "SSLv3", "TLS1", "TLS1_1", "TLS1_2", "TLS1_3", "PFS", "cert_keySize", "cert_signatureAlgorithm", "cert_chain_of_trust", "cert_expirationStatus", "cert_trust"} {
+		if f, ok := o.byID[id]; ok {
+			fmt.Fprintf(&b, "\n\t%s: %s (%s)", id, f.Finding, f.Severity)
+		}
+	}
+	o.t.Logf("testssl.sh: %d cipher findings%s", ciphers, b.String())
 }
 
 // testsslVersions maps testssl's protocol ids and cipher id prefixes to
