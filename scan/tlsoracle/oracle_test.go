@@ -53,7 +53,7 @@ var testsslArgs = map[string][]string{
 // ALL:@SECLEVEL=0, whose testssl.sh run alone takes longer than go
 // test's default -timeout on a busy machine):
 //
-//	go test ./scan/tlsoracle -tlsoracle.all -timeout 60m
+//	go test -timeout 60m ./scan/tlsoracle -tlsoracle.all
 var all = flag.Bool("tlsoracle.all", false, "also check the peers beyond issue #12's configurations")
 
 // extraPeers are the peers only -tlsoracle.all checks.
