@@ -13,9 +13,9 @@
 // offered (every server), the cipher suites accepted per version (-E),
 // testssl's cipher categories (-s), forward secrecy and its suites (-f),
 // the leaf's key, signature algorithm and its rating, the chain of trust,
-// expiry and the name (-S). A full testssl.sh run costs about two
-// CPU-minutes, so several run at once and the test is skipped under
-// -short; without testssl.sh it is skipped, and under
+// expiry and the name (-S). A full testssl.sh run costs two to three
+// CPU-minutes, so each server is asked only what it varies in, the runs go
+// side by side, and the test is skipped under -short; without testssl.sh it is skipped, and under
 // HTTPSGUARD_TEST_STRICT=1 (CI) it fails. -tlsoracle.all adds nginx with
 // ALL:@SECLEVEL=0 (CAMELLIA, ARIA, CCM, SEED, anonymous DH on TLS 1.0 to
 // 1.3), too slow for go test's default -timeout on a busy machine.
