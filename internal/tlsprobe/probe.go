@@ -16,7 +16,7 @@ import (
 // Defaults for the zero values of Config.
 const (
 	DefaultMaxHandshakes = 400
-	DefaultParallel      = 4
+	DefaultParallel      = 6
 	DefaultTimeout       = 5 * time.Second
 )
 
@@ -40,7 +40,7 @@ type Config struct {
 	// n of them for a version takes about n+Parallel hellos.
 	MaxHandshakes int
 	// Parallel bounds the connections open at once (default
-	// DefaultParallel).
+	// DefaultParallel, as many as a browser opens to one host).
 	Parallel int
 	// Timeout bounds one probe: connect, send the hello, read the answer
 	// (default DefaultTimeout).
