@@ -165,14 +165,17 @@ func TestSchemaCoversResultType(t *testing.T) {
 		t.Fatal(err)
 	}
 	defs := map[reflect.Type]string{
-		reflect.TypeFor[scan.Result]():      "result",
-		reflect.TypeFor[Envelope]():         "envelope",
-		reflect.TypeFor[scan.Tool]():        "tool",
-		reflect.TypeFor[scan.Check]():       "check",
-		reflect.TypeFor[scan.Hop]():         "hop",
-		reflect.TypeFor[scan.TLSInfo]():     "tls",
-		reflect.TypeFor[scan.Certificate](): "certificate",
-		reflect.TypeFor[scan.Error]():       "error",
+		reflect.TypeFor[scan.Result]():          "result",
+		reflect.TypeFor[Envelope]():             "envelope",
+		reflect.TypeFor[scan.Tool]():            "tool",
+		reflect.TypeFor[scan.Check]():           "check",
+		reflect.TypeFor[scan.Hop]():             "hop",
+		reflect.TypeFor[scan.TLSInfo]():         "tls",
+		reflect.TypeFor[scan.Certificate]():     "certificate",
+		reflect.TypeFor[scan.Error]():           "error",
+		reflect.TypeFor[scan.ProtocolSupport](): "protocol",
+		reflect.TypeFor[scan.CipherSuite]():     "cipher_suite",
+		reflect.TypeFor[scan.ChainFacts]():      "chain_facts",
 	}
 	for typ, name := range defs {
 		def, ok := schema.Defs[name]
@@ -313,6 +316,43 @@ func TestReadsSchemaVersion1(t *testing.T) {
 		}
 		if f == JSON {
 			validate(t, compileSchema(t), "v1 rewritten as v2", buf.Bytes())
+		}
+	}
+}
+
+// TestSchemaTLSFacts validates a result carrying the TLS facts (every
+// version's suites, forward secrecy, the chain facts) against the schema,
+// and makes sure the schema refuses a strength it does not define.
+func TestSchemaTLSFacts(t *testing.T) {
+	sch := compileSchema(t)
+	r := fullResult()
+	r.TLS.Protocols = []scan.ProtocolSupport{
+		{Version: "SSL 2.0", Refusal: "alert protocol_version"},
+		{Version: "SSL 3.0", Error: "no answer within 10s"},
+		{Version: "TLS 1.2", Offered: true, Incomplete: "handshake limit reached (400)", CipherSuites: []scan.CipherSuite{
+			{ID: "0xc02f", Name: "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", KeyExchange: "ECDHE", Encryption: "AES-128-GCM", ForwardSecrecy: true, Strength: "strong"},
+			{ID: "0x0033", Name: "TLS_DHE_RSA_WITH_AES_128_CBC_SHA", KeyExchange: "DHE", Encryption: "AES-128-CBC", ForwardSecrecy: true, Strength: "weak"},
+		}},
+	}
+	r.TLS.ForwardSecrecy = "some"
+	r.TLS.ChainFacts = &scan.ChainFacts{Status: "incomplete", MissingIssuer: "CN=R11,O=Let's Encrypt,C=US",
+		MissingIssuerURL: "http://r11.i.lencr.org/", NameMatch: true, WeakSignatures: []string{"CN=example.com: SHA1-RSA"}}
+	good := mustJSON(t, normalized(r, Options{}))
+	validate(t, sch, "tls facts", []byte(good))
+	for name, doc := range map[string]string{
+		"strength":        strings.Replace(good, `"strength":"weak"`, `"strength":"meh"`, 1),
+		"chain status":    strings.Replace(good, `"status":"incomplete"`, `"status":"fine"`, 1),
+		"forward secrecy": strings.Replace(good, `"forward_secrecy":"some"`, `"forward_secrecy":"most"`, 1),
+	} {
+		if doc == good {
+			t.Fatalf("%s: the replacement did not apply", name)
+		}
+		inst, err := jsonschema.UnmarshalJSON(strings.NewReader(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sch.Validate(inst) == nil {
+			t.Errorf("%s: the schema accepted an invalid document", name)
 		}
 	}
 }
