@@ -37,8 +37,8 @@ func BenchmarkScanTLSPeers(b *testing.B) {
 					addr = delayProxy(b, p.Addr, delay)
 				}
 				for b.Loop() {
-					if res := sc.Scan(context.Background(), "https://"+addr+"/"); res.TLS == nil || res.Error != "" {
-						b.Fatalf("scan: %s", res.Error)
+					if res := sc.Scan(context.Background(), "https://"+addr+"/"); res.TLS == nil || res.Error != nil {
+						b.Fatalf("scan: %v", res.Error)
 					}
 				}
 			})

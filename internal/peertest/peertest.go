@@ -3,9 +3,9 @@
 // writes, and testssl.sh, the TLS oracle whose JSON findings the TLS facts
 // are checked against.
 //
-// A missing program skips the test with a message naming the Debian
-// package to install; with HTTPSGUARD_TEST_STRICT=1 (as in CI, whose
-// .ci/run installs them) it fails the test instead.
+// A missing program skips the test with internal/testpeer's message,
+// naming the Debian package to install; with HTTPSGUARD_TEST_STRICT=1 (as
+// in CI, whose .ci/run installs them) it fails the test instead.
 package peertest
 
 import (
@@ -25,17 +25,15 @@ import (
 	"time"
 
 	"github.com/httpsguard/httpsguard/internal/testnet"
+	"github.com/httpsguard/httpsguard/internal/testpeer"
 )
-
-// Strict reports whether HTTPSGUARD_TEST_STRICT=1: a missing peer is then
-// a failure, not a skip.
-func Strict() bool { return os.Getenv("HTTPSGUARD_TEST_STRICT") == "1" }
 
 // Need returns the path of program, looked up in PATH and then in
 // /usr/sbin and /usr/bin (nginx lives in /usr/sbin, which a user's PATH
 // may lack). When it is not installed the test is skipped, or failed
-// under HTTPSGUARD_TEST_STRICT=1, with a message naming debianPackage.
-func Need(tb testing.TB, program, debianPackage string) string {
+// under HTTPSGUARD_TEST_STRICT=1, with internal/testpeer's message naming
+// peer and how to install it.
+func Need(tb testing.TB, program string, peer testpeer.Peer) string {
 	tb.Helper()
 	if p, err := exec.LookPath(program); err == nil {
 		return p
@@ -46,11 +44,7 @@ func Need(tb testing.TB, program, debianPackage string) string {
 			return p
 		}
 	}
-	msg := fmt.Sprintf("%s is not installed (apt-get install -y %s)", program, debianPackage)
-	if Strict() {
-		tb.Fatalf("%s and HTTPSGUARD_TEST_STRICT=1", msg)
-	}
-	tb.Skipf("%s; skipping", msg)
+	testpeer.Missing(tb, peer, program+" is not on PATH, in /usr/sbin or in /usr/bin")
 	return ""
 }
 
@@ -81,7 +75,7 @@ type NginxConfig struct {
 // the system's nginx.
 func StartNginx(tb testing.TB, cfg NginxConfig) *Nginx {
 	tb.Helper()
-	bin := Need(tb, "nginx", "nginx")
+	bin := Need(tb, "nginx", testpeer.Nginx)
 	dir := tb.TempDir()
 	for name, data := range cfg.Files {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
@@ -192,7 +186,7 @@ type Finding struct {
 // --phone-out is off by default): the target must be a loopback address.
 func Testssl(ctx context.Context, tb testing.TB, uri string, args ...string) ([]Finding, error) {
 	tb.Helper()
-	bin := Need(tb, "testssl", "testssl.sh")
+	bin := Need(tb, "testssl", testpeer.Testssl)
 	if !isLoopbackURI(uri) {
 		return nil, fmt.Errorf("testssl target %q is not a loopback address", uri)
 	}

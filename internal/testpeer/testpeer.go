@@ -44,6 +44,9 @@ var (
 	Keytool      = Peer{"keytool", "apt-get install -y default-jre-headless"}
 	Curl         = Peer{"curl", "apt-get install -y curl"}
 	Jq           = Peer{"jq", "apt-get install -y jq"}
+	Nginx        = Peer{"nginx", "apt-get install -y nginx"}
+	OpenSSL      = Peer{"openssl", "apt-get install -y openssl"}
+	Testssl      = Peer{"testssl.sh", "apt-get install -y testssl.sh"}
 )
 
 // Strict reports whether HTTPSGUARD_TEST_STRICT=1: missing peers fail tests.

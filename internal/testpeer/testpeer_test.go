@@ -6,7 +6,7 @@ import (
 )
 
 func TestMessageRoundTrip(t *testing.T) {
-	peers := []Peer{PostgreSQL, Chromium, Chromedriver, Observatory, Python, Django, Certutil, Keytool, Curl, Jq}
+	peers := []Peer{PostgreSQL, Chromium, Chromedriver, Observatory, Python, Django, Certutil, Keytool, Curl, Jq, Nginx, OpenSSL, Testssl}
 	for _, p := range peers {
 		if strings.Contains(p.Install, "]") {
 			t.Errorf("%s: Install contains ']', which ends it early: %q", p.Name, p.Install)

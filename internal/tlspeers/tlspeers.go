@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/httpsguard/httpsguard/internal/peertest"
+	"github.com/httpsguard/httpsguard/internal/testpeer"
 	"github.com/httpsguard/httpsguard/internal/testpki"
 )
 
@@ -164,7 +165,7 @@ func Start(tb testing.TB, name string) *Peer {
 // the openssl command (package openssl).
 func dhParams(tb testing.TB) []byte {
 	tb.Helper()
-	bin := peertest.Need(tb, "openssl", "openssl")
+	bin := peertest.Need(tb, "openssl", testpeer.OpenSSL)
 	out, err := exec.Command(bin, "genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt", "group:ffdhe2048").Output()
 	if err != nil {
 		tb.Fatalf("openssl genpkey: %v", err)
@@ -250,7 +251,7 @@ func Expected(tb testing.TB, p *Peer) map[uint16][]uint16 {
 		}
 		return out
 	}
-	bin := peertest.Need(tb, "openssl", "openssl")
+	bin := peertest.Need(tb, "openssl", testpeer.OpenSSL)
 	ciphers := p.Ciphers
 	if ciphers == "" {
 		ciphers = nginxDefaultCiphers

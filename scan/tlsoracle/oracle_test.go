@@ -16,6 +16,7 @@ import (
 
 	"github.com/httpsguard/httpsguard/internal/peertest"
 	"github.com/httpsguard/httpsguard/internal/testnet"
+	"github.com/httpsguard/httpsguard/internal/testpeer"
 	"github.com/httpsguard/httpsguard/internal/tlspeers"
 	"github.com/httpsguard/httpsguard/internal/tlsprobe"
 	"github.com/httpsguard/httpsguard/scan"
@@ -77,7 +78,7 @@ func TestAgainstTestssl(t *testing.T) {
 	if testing.Short() {
 		t.Skip("testssl.sh takes minutes per server; run without -short")
 	}
-	peertest.Need(t, "testssl", "testssl.sh")
+	peertest.Need(t, "testssl", testpeer.Testssl)
 	names := mappingNames(t)
 	for _, name := range oracleOrder {
 		if slices.Contains(extraPeers, name) && !*all {
@@ -140,8 +141,8 @@ func scanPeer(t *testing.T, p *tlspeers.Peer) *scan.Result {
 		t.Fatal(err)
 	}
 	res := sc.Scan(context.Background(), "https://"+p.Addr+"/")
-	if res.Error != "" {
-		t.Fatalf("scan: %s", res.Error)
+	if res.Error != nil {
+		t.Fatalf("scan: %v", res.Error)
 	}
 	if res.TLS == nil {
 		t.Fatal("no TLS facts in the result")
