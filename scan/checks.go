@@ -143,28 +143,30 @@ func hopsOf(c *chain) []Hop {
 // tlsInfo summarises the TLS probes and the chain served.
 func tlsInfo(o *observations) *TLSInfo {
 	st := o.tlsState()
-	if st == nil && (o.tls == nil || len(o.tls.versions) == 0) {
+	served := o.served()
+	if st == nil && len(served) == 0 && (o.tls == nil || len(o.tls.table) == 0) {
 		return nil
 	}
 	info := &TLSInfo{Versions: map[string]bool{}}
 	if o.tls != nil {
-		for v, err := range o.tls.versions {
-			info.Versions[versionName(v)] = err == nil
+		for _, vf := range o.tls.table {
+			info.Versions[versionName(vf.version)] = vf.offered
 		}
-		for _, id := range o.tls.weak {
+		for _, id := range o.tls.weakTLS12() {
 			info.WeakCiphers = append(info.WeakCiphers, suiteName(id))
 		}
 	}
 	addTLSFacts(info, o)
-	if st == nil {
-		return info
+	if len(served) > 0 {
+		info.Chain = describeChain(served, o.now)
+		v := o.verification()
+		info.Verified, info.TrustedBy, info.VerifyError = v.ok, v.trustedBy, v.err
 	}
-	info.Version = versionName(st.Version)
-	info.CipherSuite = tls.CipherSuiteName(st.CipherSuite)
-	info.ALPN = st.NegotiatedProtocol
-	info.Chain = describeChain(st.PeerCertificates, o.now)
-	v := o.verification()
-	info.Verified, info.TrustedBy, info.VerifyError = v.ok, v.trustedBy, v.err
+	if st != nil {
+		info.Version = versionName(st.Version)
+		info.CipherSuite = tls.CipherSuiteName(st.CipherSuite)
+		info.ALPN = st.NegotiatedProtocol
+	}
 	return info
 }
 
@@ -230,7 +232,7 @@ func (o *observations) handshakeError() *Error {
 		if o.tls.unreachable != nil {
 			return asError(o.tls.unreachable)
 		}
-		for _, v := range slices.Backward(tlsVersions) {
+		for _, v := range slices.Backward(goVersions) {
 			if err := o.tls.versions[v]; err != nil {
 				return asError(err)
 			}

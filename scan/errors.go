@@ -43,7 +43,11 @@ const (
 	KindTimeout ErrorKind = "timeout"
 	// KindTLS: the TLS handshake failed. Detail is the alert the server
 	// sent ("handshake_failure", "protocol_version"...), "closed" when it
-	// hung up during the handshake, or "handshake" for another failure.
+	// hung up during the handshake, or "handshake" for another failure;
+	// "no_shared_cipher_suite" when the cipher suite probes show that
+	// every suite the server accepts is one browsers no longer offer
+	// (the message lists them); "malformed" for an answer that breaks the
+	// TLS framing; "refused" for a version a raw ClientHello was refused.
 	KindTLS ErrorKind = "tls"
 	// KindNotTLS: the HTTPS port answered with bytes that are not TLS
 	// (plain HTTP, an SSH banner...).
@@ -63,7 +67,9 @@ const (
 	KindBadRedirect ErrorKind = "bad_redirect"
 	// KindDenied: --deny-private refused the address the name resolves to.
 	KindDenied ErrorKind = "denied"
-	// KindRequestLimit: the target's request budget (MaxRequests) ran out.
+	// KindRequestLimit: the target's request budget (MaxRequests) ran out,
+	// or (Detail "tls_probes") the cipher suite probes' limit of
+	// ClientHellos did.
 	KindRequestLimit ErrorKind = "request_limit"
 	// KindHTTPStatus: with --scoring observatory, the page answers a status
 	// the Observatory does not grade (1xx, or 4xx/5xx other than 401 and

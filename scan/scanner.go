@@ -259,8 +259,19 @@ func (s *Scanner) gather(ctx context.Context, f *fetcher, t target) *observation
 		o.cors, o.corsHops, o.corsErr = o.pageCORS, o.pageCORSHops, o.pageCORSErr
 	}
 
-	if o.tls != nil && o.tls.state != nil {
+	switch {
+	case o.tls != nil && o.tls.state != nil:
 		o.tlsVerify = f.verifyState(t.host, o.tls.state)
+	case o.tls != nil && len(o.tls.served) > 0:
+		// No Go handshake completed, but the raw probes read the chain.
+		o.tlsVerify = f.verifyState(t.host, &tls.ConnectionState{PeerCertificates: o.tls.served})
+	}
+	if o.https != nil && len(o.https.hops) == 0 {
+		// The page's handshake failed: the raw probes may say why, in
+		// the words of the versions and suites the server accepts.
+		if e := o.noSharedSuite(asError(o.https.err)); e != nil {
+			o.https.err = e
+		}
 	}
 	if ctx.Err() != nil {
 		o.deadline = classify(ctx.Err(), "", o.t.httpsURL(), step{}, &s.opts, true)

@@ -27,8 +27,8 @@ var goVersions = []uint16{tls.VersionTLS10, tls.VersionTLS11, tls.VersionTLS12, 
 var tlsVersions = append([]uint16{uint16(tlsprobe.SSL20), uint16(tlsprobe.SSL30)}, goVersions...)
 
 // modernSuites are the TLS 1.2 suites with forward secrecy and AEAD that
-// Go speaks (hstspreload's line). The raw probes judge the others with
-// tlsprobe.Suite.Strength.
+// Go speaks: hstspreload's line for the suite of the first connection. The
+// cipher suite check judges every suite with tlsprobe.Suite.Strength.
 var modernSuites = []uint16{
 	tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
 	tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
@@ -36,20 +36,6 @@ var modernSuites = []uint16{
 	tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
 	tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
 	tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305,
-}
-
-// insecureSuite reports whether id is in Go's insecure list (RC4, 3DES,
-// CBC-SHA256) or is judged insecure by its properties (no forward
-// secrecy, no encryption or authentication, a 64-bit block, export
-// grade).
-func insecureSuite(id uint16) bool {
-	for _, c := range tls.InsecureCipherSuites() {
-		if c.ID == id {
-			return true
-		}
-	}
-	s, _ := tlsprobe.Lookup(uint32(id))
-	return s.Strength() == tlsprobe.Insecure
 }
 
 // suiteName is a cipher suite's IANA name, for Go's suites and the others.
@@ -63,16 +49,20 @@ var fastCurves = []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384}
 
 // tlsProbe is what the handshake probes learned.
 type tlsProbe struct {
-	versions    map[uint16]error // nil error: accepted
-	weak        []uint16         // weak TLS 1.2 suites the server accepted
-	weakErr     error
+	// versions are the Go handshakes' answers for TLS 1.0 to 1.3 (nil:
+	// accepted).
+	versions    map[uint16]error
 	state       *tls.ConnectionState // from the newest accepted version
 	unreachable error                // TCP could not connect at all
 
-	// facts are the raw ClientHello probes' findings: every version and
-	// suite; chain the served chain judged on its own.
+	// facts are the raw ClientHello probes' findings (package tlsprobe);
+	// table merges them with versions, SSL 2.0 to TLS 1.3.
 	facts *tlsprobe.Facts
-	chain *ChainFacts
+	table []versionFacts
+	// served is the chain of state, or the one the raw probes read when
+	// no Go handshake completed; chain judges it on its own.
+	served []*x509.Certificate
+	chain  *ChainFacts
 }
 
 // handshake dials addr and runs one TLS handshake with cfg, returning the
@@ -147,14 +137,15 @@ func (f *fetcher) probeTLS(ctx context.Context, t target, main *tls.ConnectionSt
 		})
 	}
 	wg.Wait()
-	p.mergeVersions(p.facts)
+	f.mergeFacts(ctx, addr, p)
 	for _, v := range slices.Backward(goVersions) {
 		if cs, ok := states[v]; ok {
 			p.state = &cs
 			break
 		}
 	}
-	p.chain = f.servedChainFacts(t.host, p.state, p.facts)
+	p.served = f.servedChain(p.state, p.facts)
+	p.chain = chainFacts(p.served, t.host, f.anchors, f.opts.now())
 	if p.state == nil {
 		// Tell "nothing listens" apart from "TLS fails".
 		dctx, cancel := context.WithTimeout(ctx, f.opts.ConnectTimeout)
@@ -165,12 +156,7 @@ func (f *fetcher) probeTLS(ctx context.Context, t target, main *tls.ConnectionSt
 		} else {
 			conn.Close()
 		}
-		return p
 	}
-	if p.versions[tls.VersionTLS12] != nil {
-		return p // no TLS 1.2, so no TLS 1.2 suites to judge
-	}
-	p.weak, p.weakErr = weakTLS12(p.facts)
 	return p
 }
 

@@ -120,6 +120,15 @@ func publicResult(res *scan.Result, log *slog.Logger) *scan.Result {
 	if res.TLS != nil {
 		t := *res.TLS
 		t.VerifyError = fix(t.VerifyError)
+		if t.Protocols != nil {
+			// Why a version or its suites could not be probed names
+			// the address dialled.
+			t.Protocols = make([]scan.ProtocolSupport, len(res.TLS.Protocols))
+			for i, p := range res.TLS.Protocols {
+				p.Error, p.Refusal, p.Incomplete = fix(p.Error), fix(p.Refusal), fix(p.Incomplete)
+				t.Protocols[i] = p
+			}
+		}
 		out.TLS = &t
 	}
 	return &out

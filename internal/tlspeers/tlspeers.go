@@ -6,6 +6,7 @@
 // leaf), one that accepts everything OpenSSL has (CAMELLIA, ARIA, CCM,
 // anonymous DH), and a Go server for what Debian's OpenSSL 3 cannot
 // offer: 3DES, RC4 and CBC suites with static RSA on TLS 1.0 to 1.2.
+// Two more (Unreachable) accept only suites browsers no longer offer.
 //
 // Every certificate is issued in the test by a root of its own; the
 // root's PEM file is what a checker (or testssl.sh's --add-ca) trusts.
@@ -62,6 +63,13 @@ type Peer struct {
 
 // Names are the configurations, in the order reports list them.
 var Names = []string{"tls13", "aead", "legacy", "weakcert", "nointermediate", "expired", "everything", "go-cbc"}
+
+// Unreachable are configurations no browser can connect to, for the
+// scanner's tests of how it names the cause: nginx on TLS 1.2 with one DHE
+// suite ("dhe-only"), and a Go server on TLS 1.2 with 3DES alone
+// ("go-3des"). They are not among Names: testssl.sh has nothing to add on
+// them that the others do not check.
+var Unreachable = []string{"dhe-only", "go-3des"}
 
 // aeadCiphers is an AEAD-only, forward-secret list that also holds suites
 // Go's crypto/tls cannot speak: DHE, CCM and ARIA.
@@ -128,6 +136,13 @@ func Start(tb testing.TB, name string) *Peer {
 		p.Nginx, p.Protocols = false, nil
 		p.GoSuites = goCBCSuites
 		p.GoVersions = []uint16{tls.VersionTLS10, tls.VersionTLS11, tls.VersionTLS12}
+	case "dhe-only":
+		p.Protocols = []string{"TLSv1.2"}
+		p.Ciphers, p.DHParams = "DHE-RSA-AES128-GCM-SHA256", true
+	case "go-3des":
+		p.Nginx, p.Protocols = false, nil
+		p.GoSuites = []uint16{tls.TLS_RSA_WITH_3DES_EDE_CBC_SHA}
+		p.GoVersions = []uint16{tls.VersionTLS12}
 	default:
 		tb.Fatalf("tlspeers: unknown configuration %q", name)
 	}

@@ -59,13 +59,17 @@ var helloRetryRandom = []byte{
 	0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C,
 }
 
-// errNotTLS is returned when the server answers with bytes that are no
-// TLS or SSL record: another protocol listens on the port.
-var errNotTLS = errors.New("the answer is not TLS")
+// ErrNotTLS is wrapped by the error of a probe whose answer is bytes that
+// are no TLS or SSL record: another protocol listens on the port.
+var ErrNotTLS = errors.New("the answer is not TLS")
+
+// ErrMalformed is wrapped by the error of a probe whose answer starts as
+// TLS but breaks its framing.
+var ErrMalformed = errors.New("malformed TLS reply")
 
 // malformed reports a reply that breaks the TLS framing.
 func malformed(format string, args ...any) error {
-	return fmt.Errorf("malformed TLS reply: "+format, args...)
+	return fmt.Errorf("%w: "+format, append([]any{ErrMalformed}, args...)...)
 }
 
 // isClosed reports whether err means the peer ended the connection.
@@ -94,7 +98,7 @@ func readReply(r io.Reader, wantCerts bool) (serverReply, error) {
 		return readSSL2(br)
 	}
 	if first < recordChangeCipherSpec || first > 23 {
-		return serverReply{}, errNotTLS
+		return serverReply{}, ErrNotTLS
 	}
 	return readTLS(br, wantCerts)
 }
