@@ -1,6 +1,7 @@
 package report
 
 import (
+	"slices"
 	"time"
 
 	"github.com/httpsguard/httpsguard/scan"
@@ -13,6 +14,15 @@ import (
 var fixtureStart = time.Date(2026, 11, 25, 17, 2, 13, 0, time.UTC)
 
 const mdn = "https://developer.mozilla.org/en-US/docs/Web/Security/Practical_implementation_guides/"
+
+// Cipher suites as the scanner describes them.
+var (
+	aes128   = scan.CipherSuite{ID: "0x1301", Name: "TLS_AES_128_GCM_SHA256", KeyExchange: "any", Encryption: "AES-128-GCM", ForwardSecrecy: true, Strength: "strong"}
+	chacha   = scan.CipherSuite{ID: "0x1303", Name: "TLS_CHACHA20_POLY1305_SHA256", KeyExchange: "any", Encryption: "CHACHA20-256-POLY1305", ForwardSecrecy: true, Strength: "strong"}
+	ecdsaGCM = scan.CipherSuite{ID: "0xc02b", Name: "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", KeyExchange: "ECDHE", Encryption: "AES-128-GCM", ForwardSecrecy: true, Strength: "strong"}
+	ecdsaCBC = scan.CipherSuite{ID: "0xc009", Name: "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA", KeyExchange: "ECDHE", Encryption: "AES-128-CBC", ForwardSecrecy: true, Strength: "weak"}
+	rsaGCM   = scan.CipherSuite{ID: "0x009c", Name: "TLS_RSA_WITH_AES_128_GCM_SHA256", KeyExchange: "RSA", Encryption: "AES-128-GCM", Strength: "insecure"}
+)
 
 // fullResult is a middling site: every status appears, several checks fail
 // or warn, and the TLS section is complete.
@@ -106,9 +116,20 @@ func fullResult() *scan.Result {
 			Version:     "TLS 1.3",
 			CipherSuite: "TLS_AES_128_GCM_SHA256",
 			ALPN:        "h2",
-			Versions:    map[string]bool{"TLS 1.0": true, "TLS 1.1": true, "TLS 1.2": true, "TLS 1.3": true},
-			Verified:    true,
-			TrustedBy:   "system",
+			Versions:    map[string]bool{"SSL 2.0": false, "SSL 3.0": false, "TLS 1.0": true, "TLS 1.1": true, "TLS 1.2": true, "TLS 1.3": true},
+			WeakCiphers: []string{"TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA", "TLS_RSA_WITH_AES_128_GCM_SHA256"},
+			Protocols: []scan.ProtocolSupport{
+				{Version: "SSL 2.0", Refusal: "connection closed"},
+				{Version: "SSL 3.0", Error: "127.0.0.1:443: no completed TLS handshake within 5s"},
+				{Version: "TLS 1.0", Offered: true, CipherSuites: []scan.CipherSuite{ecdsaCBC}},
+				{Version: "TLS 1.1", Offered: true, CipherSuites: []scan.CipherSuite{ecdsaCBC}},
+				{Version: "TLS 1.2", Offered: true, CipherSuites: []scan.CipherSuite{rsaGCM, ecdsaCBC, ecdsaGCM}},
+				{Version: "TLS 1.3", Offered: true, CipherSuites: []scan.CipherSuite{aes128, chacha}},
+			},
+			ForwardSecrecy: "some",
+			ChainFacts:     &scan.ChainFacts{Status: "complete", Anchor: "system", NameMatch: true},
+			Verified:       true,
+			TrustedBy:      "system",
 			Chain: []scan.Certificate{
 				{
 					Subject: "CN=shop.example.com", Issuer: "CN=Example Issuing CA R3,O=Example Trust,C=US",
@@ -160,7 +181,17 @@ func perfectResult() *scan.Result {
 		TLS: &scan.TLSInfo{
 			Version: "TLS 1.3", CipherSuite: "TLS_CHACHA20_POLY1305_SHA256",
 			Versions: map[string]bool{"TLS 1.0": false, "TLS 1.1": false, "TLS 1.2": true, "TLS 1.3": true},
-			Verified: true, TrustedBy: "/etc/httpsguard/private-ca.pem",
+			Protocols: []scan.ProtocolSupport{
+				{Version: "SSL 2.0", Refusal: "connection closed"},
+				{Version: "SSL 3.0", Refusal: "alert protocol_version"},
+				{Version: "TLS 1.0", Refusal: "alert protocol_version"},
+				{Version: "TLS 1.1", Refusal: "alert protocol_version"},
+				{Version: "TLS 1.2", Offered: true, CipherSuites: []scan.CipherSuite{ecdsaGCM}},
+				{Version: "TLS 1.3", Offered: true, CipherSuites: []scan.CipherSuite{aes128, chacha}},
+			},
+			ForwardSecrecy: "all",
+			ChainFacts:     &scan.ChainFacts{Status: "complete", Anchor: "/etc/httpsguard/private-ca.pem", NameMatch: true},
+			Verified:       true, TrustedBy: "/etc/httpsguard/private-ca.pem",
 			Chain: []scan.Certificate{{
 				Subject: "CN=secure.example.org", Issuer: "CN=httpsguard local CA",
 				DNSNames: []string{"secure.example.org"}, IPAddresses: []string{"127.0.0.1"},
@@ -229,5 +260,12 @@ func hostileResult() *scan.Result {
 	r.TLS.Chain[0].Subject = "CN=" + xssScript
 	r.TLS.Chain[0].DNSNames = []string{xssAttr, bidi}
 	r.TLS.WeakCiphers = []string{xssScript}
+	// The TLS facts carry text a server chose: a suite the scanner could
+	// not name is shown as what it read, an error as the server's words.
+	r.TLS.Protocols = append(slices.Clone(r.TLS.Protocols), scan.ProtocolSupport{
+		Version: mdBreaker, Offered: true, Incomplete: xssScript + termEscape,
+		CipherSuites: []scan.CipherSuite{{ID: xssAttr, Name: mdBreaker, KeyExchange: xssScript, Encryption: bidi, Strength: "insecure"}},
+	}, scan.ProtocolSupport{Version: "TLS 1.4", Error: xssAttr + mdBreaker})
+	r.TLS.ChainFacts = &scan.ChainFacts{Status: "incomplete", MissingIssuer: "CN=" + xssScript, MissingIssuerURL: xssJS, WeakSignatures: []string{mdBreaker}}
 	return r
 }

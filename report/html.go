@@ -178,7 +178,25 @@ type htmlHop struct {
 type htmlTLS struct {
 	Info     *scan.TLSInfo
 	Versions []htmlVersion
-	Certs    []htmlCert
+	// Protocols are the rows of the table of versions and suites, when
+	// the result lists them (Versions is shown otherwise).
+	Protocols      []htmlProtocol
+	Suites         string // the counts by strength
+	ForwardSecrecy string
+	Chain          string // what is wrong with the served chain
+	Certs          []htmlCert
+}
+
+type htmlProtocol struct {
+	Version    string
+	State      string
+	Class      string
+	Suites     []htmlSuite
+	Incomplete string
+}
+
+type htmlSuite struct {
+	Name, Strength, Class, Detail string
 }
 
 type htmlVersion struct {
@@ -360,6 +378,29 @@ func newHTMLTLS(info *scan.TLSInfo) *htmlTLS {
 		}
 		v.Versions = append(v.Versions, htmlVersion{Name: name, Accepted: accepted, Class: class})
 	}
+	for _, p := range info.Protocols {
+		row := htmlProtocol{Version: p.Version, Incomplete: p.Incomplete}
+		row.State, row.Class = protocolState(p)
+		for _, g := range strengths {
+			for _, s := range p.CipherSuites {
+				if s.Strength == g {
+					row.Suites = append(row.Suites, htmlSuite{Name: s.Name, Strength: s.Strength, Class: strengthClass(s.Strength), Detail: suiteDetail(s)})
+				}
+			}
+		}
+		v.Protocols = append(v.Protocols, row)
+	}
+	if total, by := suiteCounts(info); total > 0 {
+		var parts []string
+		for _, st := range strengths {
+			if by[st] > 0 {
+				parts = append(parts, strconv.Itoa(by[st])+" "+st)
+			}
+		}
+		v.Suites = plural(total, "cipher suite") + " accepted: " + strings.Join(parts, ", ")
+	}
+	v.ForwardSecrecy = forwardSecrecyText(info.ForwardSecrecy)
+	v.Chain = chainText(info.ChainFacts)
 	for i, c := range info.Chain {
 		cert := htmlCert{C: c, Names: append(slices.Clone(c.DNSNames), c.IPAddresses...), Key: keyDescription(c)}
 		switch {

@@ -255,7 +255,10 @@ func TestHTMLContent(t *testing.T) {
 		"<strong>No grade:</strong> GET https://down.example.net/: connection refused",
 		"<strong>Fix:</strong> Start the web server",
 		"Cause: <code>refused</code>",
-		"TLS 1.0: accepted",
+		`<tr><th scope="row">TLS 1.0</th><td><span class="hg-tag hg-fail-c">offered</span></td>`,
+		`<span class="hg-tag hg-fail-c">insecure</span> <code>TLS_RSA_WITH_AES_128_GCM_SHA256</code> <span class="hg-suite-detail">RSA · AES-128-GCM · no forward secrecy</span>`,
+		"unknown: 127.0.0.1:443: no completed TLS handshake within 5s",
+		"<dt>Forward secrecy</dt><dd>some suites, not all</dd>",
 		"(12 days left)",
 		"Verified</span> by the roots in <code>/etc/httpsguard/private-ca.pem</code>",
 		`<a href="#target-2">down.example.net</a>`,
@@ -297,7 +300,7 @@ func TestHTMLFragment(t *testing.T) {
 
 func TestWriteHTMLSkipsNil(t *testing.T) {
 	doc := renderHTML(t, nil, fullResult(), nil)
-	if strings.Contains(doc, "<table") || !strings.Contains(doc, `id="target-1"`) {
+	if strings.Contains(doc, "<caption>Summary</caption>") || !strings.Contains(doc, `id="target-1"`) {
 		t.Error("nil results should be skipped, leaving a single-target page")
 	}
 }

@@ -187,6 +187,44 @@ func (m *mdWriter) result(r *scan.Result) {
 		}
 		m.printf("\n</details>\n")
 	}
+	if r.TLS != nil && len(r.TLS.Protocols) > 0 && !m.compact {
+		m.tls(r.TLS)
+	}
+}
+
+// tls writes the versions and suites as a table in a details block, with
+// forward secrecy and what is wrong with the served chain.
+func (m *mdWriter) tls(info *scan.TLSInfo) {
+	summary := "TLS versions and cipher suites"
+	if line := suitesLine(info, " · "); line != "" {
+		summary += " (" + line + ")"
+	}
+	m.printf("\n<details><summary>%s</summary>\n\n", mdText(summary))
+	if chain := chainText(info.ChainFacts); chain != "" {
+		m.printf("**Served chain:** %s\n\n", mdText(chain))
+	}
+	m.printf("| version | offered | cipher suites |\n|---|---|---|\n")
+	for _, p := range info.Protocols {
+		state, _ := protocolState(p)
+		var groups []string
+		for _, g := range suitesByStrength(p) {
+			codes := make([]string, len(g.names))
+			for i, n := range g.names {
+				// A pipe ends a table cell even in a code span.
+				codes[i] = strings.ReplaceAll(mdCode(n), "|", "\\|")
+			}
+			groups = append(groups, g.strength+": "+strings.Join(codes, ", "))
+		}
+		if p.Incomplete != "" {
+			groups = append(groups, "list incomplete: "+mdText(p.Incomplete))
+		}
+		suites := strings.Join(groups, "; ")
+		if suites == "" {
+			suites = "—"
+		}
+		m.printf("| %s | %s | %s |\n", mdText(p.Version), mdText(state), suites)
+	}
+	m.printf("\n</details>\n")
 }
 
 func (m *mdWriter) findings(title, mark string, checks []scan.Check) {

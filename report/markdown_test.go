@@ -49,12 +49,20 @@ func TestMarkdownHostile(t *testing.T) {
 	checkInert(t, "<!DOCTYPE html><html><body>"+out+"</body></html>")
 
 	doc := parseHTML(t, out)
+	// The rows of every table, by table: the summary, then a table of
+	// versions and suites per target.
+	var tables [][]int
 	var cells []int
 	walk(doc, func(n *html.Node) {
 		if n.Type != html.ElementNode {
 			return
 		}
 		switch n.Data {
+		case "table":
+			if cells != nil {
+				tables = append(tables, cells)
+			}
+			cells = []int{}
 		case "b", "h1":
 			t.Errorf("site data became a <%s> element", n.Data)
 		case "tr":
@@ -74,12 +82,20 @@ func TestMarkdownHostile(t *testing.T) {
 			}
 		}
 	})
-	if len(cells) != 3 {
-		t.Fatalf("summary table has %d rows, want a header and two targets", len(cells))
+	tables = append(tables, cells)
+	if len(tables) != 3 || len(tables[0]) != 3 {
+		t.Fatalf("tables with %v rows, want the summary (a header and two targets) and one of TLS versions per target", tables)
 	}
-	for i, k := range cells {
+	for i, k := range tables[0] {
 		if k != 5 {
-			t.Errorf("table row %d has %d cells, want 5: a pipe from the site split a cell", i, k)
+			t.Errorf("summary row %d has %d cells, want 5: a pipe from the site split a cell", i, k)
+		}
+	}
+	for _, table := range tables[1:] {
+		for i, k := range table {
+			if k != 3 {
+				t.Errorf("TLS table row %d has %d cells, want 3: a pipe from the site split a cell", i, k)
+			}
 		}
 	}
 	if !strings.Contains(out, `&lt;script&gt;alert(&quot;pwned&quot;)&lt;/script&gt;`) {

@@ -3,7 +3,6 @@ package report
 import (
 	"fmt"
 	"io"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,6 +17,7 @@ const (
 	textMaxEvidence     = 3   // evidence items per check
 	textMaxEvidenceLine = 6   // lines per evidence item
 	textMaxLineRunes    = 200 // runes per evidence line
+	textMaxSuites       = 4   // insecure suites named per protocol version
 )
 
 // textPrinter writes text output, remembering the first write error so the
@@ -303,11 +303,17 @@ func (t *textPrinter) tls(info *scan.TLSInfo) {
 	if len(conn) > 0 {
 		t.printf("  connection  %s\n", strings.Join(conn, t.sym(" · ")))
 	}
-	if accepted := acceptedVersions(info.Versions); accepted != "" {
+	if accepted := versionsLine(info); accepted != "" {
 		t.printf("  accepts     %s\n", accepted)
 	}
-	if len(info.WeakCiphers) > 0 {
+	if line := suitesLine(info, t.sym(" · ")); line != "" {
+		t.printf("  suites      %s\n", line)
+		t.protocols(info)
+	} else if len(info.WeakCiphers) > 0 {
 		t.printf("  weak        %s\n", t.paint(oneLine(strings.Join(info.WeakCiphers, ", ")), termcolor.Yellow))
+	}
+	if chain := chainText(info.ChainFacts); chain != "" {
+		t.printf("  chain       %s\n", t.paint(chain, termcolor.Red))
 	}
 	if info.Verified {
 		trusted := "verified"
@@ -337,6 +343,36 @@ func (t *textPrinter) tls(info *scan.TLSInfo) {
 	}
 	if n := len(info.Chain) - 1; n > 0 && !t.opts.Verbose {
 		t.printf("  %s\n", t.paint(fmt.Sprintf(t.sym("…")+" %d more in the chain (verbose output lists them)", n), termcolor.Dim))
+	}
+}
+
+// protocols lists, per version, what could not be asked and, with
+// verbose output, every suite accepted by strength; otherwise the
+// insecure ones only.
+func (t *textPrinter) protocols(info *scan.TLSInfo) {
+	colors := map[string]string{"insecure": termcolor.Red, "weak": termcolor.Yellow, "strong": termcolor.Green}
+	for _, p := range info.Protocols {
+		label := oneLine(p.Version)
+		if p.Error != "" {
+			t.printf("  %-11s %s\n", label, t.paint("unknown: "+oneLine(p.Error), termcolor.Red))
+			continue
+		}
+		for _, g := range suitesByStrength(p) {
+			if !t.opts.Verbose && g.strength != "insecure" {
+				continue
+			}
+			names := g.names
+			more := ""
+			if !t.opts.Verbose && len(names) > textMaxSuites {
+				more = fmt.Sprintf(", "+t.sym("…")+" %d more (verbose output lists them)", len(names)-textMaxSuites)
+				names = names[:textMaxSuites]
+			}
+			t.printf("  %-11s %s %s%s\n", label, t.paint(fmt.Sprintf("%-8s", g.strength), colors[g.strength]), strings.Join(names, ", "), more)
+			label = ""
+		}
+		if p.Incomplete != "" {
+			t.printf("  %-11s %s\n", label, t.paint("list incomplete: "+oneLine(p.Incomplete), termcolor.Red))
+		}
 	}
 }
 
@@ -384,30 +420,6 @@ func keyDescription(c scan.Certificate) string {
 		key += "signed with " + oneLine(c.SignatureAlgorithm)
 	}
 	return key
-}
-
-// acceptedVersions lists the protocol versions a server accepted, oldest
-// first, with the refused ones after.
-func acceptedVersions(versions map[string]bool) string {
-	if len(versions) == 0 {
-		return ""
-	}
-	var yes, no []string
-	for _, v := range slices.Sorted(maps.Keys(versions)) {
-		if versions[v] {
-			yes = append(yes, oneLine(v))
-		} else {
-			no = append(no, oneLine(v))
-		}
-	}
-	s := strings.Join(yes, ", ")
-	if s == "" {
-		s = "none of the versions tried"
-	}
-	if len(no) > 0 {
-		s += " (refuses " + strings.Join(no, ", ") + ")"
-	}
-	return s
 }
 
 func (t *textPrinter) fixList(r *scan.Result) {
