@@ -16,6 +16,11 @@
 //
 // With -v every line of output is printed, as with go test -v. Peer skips
 // are recognised by the message internal/testpeer writes.
+//
+// Without a -timeout argument, testsummary gives go test -timeout 30m
+// rather than go test's 10 minutes per package: the testssl.sh oracle
+// (scan/tlsoracle) runs testssl.sh against seven servers, several minutes
+// of work on its own, and the whole suite shares two cores in CI.
 package main
 
 import (
@@ -33,6 +38,20 @@ import (
 	"github.com/httpsguard/httpsguard/internal/testpeer"
 )
 
+// defaultTimeout is go test's -timeout when the arguments give none.
+const defaultTimeout = "30m"
+
+// isTimeoutFlag reports whether a is go test's -timeout flag, in any of the
+// spellings the flag package accepts.
+func isTimeoutFlag(a string) bool {
+	for _, name := range []string{"-timeout", "--timeout", "-test.timeout", "--test.timeout"} {
+		if a == name || strings.HasPrefix(a, name+"=") {
+			return true
+		}
+	}
+	return false
+}
+
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
@@ -49,6 +68,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 			verbose = true
 		}
 		goArgs = append(goArgs, a)
+	}
+	if !slices.ContainsFunc(args, isTimeoutFlag) {
+		goArgs = slices.Insert(goArgs, 2, "-timeout", defaultTimeout)
 	}
 	cmd := exec.Command("go", goArgs...)
 	cmd.Stderr = stderr

@@ -79,3 +79,14 @@ func TestGoTestError(t *testing.T) {
 		t.Errorf("go test's error is lost:\nstdout:\n%s\nstderr:\n%s", &out, &errOut)
 	}
 }
+
+func TestIsTimeoutFlag(t *testing.T) {
+	for a, want := range map[string]bool{
+		"-timeout": true, "-timeout=5m": true, "--timeout=1h": true, "-test.timeout=2m": true,
+		"-race": false, "./...": false, "-timeoutx": false, "-run=timeout": false,
+	} {
+		if got := isTimeoutFlag(a); got != want {
+			t.Errorf("isTimeoutFlag(%q) = %v, want %v", a, got, want)
+		}
+	}
+}
