@@ -10,10 +10,11 @@ import (
 	"net"
 	"net/url"
 	"reflect"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/httpsguard/httpsguard/internal/tlsprobe"
 )
 
 // ErrorKind names why something could not be observed. The kinds are a
@@ -217,12 +218,12 @@ func classify(err error, method, rawURL string, st step, o *Options, scanExpired
 		e.Fix = fmt.Sprintf("Serve HTTPS on port %s: it answers with another protocol (plain HTTP, SSH...). Give the right port with --https-port if HTTPS is elsewhere.", port)
 	case errors.As(err, &alert):
 		e.Kind = KindTLS
-		e.Detail = alertName(alert)
+		e.Detail = tlsprobe.AlertName(byte(alert))
 		e.Message = fmt.Sprintf("%s: the TLS handshake failed: alert %q", at, e.Detail)
 		e.Fix = tlsFix(e.Detail)
 	case remoteAlert(err) != nil:
 		e.Kind = KindTLS
-		e.Detail = alertName(*remoteAlert(err))
+		e.Detail = tlsprobe.AlertName(byte(*remoteAlert(err)))
 		e.Message = fmt.Sprintf("%s: the TLS handshake failed: the server sent the alert %q", at, e.Detail)
 		e.Fix = tlsFix(e.Detail)
 	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &netErr) && netErr.Timeout():
@@ -342,45 +343,6 @@ func remoteAlert(err error) *tls.AlertError {
 	}
 	a := tls.AlertError(v.Uint())
 	return &a
-}
-
-// alertName is a TLS alert as RFC 8446 names it, "handshake_failure".
-func alertName(a tls.AlertError) string {
-	switch uint8(a) {
-	case 10:
-		return "unexpected_message"
-	case 20:
-		return "bad_record_mac"
-	case 40:
-		return "handshake_failure"
-	case 42:
-		return "bad_certificate"
-	case 47:
-		return "illegal_parameter"
-	case 48:
-		return "unknown_ca"
-	case 50:
-		return "decode_error"
-	case 51:
-		return "decrypt_error"
-	case 70:
-		return "protocol_version"
-	case 71:
-		return "insufficient_security"
-	case 80:
-		return "internal_error"
-	case 86:
-		return "inappropriate_fallback"
-	case 109:
-		return "missing_extension"
-	case 110:
-		return "unsupported_extension"
-	case 112:
-		return "unrecognized_name"
-	case 120:
-		return "no_application_protocol"
-	}
-	return "alert_" + strconv.Itoa(int(a))
 }
 
 // hostPortOf returns the host and port a URL or host:port goes to.

@@ -469,7 +469,7 @@ func accepts(rep serverReply, v Version) bool {
 func refusal(rep serverReply) string {
 	switch rep.kind {
 	case replyAlert:
-		return "alert " + alertName(byte(rep.alert))
+		return "alert " + AlertName(byte(rep.alert))
 	case replyClosed:
 		return "connection closed"
 	case replySSL2Error:

@@ -227,7 +227,7 @@ func readTLS(br *byteReader, wantCerts bool) (serverReply, error) {
 		switch typ {
 		case recordAlert:
 			if hello {
-				return done(fmt.Errorf("alert %s after the ServerHello", alertName(payload[len(payload)-1])))
+				return done(fmt.Errorf("alert %s after the ServerHello", AlertName(payload[len(payload)-1])))
 			}
 			if len(hs) > 0 {
 				return serverReply{}, malformed("alert inside a handshake message")
@@ -381,48 +381,4 @@ func parseCertificates(b []byte) ([][]byte, error) {
 		return nil, errors.New("the server sent an empty certificate list")
 	}
 	return out, nil
-}
-
-// alertName names a TLS alert description (RFC 8446 section 6 and the
-// IANA registry).
-func alertName(d byte) string {
-	switch d {
-	case 0:
-		return "close_notify"
-	case 10:
-		return "unexpected_message"
-	case 20:
-		return "bad_record_mac"
-	case 22:
-		return "record_overflow"
-	case 40:
-		return "handshake_failure"
-	case 42:
-		return "bad_certificate"
-	case 47:
-		return "illegal_parameter"
-	case 50:
-		return "decode_error"
-	case 51:
-		return "decrypt_error"
-	case 70:
-		return "protocol_version"
-	case 71:
-		return "insufficient_security"
-	case 80:
-		return "internal_error"
-	case 86:
-		return "inappropriate_fallback"
-	case 90:
-		return "user_canceled"
-	case 109:
-		return "missing_extension"
-	case 110:
-		return "unsupported_extension"
-	case 112:
-		return "unrecognized_name"
-	case 120:
-		return "no_application_protocol"
-	}
-	return fmt.Sprintf("alert %d", d)
 }
