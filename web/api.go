@@ -74,6 +74,41 @@ func newScanView(sc store.Scan, pos int) ScanView {
 	return v
 }
 
+// ParsePublicURL checks a site's public address (Config.PublicURL) and
+// returns it as links are built on it: scheme and host, without a
+// trailing slash. A path, query, fragment or user name is refused, as
+// every page of the site is served from its root.
+func ParsePublicURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", fmt.Errorf("%q is not a URL: %w", raw, err)
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "", fmt.Errorf("%q: give an absolute http or https URL, such as https://checker.example.org", raw)
+	case u.Host == "" || u.Hostname() == "":
+		return "", fmt.Errorf("%q has no host", raw)
+	case u.User != nil:
+		return "", fmt.Errorf("%q carries a user name: give the scheme and host only", raw)
+	case u.Path != "" && u.Path != "/", u.RawQuery != "", u.Fragment != "", u.ForceQuery:
+		return "", fmt.Errorf("%q has a path, query or fragment: the site is served from its root, so give the scheme and host only", raw)
+	}
+	return u.Scheme + "://" + u.Host, nil
+}
+
+// absolute makes a path on this site absolute with Config.PublicURL, or
+// leaves it as it is when none is set.
+func (s *Server) absolute(path string) string {
+	return s.cfg.PublicURL + path
+}
+
+// absoluteLinks is scanLinks made absolute, for what is read away from
+// this site: webhook payloads.
+func (s *Server) absoluteLinks(id string) Links {
+	l := scanLinks(id)
+	return Links{Self: s.absolute(l.Self), Page: s.absolute(l.Page), Report: s.absolute(l.Report)}
+}
+
 func scanLinks(id string) Links {
 	return Links{
 		Self:   "/api/v1/scans/" + id,

@@ -97,8 +97,8 @@ func (s *Server) siteFeed(w http.ResponseWriter, r *http.Request) {
 		Title:  "httpsguard: " + site,
 		Author: atomPerson{Name: "httpsguard"},
 		Links: []atomLink{
-			{Rel: "self", Type: "application/atom+xml", Href: sitePath(site) + "/events.atom"},
-			{Rel: "alternate", Type: "text/html", Href: sitePath(site)},
+			{Rel: "self", Type: "application/atom+xml", Href: s.absolute(sitePath(site) + "/events.atom")},
+			{Rel: "alternate", Type: "text/html", Href: s.absolute(sitePath(site))},
 		},
 		Updated: time.Unix(0, 0).UTC().Format(time.RFC3339),
 	}
@@ -108,7 +108,7 @@ func (s *Server) siteFeed(w http.ResponseWriter, r *http.Request) {
 	for _, e := range evs {
 		f.Entries = append(f.Entries, atomEntry{
 			ID: "urn:httpsguard:event:" + e.ID, Title: eventTitle(e), Updated: e.CreatedAt.UTC().Format(time.RFC3339Nano),
-			Link: atomLink{Href: "/scans/" + e.ScanID}, Summary: e.Summary, Category: atomCategory{Term: e.Kind},
+			Link: atomLink{Href: s.absolute("/scans/" + e.ScanID)}, Summary: e.Summary, Category: atomCategory{Term: e.Kind},
 		})
 	}
 	var buf bytes.Buffer

@@ -160,6 +160,15 @@ type Config struct {
 	// answers plain HTTP with a redirect to HTTPS.
 	RedirectListen string
 
+	// PublicURL is where people reach this site, such as
+	// "https://checker.example.org": the scheme and host (and port) only.
+	// Webhook payloads and Atom feeds leave this server and are read
+	// where its address is unknown, so their links are made absolute
+	// with it; when empty they stay relative ("/scans/ID"), which a feed
+	// reader resolves against the feed's own address but a webhook
+	// receiver cannot.
+	PublicURL string
+
 	// AllowPrivateWebhooks lets webhooks be delivered to loopback, private
 	// and other non-public addresses: for a company network and for
 	// tests. Off, such targets are refused when a watch is created and on
@@ -255,6 +264,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if cfg.Listen == "" {
 		cfg.Listen = DefaultListen
+	}
+	if cfg.PublicURL != "" {
+		base, err := ParsePublicURL(cfg.PublicURL)
+		if err != nil {
+			return nil, fmt.Errorf("web: Config.PublicURL: %w", err)
+		}
+		cfg.PublicURL = base
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

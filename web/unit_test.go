@@ -332,3 +332,28 @@ func TestGradeColours(t *testing.T) {
 		t.Errorf("chart times are not report.FormatTime's:\n%s", chart)
 	}
 }
+
+func TestParsePublicURL(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"https://checker.example.org", "https://checker.example.org"},
+		{"https://checker.example.org/", "https://checker.example.org"},
+		{"http://127.0.0.1:8088", "http://127.0.0.1:8088"},
+		{"https://[::1]:8443/", "https://[::1]:8443"},
+		{"checker.example.org", ""},
+		{"ftp://checker.example.org", ""},
+		{"https://", ""},
+		{"https://:443", ""},
+		{"https://user@checker.example.org", ""},
+		{"https://checker.example.org/httpsguard", ""},
+		{"https://checker.example.org/?a=1", ""},
+		{"https://checker.example.org/#x", ""},
+		{"https://checker.example.org/?", ""},
+		{"https://exa mple.org", ""},
+		{"", ""},
+	} {
+		got, err := ParsePublicURL(tc.in)
+		if got != tc.want || (err == nil) != (tc.want != "") {
+			t.Errorf("ParsePublicURL(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+}

@@ -143,6 +143,7 @@ func TestWatchRegressions(t *testing.T) {
 		cfg.MinWatchInterval = 200 * time.Millisecond
 		cfg.ScheduleInterval = 100 * time.Millisecond
 		cfg.RetryBase = 50 * time.Millisecond
+		cfg.PublicURL = "https://checker.example.org/" // the links a receiver and a feed reader follow
 		a := startApp(t, cfg)
 		rc := newReceiver(t)
 		rc.failN.Store(1) // the first delivery fails and is retried
@@ -179,6 +180,9 @@ func TestWatchRegressions(t *testing.T) {
 		}
 		if e := got["hsts_removed"]; !e.Regression || !strings.Contains(e.Summary, "max-age=63072000") || e.PreviousScanID == "" {
 			t.Errorf("hsts_removed event = %+v", e)
+		}
+		if e := got["hsts_removed"]; e.Links.Page != "https://checker.example.org/scans/"+e.ScanID || e.Links.Self != "https://checker.example.org/api/v1/scans/"+e.ScanID {
+			t.Errorf("the webhook's links are %+v, want them absolute on Config.PublicURL", e.Links)
 		}
 		for k := range got {
 			switch k {
@@ -217,9 +221,15 @@ func TestWatchRegressions(t *testing.T) {
 		// The Atom feed.
 		res = a.do("GET", "/sites/watched.test/events.atom", "", nil)
 		var feed struct {
+			Links []struct {
+				Href string `xml:"href,attr"`
+			} `xml:"link"`
 			Entries []struct {
-				ID       string `xml:"id"`
-				Title    string `xml:"title"`
+				ID    string `xml:"id"`
+				Title string `xml:"title"`
+				Link  struct {
+					Href string `xml:"href,attr"`
+				} `xml:"link"`
 				Category struct {
 					Term string `xml:"term,attr"`
 				} `xml:"category"`
@@ -231,6 +241,12 @@ func TestWatchRegressions(t *testing.T) {
 		terms := map[string]bool{}
 		for _, e := range feed.Entries {
 			terms[e.Category.Term] = true
+			if !strings.HasPrefix(e.Link.Href, "https://checker.example.org/scans/") {
+				t.Errorf("feed entry link %q is not absolute on Config.PublicURL", e.Link.Href)
+			}
+		}
+		if len(feed.Links) != 2 || feed.Links[0].Href != "https://checker.example.org/sites/watched.test/events.atom" {
+			t.Errorf("feed links %+v, want the feed's own address first, absolute", feed.Links)
 		}
 		if !terms["cert_expiring"] || !terms["hsts_removed"] {
 			t.Errorf("feed entries %+v lack the two events", feed.Entries)

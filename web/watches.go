@@ -389,7 +389,7 @@ func (s *Server) apiWatchEvents(w http.ResponseWriter, r *http.Request) {
 		Events []EventView `json:"events"`
 	}{Events: []EventView{}}
 	for _, e := range evs {
-		out.Events = append(out.Events, newEventPayload(e))
+		out.Events = append(out.Events, s.eventPayload(e))
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -109,11 +109,13 @@ type EventPayload struct {
 	Links          Links     `json:"links"` // the scan's
 }
 
-func newEventPayload(e store.Event) EventPayload {
+// eventPayload is an event as webhooks and the API carry it, its links
+// absolute when Config.PublicURL is set.
+func (s *Server) eventPayload(e store.Event) EventPayload {
 	return EventPayload{
 		ID: e.ID, Type: e.Kind, Subject: e.Subject, Regression: e.Regression, Summary: e.Summary,
 		Site: e.Site, WatchID: e.WatchID, ScanID: e.ScanID, PreviousScanID: e.PreviousScanID,
-		CreatedAt: e.CreatedAt, Links: scanLinks(e.ScanID),
+		CreatedAt: e.CreatedAt, Links: s.absoluteLinks(e.ScanID),
 	}
 }
 
@@ -212,7 +214,7 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) e
 	if err != nil {
 		return err
 	}
-	body, err := json.Marshal(newEventPayload(ev))
+	body, err := json.Marshal(s.eventPayload(ev))
 	if err != nil {
 		return river.JobCancel(err)
 	}

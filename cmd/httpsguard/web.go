@@ -100,6 +100,7 @@ func webFlags(fs *flagSet, st *stdio) func(context.Context, []string) (int, erro
 	concurrency := fs.Int("concurrency", web.DefaultWorkers, "`number` of scans this instance runs at once")
 	maxQueue := fs.Int("max-queue", web.DefaultMaxQueue, "`number` of scans that may wait; more are refused with 503")
 	timeout := fs.duration("timeout", web.DefaultScanTimeout, "time limit for each scan, every request included: a `duration` such as 1m")
+	publicURL := fs.String("public-url", "", "where people reach the site, such as https://checker.example.org (scheme and host): webhook payloads and Atom feeds link to it (relative links without it)")
 	sslHost := fs.String("ssl-host", "", "`host[:port]` plain HTTP is redirected to (default: the request's host)")
 	proxies := fs.list("trusted-proxy", "`CIDR` of a TLS-terminating reverse proxy whose X-Forwarded-For and X-Forwarded-Proto are believed (repeatable, or comma-separated)", true)
 	caFiles := fs.list("ca-file", "also trust the roots in this PEM `file` when scanning (repeatable)", false)
@@ -132,6 +133,11 @@ func webFlags(fs *flagSet, st *stdio) func(context.Context, []string) (int, erro
 		}
 		if (*certFile == "") != (*keyFile == "") {
 			return exitError, usagef("--cert-file and --key-file go together")
+		}
+		if *publicURL != "" {
+			if _, err := web.ParsePublicURL(*publicURL); err != nil {
+				return exitError, usagef("--public-url: %v", err)
+			}
 		}
 		serveTLS := *certFile != ""
 		site, redirect := web.DefaultListen, ""
@@ -228,6 +234,7 @@ func webFlags(fs *flagSet, st *stdio) func(context.Context, []string) (int, erro
 			TrustedProxies:       trusted,
 			Secure:               tlsConfig != nil || len(trusted) > 0,
 			SSLHost:              *sslHost,
+			PublicURL:            *publicURL,
 			HSTSPreload:          *preload,
 			Listen:               site,
 			TLSConfig:            tlsConfig,
