@@ -112,9 +112,10 @@ func TestErrorsGoThroughOnePath(t *testing.T) {
 		first string // the first line
 		usage bool
 	}{
-		{[]string{"check", "--nope"}, "httpsguard check: flag provided but not defined: -nope", true},
+		{[]string{"check", "--nope"}, "httpsguard check: unknown flag --nope", true},
+		{[]string{"check", "x.test", "--timeout"}, "httpsguard check: flag needs a value: --timeout", true},
 		{[]string{"check", "--format", "pdf", "x.test"}, `httpsguard check: --format: unknown format "pdf": want text, json, jsonl, sarif, html or markdown`, true},
-		{[]string{"check", "--timeout", "soon", "x.test"}, `httpsguard check: invalid value "soon" for flag -timeout: "soon": want a duration such as 20s, 1m30s, 24h or 30d`, true},
+		{[]string{"check", "--timeout", "soon", "x.test"}, `httpsguard check: invalid value "soon" for flag --timeout: "soon": want a duration such as 20s, 1m30s, 24h or 30d`, true},
 		{[]string{"check"}, "httpsguard check: no targets; for example: httpsguard check example.com", true},
 		{[]string{"check", "--local-ca", "x.test"}, "httpsguard check: --local-ca: no local CA in " + caRoot, false},
 		{[]string{"policy", "--format", "html"}, `httpsguard policy: --format: unknown format "html": want text, json or env`, true},

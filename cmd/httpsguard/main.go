@@ -212,7 +212,7 @@ func parseInterspersed(fs *flagSet, args []string) ([]string, error) {
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, err
+			return nil, doubleDash(err)
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {
@@ -226,6 +226,24 @@ func parseInterspersed(fs *flagSet, args []string) ([]string, error) {
 		positional = append(positional, rest[0])
 		args = rest[1:]
 	}
+}
+
+// flagErrors rewrites the flag package's messages, which name a flag with
+// one dash, in the CLI's grammar, where every flag has two.
+var flagErrors = strings.NewReplacer(
+	"flag provided but not defined: -", "unknown flag --",
+	"flag needs an argument: -", "flag needs a value: --",
+	" for flag -", " for flag --",
+	" for -", " for --",
+)
+
+// doubleDash is a flag parsing error in the CLI's grammar; flag.ErrHelp
+// passes through as it is.
+func doubleDash(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return errors.New(flagErrors.Replace(err.Error()))
 }
 
 func hasFlags(fs *flagSet) bool {
