@@ -219,7 +219,7 @@ func TestStatusLabel(t *testing.T) {
 	}
 }
 
-func TestCleanString(t *testing.T) {
+func TestCleanText(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"plain text", "plain text"},
 		{"line one\r\nline two\ttab", "line one\nline two\ttab"},
@@ -230,10 +230,13 @@ func TestCleanString(t *testing.T) {
 		{"bad\xffutf8", `bad\xffutf8`},
 		{"lone\rcr", `lone\x0dcr`},
 		{"ünïcødé ✓", "ünïcødé ✓"},
+		{"zero\u200bwidth\ufeff", `zero\u200bwidth\ufeff`}, // invisible formatting (Cf)
+		{"soft\u00adhyphen", `soft\xadhyphen`},
+		{"emoji 👍🏽 ok", "emoji 👍🏽 ok"},
 	}
 	for _, tt := range tests {
-		if got := cleanString(tt.in); got != tt.want {
-			t.Errorf("cleanString(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := CleanText(tt.in); got != tt.want {
+			t.Errorf("CleanText(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

@@ -146,7 +146,7 @@ func sanitizeValue(v reflect.Value) reflect.Value {
 	switch v.Kind() {
 	case reflect.String:
 		s := v.String()
-		if clean := cleanString(s); clean != s {
+		if clean := CleanText(s); clean != s {
 			out := reflect.New(v.Type()).Elem()
 			out.SetString(clean)
 			return out
@@ -191,10 +191,14 @@ func sanitizeValue(v reflect.Value) reflect.Value {
 	return v
 }
 
-// cleanString escapes the characters of s that could act on a terminal or
-// disguise text: C0 and C1 controls except newline and tab, DEL, the bidi
-// embedding, override and isolate characters, and invalid UTF-8.
-func cleanString(s string) string {
+// CleanText is text from a scanned site made safe to show: the characters
+// that could act on a terminal or disguise text are written as escapes
+// (\x1b, \u202e), so a reader sees that they were there. Those are the C0
+// and C1 controls except newline and tab, DEL, invisible formatting
+// characters (bidi embeddings, overrides and isolates, zero-width spaces and
+// joiners: Unicode's Cf), and invalid UTF-8. Every format here cleans
+// site text with it, and so does the web checker's pages.
+func CleanText(s string) string {
 	if !needsCleaning(s) {
 		return s
 	}
@@ -237,7 +241,7 @@ func unsafeRune(r rune) bool {
 		return false
 	case r < 0x20, r == 0x7f, r >= 0x80 && r < 0xa0:
 		return true
-	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:
+	case unicode.Is(unicode.Cf, r):
 		return true
 	}
 	return false

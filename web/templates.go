@@ -13,8 +13,6 @@ import (
 	"path"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/httpsguard/httpsguard/report"
 )
@@ -104,7 +102,7 @@ var funcs = template.FuncMap{
 	"impact":      report.FormatImpact,
 	"sitePath":    sitePath,
 	"shortID":     func(id string) string { return truncate(id, 8) },
-	"clean":       cleanText,
+	"clean":       report.CleanText,
 	"plural":      plural,
 	"chart":       gradeChart,
 	"eventTitle":  eventTitle,
@@ -134,27 +132,4 @@ func parseTemplates() (*templates, error) {
 		t.pages[page] = c
 	}
 	return t, nil
-}
-
-// cleanText makes text from a scanned site safe to show as text: control
-// and invisible formatting characters (bidi overrides that could make
-// evidence read differently than it is) are shown as U+FFFD, and invalid
-// UTF-8 is replaced. html/template escapes the rest.
-func cleanText(s string) string {
-	clean := true
-	for _, r := range s {
-		if r == utf8.RuneError || (unicode.IsControl(r) && r != '\t') || unicode.Is(unicode.Cf, r) {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	return strings.Map(func(r rune) rune {
-		if r == utf8.RuneError || (unicode.IsControl(r) && r != '\t') || unicode.Is(unicode.Cf, r) {
-			return '\uFFFD'
-		}
-		return r
-	}, strings.ToValidUTF8(s, "\uFFFD"))
 }
