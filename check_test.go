@@ -267,7 +267,7 @@ func TestCheckCatalogue(t *testing.T) {
 var updateDocs = flag.Bool("update-docs", false, "rewrite the generated tables in docs/enforce.md")
 
 // TestChecksDocumented keeps the catalogue in docs/enforce.md generated from
-// the code: run "go test -run TestChecksDocumented -update-docs ." after
+// the code: run "go generate ." after
 // changing a check.
 func TestChecksDocumented(t *testing.T) {
 	var b strings.Builder
@@ -310,5 +310,5 @@ func replaceGenerated(t *testing.T, file, name, want string) {
 		}
 		return
 	}
-	t.Errorf("the %s table in %s is out of date: run go test -run %s -update-docs .", name, file, t.Name())
+	t.Errorf("the %s table in %s is out of date: run go generate . (or go test -run %s -update-docs .)", name, file, t.Name())
 }

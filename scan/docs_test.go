@@ -57,7 +57,7 @@ func TestDocsCatalog(t *testing.T) {
 		}
 		return
 	}
-	t.Errorf("the finding catalogue in %s is not scan.Catalog()'s: run go test ./scan -run TestDocsCatalog -update and review the diff", path)
+	t.Errorf("the finding catalogue in %s is not scan.Catalog()'s: run go generate ./scan and review the diff", path)
 }
 
 // catalogMarkdown renders the catalogue: one table per category, each
