@@ -267,8 +267,7 @@ func TestCheckCatalogue(t *testing.T) {
 var updateDocs = flag.Bool("update-docs", false, "rewrite the generated tables in docs/enforce.md")
 
 // TestChecksDocumented keeps the catalogue in docs/enforce.md generated from
-// the code: run "go generate ." after
-// changing a check.
+// the code: run "go generate ." after changing a check.
 func TestChecksDocumented(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("| ID | former ID | severity | field | finding | Django |\n|---|---|---|---|---|---|\n")
