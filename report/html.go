@@ -417,7 +417,7 @@ func newHTMLTLS(info *scan.TLSInfo) *htmlTLS {
 			cert.Valid = c.NotBefore.UTC().Format("2006-01-02") + " to " + c.NotAfter.UTC().Format("2006-01-02")
 			switch {
 			case c.DaysLeft < 0:
-				cert.DaysClass, cert.DaysText = "hg-days-bad", fmt.Sprintf("expired %d days ago", -c.DaysLeft)
+				cert.DaysClass, cert.DaysText = "hg-days-bad", "expired "+plural(-c.DaysLeft, "day")+" ago"
 			case c.DaysLeft < 7:
 				cert.DaysClass, cert.DaysText = "hg-days-bad", plural(c.DaysLeft, "day")+" left"
 			case c.DaysLeft < 30:

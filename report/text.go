@@ -387,7 +387,7 @@ func (t *textPrinter) certificate(label string, c scan.Certificate) {
 		color := termcolor.Green
 		switch {
 		case c.DaysLeft < 0:
-			left, color = fmt.Sprintf("expired %d days ago", -c.DaysLeft), termcolor.Red
+			left, color = "expired "+plural(-c.DaysLeft, "day")+" ago", termcolor.Red
 		case c.DaysLeft == 1:
 			left, color = "1 day left", termcolor.Red
 		case c.DaysLeft < 7:

@@ -48,6 +48,10 @@ type Outcome struct {
 	// Impact is the verdict's effect on httpsguard's score: 0 or a
 	// deduction.
 	Impact int `json:"score_impact"`
+	// Fix, when set, is what to change for this verdict in place of the
+	// check's Fix: a chain refused for a SHA-1 signature needs a new
+	// signature, not a new CA.
+	Fix string `json:"fix,omitempty"`
 }
 
 // ObservatoryOutcome is the verdict of a check that takes an Observatory
@@ -159,6 +163,10 @@ func (s *CheckSpec) run(o *observations) (c Check) {
 			return internal("internal error: %s reached the undeclared outcome %q", s.ID, v.result)
 		}
 		c.Status, c.ScoreImpact, c.Result = out.Status, out.Impact, out.Result
+		if out.Fix != "" && (c.Status == StatusFail || c.Status == StatusWarn) {
+			c.Fix = out.Fix
+			return c
+		}
 	}
 	if c.Status == StatusFail || c.Status == StatusWarn {
 		c.Fix = s.Fix

@@ -26,15 +26,23 @@ var tlsChecks = []CheckSpec{
 	},
 	{
 		ID: "HGS-TLS-002", Title: "Certificate chain valid for the host", Category: CategoryTLS,
-		Description: "The served chain verifies for the host name, as a browser verifies it, against the system roots and any --ca-file; the evidence names the roots that trusted it. When it does not, the served certificates say why: a missing intermediate is named with the URL the certificate below it gives for it (`certificate-chain-incomplete`), a self-signed leaf, a root no trust store holds, a name the certificate does not cover; any other failure (expired: HGS-TLS-003, a SHA-1 signature: HGS-TLS-008) is `certificate-chain-invalid` with the verifier's words.",
+		Description: "The served chain verifies for the host name, as a browser verifies it, against the system roots and any --ca-file; the evidence names the roots that trusted it. When it does not, the served certificates say why: a missing intermediate is named with the URL the certificate below it gives for it (`certificate-chain-incomplete`), a self-signed leaf, a root no trust store holds, a name the certificate does not cover; a chain that is complete and trusted but refused for a SHA-1 or MD5 signature (`certificate-signature-rejected`, judged on its own by HGS-TLS-008) or for an expired leaf (`certificate-chain-expired`, HGS-TLS-003); any other failure is `certificate-chain-invalid` with the verifier's words. Each verdict has its own fix.",
 		Fix:         "Serve a certificate from a trusted CA whose subjectAltName covers the host, with the full intermediate chain (the leaf, then each intermediate up to the root).",
 		Refs:        []string{"https://developer.mozilla.org/en-US/docs/Web/Security/Practical_implementation_guides/TLS"},
 		Outcomes: []Outcome{
 			{Result: "certificate-chain-valid", Status: StatusPass},
-			{Result: "certificate-chain-incomplete", Status: StatusFail, Impact: -40},
-			{Result: "certificate-self-signed", Status: StatusFail, Impact: -40},
-			{Result: "certificate-root-untrusted", Status: StatusFail, Impact: -40},
-			{Result: "certificate-name-mismatch", Status: StatusFail, Impact: -40},
+			{Result: "certificate-chain-incomplete", Status: StatusFail, Impact: -40,
+				Fix: "Serve the whole chain: the leaf, then each intermediate certificate up to (not including) the root — the CA's \"fullchain\" file; in nginx, ssl_certificate holds the leaf followed by the intermediates."},
+			{Result: "certificate-self-signed", Status: StatusFail, Impact: -40,
+				Fix: "Serve a certificate from a CA browsers trust (an ACME CA such as Let's Encrypt does it for free). On a private network, install your own CA's root on the clients and pass it to httpsguard with --ca-file."},
+			{Result: "certificate-root-untrusted", Status: StatusFail, Impact: -40,
+				Fix: "Serve a certificate from a CA browsers trust. If the root is your own private CA, install it on the clients and pass it to httpsguard with --ca-file."},
+			{Result: "certificate-name-mismatch", Status: StatusFail, Impact: -40,
+				Fix: "Reissue the certificate with this host name in its subjectAltName (browsers do not read the subject's CN), or serve the right certificate for this name (SNI)."},
+			{Result: "certificate-signature-rejected", Status: StatusFail, Impact: -40,
+				Fix: "Reissue the certificate, and any intermediate signed the same way, with a SHA-256 signature: every public CA has issued those since 2016."},
+			{Result: "certificate-chain-expired", Status: StatusFail, Impact: -40,
+				Fix: "Renew the certificate, and automate renewal (ACME) so it is replaced a month before it expires."},
 			{Result: "certificate-chain-invalid", Status: StatusFail, Impact: -40},
 		},
 		decide: decideChain,
@@ -57,13 +65,16 @@ var tlsChecks = []CheckSpec{
 			}
 			days := daysLeft(leaf.NotAfter, o.now)
 			ev := fmt.Sprintf("not after %s (%d days left)", leaf.NotAfter.UTC().Format("2006-01-02 15:04 MST"), days)
+			if days < 0 {
+				ev = fmt.Sprintf("not after %s (expired %s ago)", leaf.NotAfter.UTC().Format("2006-01-02 15:04 MST"), humanLeft(-leaf.NotAfter.Sub(o.now)))
+			}
 			warnAt, failAt := expiryThresholds(leaf)
 			left := leaf.NotAfter.Sub(o.now)
 			switch {
 			case o.now.Before(leaf.NotBefore):
 				return decided("certificate-not-yet-valid", "The certificate is not valid yet.", "not before "+leaf.NotBefore.UTC().Format("2006-01-02 15:04 MST"))
 			case left < 0:
-				return decided("certificate-expired", fmt.Sprintf("The certificate expired %d days ago.", -days), ev)
+				return decided("certificate-expired", fmt.Sprintf("The certificate expired %s ago.", humanLeft(-left)), ev)
 			case left < failAt:
 				return decided("certificate-expires-within-7-days", fmt.Sprintf("The certificate expires in %s.", humanLeft(left)), ev)
 			case left < warnAt:
@@ -225,7 +236,7 @@ func decideChain(o *observations) verdict {
 		ev = append([]string{"missing: " + cf.MissingIssuer}, ev...)
 		if cf.MissingIssuerURL != "" {
 			return decided("certificate-chain-incomplete",
-				fmt.Sprintf("The server does not send the intermediate certificate %s; the certificate below it names it at %s. Browsers that fetch it may connect, curl, Go, Python, Java and most API clients fail.", cf.MissingIssuer, cf.MissingIssuerURL), ev...)
+				fmt.Sprintf("The server does not send the intermediate certificate %s; the certificate below it names it at %s. Browsers that fetch it may connect; curl, Go, Python, Java and most API clients fail.", cf.MissingIssuer, cf.MissingIssuerURL), ev...)
 		}
 		return decided("certificate-chain-incomplete",
 			fmt.Sprintf("The server does not send the intermediate certificate %s, and no trusted root has that name: either the intermediate is missing or the CA is not trusted here.", cf.MissingIssuer), ev...)
@@ -241,18 +252,28 @@ func decideChain(o *observations) verdict {
 		}
 		return decided("certificate-name-mismatch", msg+".", ev...)
 	}
+	// The chain is complete, trusted and names the host: what is left is
+	// what the verifier refused, said in its own words in the evidence.
 	var judged []string
-	if cf.Expired || cf.NotYetValid {
-		judged = append(judged, "its validity dates (HGS-TLS-003)")
-	}
 	if len(cf.WeakSignatures) > 0 {
 		judged = append(judged, "a SHA-1 or MD5 signature (HGS-TLS-008)")
 	}
-	msg := fmt.Sprintf("The certificate chain does not verify for %s: %s", o.t.host, v.err)
-	if len(judged) > 0 {
-		msg += "; the chain is complete and trusted, and browsers refuse it for " + joinAnd(judged)
+	if cf.Expired {
+		judged = append(judged, "an expired certificate (HGS-TLS-003)")
+	} else if cf.NotYetValid {
+		judged = append(judged, "a certificate not valid yet (HGS-TLS-003)")
 	}
-	return decided("certificate-chain-invalid", sentence(msg), ev...)
+	if len(judged) > 0 {
+		msg := fmt.Sprintf("Browsers refuse the certificate chain of %s for %s; it is otherwise complete, trusted and valid for the host.", o.t.host, joinAnd(judged))
+		switch {
+		case len(cf.WeakSignatures) > 0:
+			return decided("certificate-signature-rejected", msg, ev...)
+		case cf.Expired:
+			return decided("certificate-chain-expired", msg, ev...)
+		}
+		return decided("certificate-chain-invalid", msg, ev...)
+	}
+	return decided("certificate-chain-invalid", sentence(fmt.Sprintf("The certificate chain does not verify for %s: %s", o.t.host, v.err)), ev...)
 }
 
 // decideObsoleteVersions judges HGS-TLS-004 on every version below TLS 1.2.

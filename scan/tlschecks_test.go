@@ -158,7 +158,7 @@ func TestChainChecks(t *testing.T) {
 		{"unknown CA", []*x509.Certificate{other.Cert, inter.Cert}, "HGS-TLS-002", "certificate-name-mismatch", "not valid for a.test: it covers b.test and 10.0.0.1."},
 		{"root served, not trusted", []*x509.Certificate{leaf.Cert, inter.Cert, testpki.NewRoot(t, "Stranger").Cert}, "HGS-TLS-002", "certificate-chain-valid", ""},
 		{"self-signed", []*x509.Certificate{testpki.NewRoot(t, "a.test").Cert}, "HGS-TLS-002", "certificate-self-signed", "self-signed"},
-		{"sha-1", []*x509.Certificate{sha1.Cert, inter.Cert}, "HGS-TLS-002", "certificate-chain-invalid", "browsers refuse it for a SHA-1 or MD5 signature (HGS-TLS-008)"},
+		{"sha-1", []*x509.Certificate{sha1.Cert, inter.Cert}, "HGS-TLS-002", "certificate-signature-rejected", "Browsers refuse the certificate chain of a.test for a SHA-1 or MD5 signature (HGS-TLS-008); it is otherwise complete, trusted and valid for the host."},
 		{"sha-1 check", []*x509.Certificate{sha1.Cert, inter.Cert}, "HGS-TLS-008", "certificate-signature-sha1", "The certificate CN=a.test is signed with SHA-1 (SHA1-RSA), which browsers reject."},
 		{"md5 check", []*x509.Certificate{&md5, inter.Cert}, "HGS-TLS-008", "certificate-signature-md5", "MD5"},
 		{"strong signatures", []*x509.Certificate{leaf.Cert, inter.Cert}, "HGS-TLS-008", "certificate-signature-strong", ""},
@@ -177,6 +177,27 @@ func TestChainChecks(t *testing.T) {
 				t.Errorf("%q not in %q", tt.words, c.Message)
 			}
 		})
+	}
+
+	// Each chain verdict gives the fix for its cause, not a new CA for a
+	// chain that only needs a new signature or a renewal.
+	expired := inter.Issue(t, testpki.LeafOptions{Names: []string{"a.test"}, NotBefore: time.Now().Add(-90 * 24 * time.Hour), NotAfter: time.Now().Add(-24 * time.Hour)})
+	for _, tc := range []struct {
+		name, result, fix string
+		served            []*x509.Certificate
+	}{
+		{"missing intermediate", "certificate-chain-incomplete", "fullchain", []*x509.Certificate{leaf.Cert}},
+		{"name mismatch", "certificate-name-mismatch", "subjectAltName", []*x509.Certificate{other.Cert, inter.Cert}},
+		{"sha-1", "certificate-signature-rejected", "SHA-256", []*x509.Certificate{sha1.Cert, inter.Cert}},
+		{"expired", "certificate-chain-expired", "Renew", []*x509.Certificate{expired.Cert, inter.Cert}},
+	} {
+		o := obsWith(modern())
+		o.tls.served = tc.served
+		o.tls.chain = chainFacts(tc.served, "a.test", anchors, o.now)
+		o.tlsVerify = verifyChain(anchors, "a.test", tc.served, o.now)
+		if c := runCheck(t, "HGS-TLS-002", o); c.Result != tc.result || !strings.Contains(c.Fix, tc.fix) {
+			t.Errorf("%s: %s, fix %q; want %s with a fix saying %q", tc.name, c.Result, c.Fix, tc.result, tc.fix)
+		}
 	}
 
 	// An untrusted CA: nothing served leads to a trusted root.
@@ -271,6 +292,24 @@ func TestProbeErrClassified(t *testing.T) {
 		e := f.probeErr(context.Background(), addr, tt.err)
 		if e.Kind != tt.kind || e.Detail != tt.detail || e.Fix == "" {
 			t.Errorf("%v: %+v, want %s/%s", tt.err, e, tt.kind, tt.detail)
+		}
+	}
+}
+
+func TestDaysLeft(t *testing.T) {
+	now := time.Date(2026, 12, 7, 1, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		notAfter time.Duration
+		want     int
+	}{
+		{90*24*time.Hour + time.Minute, 90},
+		{23 * time.Hour, 0},
+		{-time.Hour, -1},
+		{-24*time.Hour - 2*time.Minute, -1}, // expired one day ago, not two
+		{-49 * time.Hour, -2},
+	} {
+		if got := daysLeft(now.Add(tc.notAfter), now); got != tc.want {
+			t.Errorf("daysLeft(now%+v) = %d, want %d", tc.notAfter, got, tc.want)
 		}
 	}
 }

@@ -45,7 +45,7 @@ func TestTLSPeerVerdicts(t *testing.T) {
 			{"HGS-TLS-006", "tls-ciphers-insecure", []string{"without forward secrecy", "TLS 1.0: TLS_RSA_WITH_AES_128_CBC_SHA (no forward secrecy)", "TLS 1.2: TLS_DHE_RSA_WITH_AES_256_CBC_SHA256 (CBC)"}},
 		}},
 		{peer: "weakcert", verdicts: []tlsVerdict{
-			{"HGS-TLS-002", "certificate-chain-invalid", []string{"HGS-TLS-008", "complete and trusted"}},
+			{"HGS-TLS-002", "certificate-signature-rejected", []string{"HGS-TLS-008", "complete, trusted"}},
 			{"HGS-TLS-007", "certificate-key-rsa-weak", []string{"1024"}},
 			{"HGS-TLS-008", "certificate-signature-sha1", []string{"CN=localhost is signed with SHA-1 (SHA1-RSA)"}},
 		}},

@@ -218,7 +218,9 @@ func describeChain(certs []*x509.Certificate, now time.Time) []Certificate {
 func daysLeft(notAfter, now time.Time) int {
 	d := notAfter.Sub(now)
 	if d < 0 {
-		return -int((-d).Hours()/24) - 1
+		// Minus the whole days since it expired, and -1 on its first
+		// day, so that "expired N days ago" reads true.
+		return -max(1, int((-d).Hours()/24))
 	}
 	return int(d.Hours() / 24)
 }
