@@ -378,29 +378,15 @@ func newHTMLTLS(info *scan.TLSInfo) *htmlTLS {
 		}
 		v.Versions = append(v.Versions, htmlVersion{Name: name, Accepted: accepted, Class: class})
 	}
-	for _, p := range info.Protocols {
-		row := htmlProtocol{Version: p.Version, Incomplete: p.Incomplete}
-		row.State, row.Class = protocolState(p)
-		for _, g := range strengths {
-			for _, s := range p.CipherSuites {
-				if s.Strength == g {
-					row.Suites = append(row.Suites, htmlSuite{Name: s.Name, Strength: s.Strength, Class: strengthClass(s.Strength), Detail: suiteDetail(s)})
-				}
-			}
+	facts := NewTLSFacts(info)
+	for _, p := range facts.Protocols {
+		row := htmlProtocol{Version: p.Version, State: p.State, Class: statusClass(p.Status) + "-c", Incomplete: p.Incomplete}
+		for _, s := range p.Suites {
+			row.Suites = append(row.Suites, htmlSuite{Name: s.Name, Strength: s.Strength, Class: statusClass(s.Status) + "-c", Detail: s.Detail})
 		}
 		v.Protocols = append(v.Protocols, row)
 	}
-	if total, by := suiteCounts(info); total > 0 {
-		var parts []string
-		for _, st := range strengths {
-			if by[st] > 0 {
-				parts = append(parts, strconv.Itoa(by[st])+" "+st)
-			}
-		}
-		v.Suites = plural(total, "cipher suite") + " accepted: " + strings.Join(parts, ", ")
-	}
-	v.ForwardSecrecy = forwardSecrecyText(info.ForwardSecrecy)
-	v.Chain = chainText(info.ChainFacts)
+	v.Suites, v.ForwardSecrecy, v.Chain = facts.Suites, facts.ForwardSecrecy, facts.Chain
 	for i, c := range info.Chain {
 		cert := htmlCert{C: c, Names: append(slices.Clone(c.DNSNames), c.IPAddresses...), Key: keyDescription(c)}
 		switch {

@@ -171,17 +171,18 @@ func suitesByStrength(p scan.ProtocolSupport) []suiteGroup {
 	return out
 }
 
-// strengthClass is the CSS class of a suite's strength.
-func strengthClass(s string) string {
+// strengthStatus is how a suite's strength reads: insecure fails, weak
+// warns.
+func strengthStatus(s string) scan.Status {
 	switch s {
 	case "strong":
-		return "hg-pass-c"
+		return scan.StatusPass
 	case "weak":
-		return "hg-warn-c"
+		return scan.StatusWarn
 	case "insecure":
-		return "hg-fail-c"
+		return scan.StatusFail
 	}
-	return "hg-skip-c"
+	return scan.StatusSkip
 }
 
 // suiteDetail is "ECDHE · AES-128-GCM", or with forward secrecy spelt out
@@ -194,19 +195,92 @@ func suiteDetail(s scan.CipherSuite) string {
 	return d
 }
 
-// protocolState is a version's row label: "offered", "refused (alert
-// protocol_version)", "unknown: no answer within 10s".
-func protocolState(p scan.ProtocolSupport) (text, class string) {
+// protocolState is a version's row label, "offered", "refused (alert
+// protocol_version)" or "unknown: no answer within 10s", and how it reads:
+// an obsolete version offered fails, a version not asked about is an error.
+func protocolState(p scan.ProtocolSupport) (string, scan.Status) {
 	switch {
 	case p.Error != "":
-		return "unknown: " + oneLine(p.Error), "hg-error-c"
+		return "unknown: " + oneLine(p.Error), scan.StatusError
 	case p.Offered:
 		if strings.HasPrefix(p.Version, "SSL") || p.Version == "TLS 1.0" || p.Version == "TLS 1.1" {
-			return "offered", "hg-fail-c"
+			return "offered", scan.StatusFail
 		}
-		return "offered", "hg-pass-c"
+		return "offered", scan.StatusPass
 	case p.Refusal != "":
-		return fmt.Sprintf("refused (%s)", oneLine(p.Refusal)), "hg-skip-c"
+		return fmt.Sprintf("refused (%s)", oneLine(p.Refusal)), scan.StatusSkip
 	}
-	return "refused", "hg-skip-c"
+	return "refused", scan.StatusSkip
+}
+
+// TLSFacts are a result's TLS facts worded as the reports word them, for a
+// page that lays them out its own way (the web checker's result page). The
+// strings may carry what a server sent (its error words, a suite the
+// scanner could not name): show them through CleanText and the format's
+// own escaping.
+type TLSFacts struct {
+	// Versions is "TLS 1.2, TLS 1.3 (refuses SSL 2.0, ...; unknown: ...)".
+	Versions string
+	// Suites counts the suites accepted by strength: "16 cipher suites
+	// accepted: 6 insecure, 4 weak, 6 strong"; "" when none are listed.
+	Suites string
+	// ForwardSecrecy is "every suite", "some suites, not all" or "no suite".
+	ForwardSecrecy string
+	// Chain says what is wrong with the served chain; "" when nothing is.
+	Chain string
+	// Protocols has a row per version asked about, oldest first.
+	Protocols []ProtocolRow
+}
+
+// ProtocolRow is one protocol version: whether it is offered and the
+// suites accepted with it.
+type ProtocolRow struct {
+	Version string
+	State   string
+	// Status is how the state reads: fail for an obsolete version
+	// offered, error for a version that could not be asked about.
+	Status scan.Status
+	// Suites are the suites accepted with this version, worst first.
+	Suites []SuiteRow
+	// Incomplete says why the list of suites may be short.
+	Incomplete string
+}
+
+// SuiteRow is one accepted cipher suite.
+type SuiteRow struct {
+	Name     string
+	Strength string      // insecure, weak or strong
+	Status   scan.Status // fail, warn or pass, by strength
+	Detail   string      // "ECDHE · AES-128-GCM", "… · no forward secrecy"
+}
+
+// NewTLSFacts words info's TLS facts.
+func NewTLSFacts(info *scan.TLSInfo) TLSFacts {
+	f := TLSFacts{
+		Versions:       versionsLine(info),
+		ForwardSecrecy: forwardSecrecyText(info.ForwardSecrecy),
+		Chain:          chainText(info.ChainFacts),
+	}
+	if total, by := suiteCounts(info); total > 0 {
+		var parts []string
+		for _, st := range strengths {
+			if by[st] > 0 {
+				parts = append(parts, strconv.Itoa(by[st])+" "+st)
+			}
+		}
+		f.Suites = plural(total, "cipher suite") + " accepted: " + strings.Join(parts, ", ")
+	}
+	for _, p := range info.Protocols {
+		row := ProtocolRow{Version: p.Version, Incomplete: p.Incomplete}
+		row.State, row.Status = protocolState(p)
+		for _, st := range strengths {
+			for _, s := range p.CipherSuites {
+				if s.Strength == st {
+					row.Suites = append(row.Suites, SuiteRow{Name: s.Name, Strength: s.Strength, Status: strengthStatus(s.Strength), Detail: suiteDetail(s)})
+				}
+			}
+		}
+		f.Protocols = append(f.Protocols, row)
+	}
+	return f
 }

@@ -287,7 +287,9 @@ func TestFormWithoutJavaScript(t *testing.T) {
 		if strings.Contains(body, `http-equiv="refresh"`) {
 			t.Error("a finished page still refreshes")
 		}
-		for _, want := range []string{"What to fix first", "Redirect chains", "Connection and certificate", "report.html", "Permanent link", "History of form.test", `class="grade `} {
+		for _, want := range []string{"What to fix first", "Redirect chains", "Connection and certificate", "report.html", "Permanent link", "History of form.test", `class="grade `,
+			// The TLS facts: every version asked about, every suite accepted.
+			"Protocol versions and the cipher suites accepted with each", `<th scope="row">SSL 3.0</th>`, "TLS_AES_128_GCM_SHA256", "Forward secrecy", "days left"} {
 			if !strings.Contains(body, want) {
 				t.Errorf("result page lacks %q", want)
 			}

@@ -103,6 +103,8 @@ var funcs = template.FuncMap{
 	"sitePath":    sitePath,
 	"shortID":     func(id string) string { return truncate(id, 8) },
 	"clean":       report.CleanText,
+	"tlsFacts":    report.NewTLSFacts,
+	"daysLeft":    daysLeftText,
 	"plural":      plural,
 	"chart":       gradeChart,
 	"eventTitle":  eventTitle,
@@ -132,4 +134,12 @@ func parseTemplates() (*templates, error) {
 		t.pages[page] = c
 	}
 	return t, nil
+}
+
+// daysLeftText is a certificate's days left, or how long ago it expired.
+func daysLeftText(days int) string {
+	if days < 0 {
+		return "expired " + plural(-days, "day", "days") + " ago"
+	}
+	return plural(days, "day", "days") + " left"
 }
