@@ -26,7 +26,9 @@ func init() {
 		usage:   "httpsguard check [flags] TARGET...",
 		help: `Scans each TARGET (a host name, host:port, or an http:// or https:// URL)
 and reports every check with its verdict, the evidence seen, its effect on the
-score and the fix: TLS and certificate, redirects from HTTP, HSTS and preload
+score and the fix: TLS (every protocol version and cipher suite the server
+accepts, forward secrecy, the served chain, as testssl.sh reports them) and
+the certificate, redirects from HTTP, HSTS and preload
 eligibility (chromium's hstspreload rules), cookies, security headers (the MDN
 HTTP Observatory's tests), mixed content, and framework leaks (debug pages,
 admin and login pages over HTTP, TRACE, version banners).
@@ -38,8 +40,8 @@ score and grade reproduced exactly.
 With several targets they are scanned --concurrency at a time; text and
 jsonl results are printed as each scan finishes, and a progress bar is drawn
 on stderr when it is a terminal. Every network step is bounded: connect, TLS
-handshake, --timeout per target, 10 redirects, 2 MiB of body, 64 KiB of
-headers, a fixed number of requests per target.
+handshake, --timeout per target, 10 redirects, 2 MiB of body, 256 KiB of
+response head, a fixed number of requests and TLS probes per target.
 
 Fail closed: a grade is earned by what the scan saw. When the HTTPS page
 (after its redirects) cannot be fetched as a browser would fetch it, there
