@@ -178,25 +178,11 @@ type htmlHop struct {
 type htmlTLS struct {
 	Info     *scan.TLSInfo
 	Versions []htmlVersion
-	// Protocols are the rows of the table of versions and suites, when
-	// the result lists them (Versions is shown otherwise).
-	Protocols      []htmlProtocol
-	Suites         string // the counts by strength
-	ForwardSecrecy string
-	Chain          string // what is wrong with the served chain
-	Certs          []htmlCert
-}
-
-type htmlProtocol struct {
-	Version    string
-	State      string
-	Class      string
-	Suites     []htmlSuite
-	Incomplete string
-}
-
-type htmlSuite struct {
-	Name, Strength, Class, Detail string
+	// Facts are the TLS facts as every format words them; their table of
+	// versions and suites is shown when the result lists them (Versions
+	// otherwise).
+	Facts TLSFacts
+	Certs []htmlCert
 }
 
 type htmlVersion struct {
@@ -378,15 +364,7 @@ func newHTMLTLS(info *scan.TLSInfo) *htmlTLS {
 		}
 		v.Versions = append(v.Versions, htmlVersion{Name: name, Accepted: accepted, Class: class})
 	}
-	facts := NewTLSFacts(info)
-	for _, p := range facts.Protocols {
-		row := htmlProtocol{Version: p.Version, State: p.State, Class: statusClass(p.Status) + "-c", Incomplete: p.Incomplete}
-		for _, s := range p.Suites {
-			row.Suites = append(row.Suites, htmlSuite{Name: s.Name, Strength: s.Strength, Class: statusClass(s.Status) + "-c", Detail: s.Detail})
-		}
-		v.Protocols = append(v.Protocols, row)
-	}
-	v.Suites, v.ForwardSecrecy, v.Chain = facts.Suites, facts.ForwardSecrecy, facts.Chain
+	v.Facts = NewTLSFacts(info)
 	for i, c := range info.Chain {
 		cert := htmlCert{C: c, Names: append(slices.Clone(c.DNSNames), c.IPAddresses...), Key: keyDescription(c)}
 		switch {

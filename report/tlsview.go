@@ -63,10 +63,11 @@ func versionsLine(info *scan.TLSInfo) string {
 	return s
 }
 
-// suiteCounts counts the suites accepted on every version by strength; a
-// suite accepted with several versions counts once.
-func suiteCounts(info *scan.TLSInfo) (total int, by map[string]int) {
-	by = map[string]int{}
+// suiteCounts counts the suites accepted on every version, a suite
+// accepted with several versions once, and says how many of each strength
+// there are, worst first: "6 insecure, 4 weak, 2 strong".
+func suiteCounts(info *scan.TLSInfo) (total int, byStrength string) {
+	by := map[string]int{}
 	seen := map[string]bool{}
 	for _, p := range info.Protocols {
 		for _, s := range p.CipherSuites {
@@ -78,24 +79,24 @@ func suiteCounts(info *scan.TLSInfo) (total int, by map[string]int) {
 			by[s.Strength]++
 		}
 	}
-	return total, by
+	var parts []string
+	for _, st := range strengths {
+		if by[st] > 0 {
+			parts = append(parts, strconv.Itoa(by[st])+" "+st)
+		}
+	}
+	return total, strings.Join(parts, ", ")
 }
 
 // suitesLine is "12 cipher suites: 6 insecure, 4 weak, 2 strong · forward
 // secrecy: some suites, not all" (sep between the two), or "" when the
 // result lists none.
 func suitesLine(info *scan.TLSInfo, sep string) string {
-	total, by := suiteCounts(info)
+	total, byStrength := suiteCounts(info)
 	if total == 0 {
 		return ""
 	}
-	var parts []string
-	for _, s := range strengths {
-		if by[s] > 0 {
-			parts = append(parts, strconv.Itoa(by[s])+" "+s)
-		}
-	}
-	line := plural(total, "cipher suite") + ": " + strings.Join(parts, ", ")
+	line := plural(total, "cipher suite") + ": " + byStrength
 	if fs := forwardSecrecyText(info.ForwardSecrecy); fs != "" {
 		line += sep + "forward secrecy: " + fs
 	}
@@ -148,9 +149,11 @@ func chainText(cf *scan.ChainFacts) string {
 	return strings.Join(parts, "; ")
 }
 
-// suiteGroup is a version's suites of one strength.
+// suiteGroup is a version's suites of one strength, with their names on
+// one line each.
 type suiteGroup struct {
 	strength string
+	suites   []scan.CipherSuite
 	names    []string
 }
 
@@ -158,14 +161,15 @@ type suiteGroup struct {
 func suitesByStrength(p scan.ProtocolSupport) []suiteGroup {
 	var out []suiteGroup
 	for _, st := range strengths {
-		var names []string
+		g := suiteGroup{strength: st}
 		for _, s := range p.CipherSuites {
 			if s.Strength == st {
-				names = append(names, oneLine(s.Name))
+				g.suites = append(g.suites, s)
+				g.names = append(g.names, oneLine(s.Name))
 			}
 		}
-		if len(names) > 0 {
-			out = append(out, suiteGroup{st, names})
+		if len(g.suites) > 0 {
+			out = append(out, g)
 		}
 	}
 	return out
@@ -261,23 +265,15 @@ func NewTLSFacts(info *scan.TLSInfo) TLSFacts {
 		ForwardSecrecy: forwardSecrecyText(info.ForwardSecrecy),
 		Chain:          chainText(info.ChainFacts),
 	}
-	if total, by := suiteCounts(info); total > 0 {
-		var parts []string
-		for _, st := range strengths {
-			if by[st] > 0 {
-				parts = append(parts, strconv.Itoa(by[st])+" "+st)
-			}
-		}
-		f.Suites = plural(total, "cipher suite") + " accepted: " + strings.Join(parts, ", ")
+	if total, byStrength := suiteCounts(info); total > 0 {
+		f.Suites = plural(total, "cipher suite") + " accepted: " + byStrength
 	}
 	for _, p := range info.Protocols {
 		row := ProtocolRow{Version: p.Version, Incomplete: p.Incomplete}
 		row.State, row.Status = protocolState(p)
-		for _, st := range strengths {
-			for _, s := range p.CipherSuites {
-				if s.Strength == st {
-					row.Suites = append(row.Suites, SuiteRow{Name: s.Name, Strength: s.Strength, Status: strengthStatus(s.Strength), Detail: suiteDetail(s)})
-				}
+		for _, g := range suitesByStrength(p) {
+			for _, s := range g.suites {
+				row.Suites = append(row.Suites, SuiteRow{Name: s.Name, Strength: s.Strength, Status: strengthStatus(s.Strength), Detail: suiteDetail(s)})
 			}
 		}
 		f.Protocols = append(f.Protocols, row)
