@@ -249,25 +249,20 @@ func newHTMLResult(r *scan.Result, anchor string) *htmlResult {
 	}
 	switch {
 	case v.Failed:
-		if v.Error == nil {
-			v.Error = &scan.Error{Kind: scan.KindUnclassified, Message: "the result carries no grade"}
-		}
+		v.Error = noGradeError(r)
 		v.GradeText, v.GradeClass = "!", "none"
 		v.Verdict = "No grade"
 		v.BadgeLabel = "No grade: " + v.Error.Message
 	case v.Incomplete:
 		v.Verdict = "Incomplete"
 		v.BadgeLabel = fmt.Sprintf("Incomplete grade %s, score %d out of 100: %d of the checks could not complete", v.GradeText, r.Score, len(v.Errored))
-		if filled := float64(min(max(r.Score, 0), 100)) / 100 * ringCircumference; filled > 0 {
-			v.RingDash = strconv.FormatFloat(filled, 'f', 1, 64) + " " + strconv.FormatFloat(ringCircumference, 'f', 1, 64)
-		}
 	default:
 		v.Verdict = verdict(v.GradeClass)
 		v.BadgeLabel = fmt.Sprintf("Grade %s, score %d out of 100", v.GradeText, r.Score)
-		// A zero score draws no arc: a round line cap would still paint a dot.
-		if filled := float64(min(max(r.Score, 0), 100)) / 100 * ringCircumference; filled > 0 {
-			v.RingDash = strconv.FormatFloat(filled, 'f', 1, 64) + " " + strconv.FormatFloat(ringCircumference, 'f', 1, 64)
-		}
+	}
+	// A zero score draws no arc: a round line cap would still paint a dot.
+	if filled := float64(min(max(r.Score, 0), 100)) / 100 * ringCircumference; !v.Failed && filled > 0 {
+		v.RingDash = strconv.FormatFloat(filled, 'f', 1, 64) + " " + strconv.FormatFloat(ringCircumference, 'f', 1, 64)
 	}
 	for _, chip := range []struct {
 		class string

@@ -111,10 +111,7 @@ func writeMarkdown(w io.Writer, results []*scan.Result, opts Options) error {
 
 func (m *mdWriter) result(r *scan.Result) {
 	if !r.Graded() {
-		e := r.Error
-		if e == nil {
-			e = &scan.Error{Kind: scan.KindUnclassified, Message: "the result carries no grade"}
-		}
+		e := noGradeError(r)
 		m.printf("\n### %s: no grade\n\n**%s** %s\n", mdText(displayName(r)), mdText(string(e.Kind)), mdText(e.Message))
 		if e.Fix != "" {
 			m.printf("\n**Fix:** %s\n", mdText(e.Fix))
@@ -162,11 +159,7 @@ func (m *mdWriter) result(r *scan.Result) {
 	if len(errs) > 0 {
 		m.printf("\n#### Could not check\n\n")
 		for _, c := range errs {
-			why := c.Message
-			if c.Error != nil {
-				why = string(c.Error.Kind) + ": " + c.Error.Message
-			}
-			m.printf("- ❔ **%s** %s: %s\n", mdText(c.Title), mdID(c.ID), mdCode(why))
+			m.printf("- ❔ **%s** %s: %s\n", mdText(c.Title), mdID(c.ID), mdCode(checkErrorText(c)))
 		}
 	}
 	if len(rest) > 0 && !m.compact {

@@ -177,10 +177,7 @@ func writeSARIF(w io.Writer, results []*scan.Result, opts Options) error {
 				if !graded {
 					continue // the result's own notification says why
 				}
-				why := c.Message
-				if c.Error != nil {
-					why = string(c.Error.Kind) + ": " + c.Error.Message
-				}
+				why := checkErrorText(c)
 				level := "warning"
 				if r.Incomplete {
 					level = "error"

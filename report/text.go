@@ -115,10 +115,7 @@ func writeText(w io.Writer, r *scan.Result, opts Options) error {
 // checks and the connection too.
 func (t *textPrinter) noGrade(r *scan.Result) {
 	name := t.paint(oneLine(displayName(r)), termcolor.Bold)
-	e := r.Error
-	if e == nil { // a result with neither grade nor error: from a foreign producer
-		e = &scan.Error{Kind: scan.KindUnclassified, Message: "the result carries no grade"}
-	}
+	e := noGradeError(r)
 	t.printf("%s  %s %s\n", name, t.paint("NO GRADE:", termcolor.Bold, termcolor.Red), oneLine(e.Message))
 	kind := string(e.Kind)
 	if e.Detail != "" {
@@ -181,12 +178,9 @@ func (t *textPrinter) header(r *scan.Result) {
 	}
 }
 
-// checkErrorLine says why a check could not complete: "timeout: ...".
+// checkErrorLine is checkErrorText on one line.
 func checkErrorLine(c scan.Check) string {
-	if c.Error == nil {
-		return oneLine(c.Message)
-	}
-	return oneLine(string(c.Error.Kind) + ": " + c.Error.Message)
+	return oneLine(checkErrorText(c))
 }
 
 func (t *textPrinter) group(g scan.Group) {

@@ -264,3 +264,22 @@ func truncate(s string, n int) string {
 	runes := []rune(s)
 	return string(runes[:n-1]) + "…"
 }
+
+// checkErrorText says why a check could not complete: "timeout: ...", its
+// message when it recorded no error.
+func checkErrorText(c scan.Check) string {
+	if c.Error == nil {
+		return c.Message
+	}
+	return string(c.Error.Kind) + ": " + c.Error.Message
+}
+
+// noGradeError is why a result has no grade: its Error, or for a result
+// with neither grade nor error (from a foreign producer) an unclassified
+// one that says so.
+func noGradeError(r *scan.Result) *scan.Error {
+	if r.Error != nil {
+		return r.Error
+	}
+	return &scan.Error{Kind: scan.KindUnclassified, Message: "the result carries no grade"}
+}
