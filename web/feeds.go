@@ -82,15 +82,19 @@ func (s *Server) siteFeed(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	watched, err := s.store.SiteWatched(r.Context(), site)
-	if err != nil {
-		s.log.Error("site watches", "site", site, "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	if len(evs) == 0 && !watched {
-		http.Error(w, "nobody watches this site here", http.StatusNotFound)
-		return
+	if len(evs) == 0 {
+		// A watched site without events yet has an empty feed; any other
+		// site has none.
+		watched, err := s.store.SiteWatched(r.Context(), site)
+		if err != nil {
+			s.log.Error("site watches", "site", site, "err", err)
+			http.Error(w, "internal error", http.StatusInternalServerError)
+			return
+		}
+		if !watched {
+			http.Error(w, "nobody watches this site here", http.StatusNotFound)
+			return
+		}
 	}
 	f := atomFeed{
 		ID:     "urn:httpsguard:site:" + site,

@@ -218,7 +218,7 @@ func (w *scanWorker) Work(ctx context.Context, job *river.Job[scanArgs]) error {
 	}
 	var events []store.Event
 	if sc.WatchID != "" {
-		events, err = s.watchEvents(storeCtx, sc, o, res)
+		events, err = s.watchEvents(storeCtx, sc, o)
 		if err != nil {
 			return err
 		}

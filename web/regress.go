@@ -54,7 +54,7 @@ type change struct {
 
 // watchEvents compares a watch's scan that just finished (outcome o, the
 // public result doc in o.Result) with the watch's previous scans.
-func (s *Server) watchEvents(ctx context.Context, sc store.Scan, o store.Outcome, _ *scan.Result) ([]store.Event, error) {
+func (s *Server) watchEvents(ctx context.Context, sc store.Scan, o store.Outcome) ([]store.Event, error) {
 	last, lastDone, err := s.store.PreviousInWatch(ctx, sc)
 	if err != nil {
 		return nil, err

@@ -261,9 +261,13 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
 	return false
 }
 
-// ownWatch loads the watch named by {id} if tok owns it; another owner's
-// watch is answered as missing.
-func (s *Server) ownWatch(w http.ResponseWriter, r *http.Request, tok store.Token) (store.Watch, bool) {
+// ownWatch authenticates the request and loads the watch named by {id} if
+// the token owns it; another owner's watch is answered as missing.
+func (s *Server) ownWatch(w http.ResponseWriter, r *http.Request) (store.Watch, bool) {
+	tok, ok := s.authenticate(w, r)
+	if !ok {
+		return store.Watch{}, false
+	}
 	watch, err := s.store.GetWatch(r.Context(), r.PathValue("id"))
 	if err == nil && watch.TokenID != tok.ID {
 		err = store.ErrWatchNotFound
@@ -295,11 +299,7 @@ func (s *Server) apiListWatches(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiGetWatch(w http.ResponseWriter, r *http.Request) {
-	tok, ok := s.authenticate(w, r)
-	if !ok {
-		return
-	}
-	if watch, ok := s.ownWatch(w, r, tok); ok {
+	if watch, ok := s.ownWatch(w, r); ok {
 		writeJSON(w, http.StatusOK, newWatchView(watch))
 	}
 }
@@ -309,11 +309,7 @@ func (s *Server) apiPatchWatch(w http.ResponseWriter, r *http.Request) {
 	if !stateChanging(w, r) {
 		return
 	}
-	tok, ok := s.authenticate(w, r)
-	if !ok {
-		return
-	}
-	watch, ok := s.ownWatch(w, r, tok)
+	watch, ok := s.ownWatch(w, r)
 	if !ok {
 		return
 	}
@@ -353,11 +349,7 @@ func (s *Server) apiDeleteWatch(w http.ResponseWriter, r *http.Request) {
 	if !stateChanging(w, r) {
 		return
 	}
-	tok, ok := s.authenticate(w, r)
-	if !ok {
-		return
-	}
-	watch, ok := s.ownWatch(w, r, tok)
+	watch, ok := s.ownWatch(w, r)
 	if !ok {
 		return
 	}
@@ -372,11 +364,7 @@ func (s *Server) apiDeleteWatch(w http.ResponseWriter, r *http.Request) {
 const maxEvents = 100
 
 func (s *Server) apiWatchEvents(w http.ResponseWriter, r *http.Request) {
-	tok, ok := s.authenticate(w, r)
-	if !ok {
-		return
-	}
-	watch, ok := s.ownWatch(w, r, tok)
+	watch, ok := s.ownWatch(w, r)
 	if !ok {
 		return
 	}
@@ -395,11 +383,7 @@ func (s *Server) apiWatchEvents(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiWatchDeliveries(w http.ResponseWriter, r *http.Request) {
-	tok, ok := s.authenticate(w, r)
-	if !ok {
-		return
-	}
-	watch, ok := s.ownWatch(w, r, tok)
+	watch, ok := s.ownWatch(w, r)
 	if !ok {
 		return
 	}

@@ -165,12 +165,17 @@ func (s *Server) watchAction(w http.ResponseWriter, r *http.Request) {
 	}
 	switch r.PostForm.Get("action") {
 	case "pause", "resume":
-		if _, err := s.setPaused(r.Context(), watch, r.PostForm.Get("action") == "pause"); err != nil {
+		pause := r.PostForm.Get("action") == "pause"
+		if _, err := s.setPaused(r.Context(), watch, pause); err != nil {
 			s.log.Error("pausing a watch", "err", err)
 			refuse(http.StatusInternalServerError, "The watch could not be changed.")
 			return
 		}
-		s.renderWatch(w, r, http.StatusOK, "Done: the watch is "+map[bool]string{true: "paused", false: "running"}[r.PostForm.Get("action") == "pause"]+".", "")
+		state := "running"
+		if pause {
+			state = "paused"
+		}
+		s.renderWatch(w, r, http.StatusOK, "Done: the watch is "+state+".", "")
 	case "delete":
 		if err := s.store.DeleteWatch(r.Context(), watch.ID); err != nil {
 			s.log.Error("deleting a watch", "err", err)

@@ -20,9 +20,6 @@ type dialect struct {
 	title string // for messages
 	// dollar rebinds "?" placeholders to $1, $2, ...
 	dollar bool
-	// skipLocked ends the claim subquery; PostgreSQL's lets several
-	// instances claim from one queue without waiting on each other.
-	skipLocked string
 	// migrationLock, when set, runs inside the migration transaction so two
 	// instances starting together do not both migrate.
 	migrationLock string
@@ -31,10 +28,9 @@ type dialect struct {
 var (
 	sqliteDialect   = dialect{name: "sqlite", title: "SQLite"}
 	postgresDialect = dialect{
-		name:       "postgres",
-		title:      "PostgreSQL",
-		dollar:     true,
-		skipLocked: " FOR UPDATE SKIP LOCKED",
+		name:   "postgres",
+		title:  "PostgreSQL",
+		dollar: true,
 		// An arbitrary constant key: "httpsguard" as a number.
 		migrationLock: "SELECT pg_advisory_xact_lock(7282837378737782)",
 	}

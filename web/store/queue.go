@@ -22,9 +22,7 @@ type Queue interface {
 	InsertMany(ctx context.Context, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
 	JobList(ctx context.Context, params *river.JobListParams) (*river.JobListResult, error)
 	Start(ctx context.Context) error
-	Stop(ctx context.Context) error
 	StopAndCancel(ctx context.Context) error
-	Stopped() <-chan struct{}
 }
 
 // NewQueue returns a River client on the store's database: riverpgxv5 on

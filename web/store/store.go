@@ -155,11 +155,6 @@ func (s *DB) Close() error {
 // Dialect names the database: "sqlite" or "postgres".
 func (s *DB) Dialect() string { return s.d.name }
 
-// Shared reports whether other processes may use the same database, which
-// is true of PostgreSQL. A SQLite store belongs to one process, so at start
-// every scan it finds running was interrupted.
-func (s *DB) Shared() bool { return s.d.name == "postgres" }
-
 // SchemaVersion returns the version of the newest migration applied.
 func (s *DB) SchemaVersion(ctx context.Context) (int, error) {
 	return currentVersion(ctx, s.db)
@@ -372,10 +367,8 @@ func (s *DB) Finish(ctx context.Context, id string, now time.Time, o Outcome, ev
 	if err != nil {
 		return fmt.Errorf("finishing scan %s: %w", id, err)
 	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("finishing scan %s: %w", id, err)
-	} else if n == 0 {
-		return fmt.Errorf("finishing scan %s: %w", id, ErrFinished)
+	if err := affectedOne(res, nil, "finishing scan "+id, ErrFinished); err != nil {
+		return err
 	}
 	if err := s.addEvents(ctx, tx, events); err != nil {
 		return err
@@ -406,24 +399,8 @@ func (s *DB) Reusable(ctx context.Context, url string, since time.Time) (Scan, b
 // History returns up to limit scans of site, newest first, without their
 // result documents.
 func (s *DB) History(ctx context.Context, site string, limit int) ([]Scan, error) {
-	rows, err := s.db.QueryContext(ctx, s.d.q(`SELECT `+scanColumns+` FROM scans
-		WHERE site = ? ORDER BY created_at DESC, id DESC LIMIT ?`), site, limit)
-	if err != nil {
-		return nil, fmt.Errorf("history of %s: %w", site, err)
-	}
-	defer rows.Close()
-	var out []Scan
-	for rows.Next() {
-		sc, err := scanRow(rows, false)
-		if err != nil {
-			return nil, fmt.Errorf("history of %s: %w", site, err)
-		}
-		out = append(out, sc)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("history of %s: %w", site, err)
-	}
-	return out, nil
+	return s.scanList(ctx, "history of "+site, `SELECT `+scanColumns+` FROM scans
+		WHERE site = ? ORDER BY created_at DESC, id DESC LIMIT ?`, site, limit)
 }
 
 // Previous returns the newest Done scan of the same site created before sc,

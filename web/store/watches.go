@@ -242,7 +242,7 @@ func (s *DB) ScheduleScans(ctx context.Context, due []Watch, scans []Scan) ([]Sc
 // WatchScans returns up to limit scans of a watch, newest first, without
 // their result documents.
 func (s *DB) WatchScans(ctx context.Context, watchID string, limit int) ([]Scan, error) {
-	return s.scanList(ctx, `SELECT `+scanColumns+` FROM scans WHERE watch_id = ?
+	return s.scanList(ctx, "scans of watch "+watchID, `SELECT `+scanColumns+` FROM scans WHERE watch_id = ?
 		ORDER BY created_at DESC, id DESC LIMIT ?`, watchID, limit)
 }
 
@@ -274,21 +274,26 @@ func (s *DB) PreviousInWatch(ctx context.Context, sc Scan) (last, lastDone *Scan
 	return last, lastDone, err
 }
 
-func (s *DB) scanList(ctx context.Context, q string, args ...any) ([]Scan, error) {
+// scanList runs a query of scanColumns and returns its scans without their
+// result documents; what names the list in errors.
+func (s *DB) scanList(ctx context.Context, what, q string, args ...any) ([]Scan, error) {
 	rows, err := s.db.QueryContext(ctx, s.d.q(q), args...)
 	if err != nil {
-		return nil, fmt.Errorf("listing scans: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	defer rows.Close()
 	var out []Scan
 	for rows.Next() {
 		sc, err := scanRow(rows, false)
 		if err != nil {
-			return nil, fmt.Errorf("listing scans: %w", err)
+			return nil, fmt.Errorf("%s: %w", what, err)
 		}
 		out = append(out, sc)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
 }
 
 func watchRow(r rowScanner) (Watch, error) {
