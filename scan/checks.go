@@ -229,9 +229,6 @@ func (o *observations) handshakeError() *Error {
 		return asError(o.https.err)
 	}
 	if o.tls != nil {
-		if o.tls.unreachable != nil {
-			return asError(o.tls.unreachable)
-		}
 		for _, v := range slices.Backward(goVersions) {
 			if err := o.tls.versions[v]; err != nil {
 				return asError(err)

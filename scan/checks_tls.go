@@ -41,8 +41,7 @@ var tlsChecks = []CheckSpec{
 				Fix: "Reissue the certificate with this host name in its subjectAltName (browsers do not read the subject's CN), or serve the right certificate for this name (SNI)."},
 			{Result: "certificate-signature-rejected", Status: StatusFail, Impact: -40,
 				Fix: "Reissue the certificate, and any intermediate signed the same way, with a SHA-256 signature: every public CA has issued those since 2016."},
-			{Result: "certificate-chain-expired", Status: StatusFail, Impact: -40,
-				Fix: "Renew the certificate, and automate renewal (ACME) so it is replaced a month before it expires."},
+			{Result: "certificate-chain-expired", Status: StatusFail, Impact: -40, Fix: fixRenew},
 			{Result: "certificate-chain-invalid", Status: StatusFail, Impact: -40},
 		},
 		decide: decideChain,
@@ -50,7 +49,7 @@ var tlsChecks = []CheckSpec{
 	{
 		ID: "HGS-TLS-003", Title: "Certificate expiry", Category: CategoryTLS,
 		Description: "Days until the leaf certificate expires (the leaf of the page's handshake, or of the cipher suite probes' Certificate message when no Go handshake completes): warns under 30 days, fails under 7 days, once expired or before it is valid. A short-lived certificate (a whole life under 30 days: Let's Encrypt's six-day certificates, Caddy's and `httpsguard serve`'s local leaves) is judged on the share of its life left instead — warns under a quarter, fails under an eighth — since automation renews it long before 7 days and it would otherwise always fail.",
-		Fix:         "Renew the certificate, and automate renewal (ACME) so it is replaced a month before it expires.",
+		Fix:         fixRenew,
 		Outcomes: []Outcome{
 			{Result: "certificate-valid", Status: StatusPass},
 			{Result: "certificate-expires-within-30-days", Status: StatusWarn, Impact: -5},
@@ -64,15 +63,15 @@ var tlsChecks = []CheckSpec{
 				return v
 			}
 			days := daysLeft(leaf.NotAfter, o.now)
-			ev := fmt.Sprintf("not after %s (%d days left)", leaf.NotAfter.UTC().Format("2006-01-02 15:04 MST"), days)
+			left := leaf.NotAfter.Sub(o.now)
+			ev := fmt.Sprintf("not after %s (%d days left)", leaf.NotAfter.UTC().Format(evidenceTime), days)
 			if days < 0 {
-				ev = fmt.Sprintf("not after %s (expired %s ago)", leaf.NotAfter.UTC().Format("2006-01-02 15:04 MST"), humanLeft(-leaf.NotAfter.Sub(o.now)))
+				ev = fmt.Sprintf("not after %s (expired %s ago)", leaf.NotAfter.UTC().Format(evidenceTime), humanLeft(-left))
 			}
 			warnAt, failAt := expiryThresholds(leaf)
-			left := leaf.NotAfter.Sub(o.now)
 			switch {
 			case o.now.Before(leaf.NotBefore):
-				return decided("certificate-not-yet-valid", "The certificate is not valid yet.", "not before "+leaf.NotBefore.UTC().Format("2006-01-02 15:04 MST"))
+				return decided("certificate-not-yet-valid", "The certificate is not valid yet.", "not before "+leaf.NotBefore.UTC().Format(evidenceTime))
 			case left < 0:
 				return decided("certificate-expired", fmt.Sprintf("The certificate expired %s ago.", humanLeft(-left)), ev)
 			case left < failAt:
@@ -318,12 +317,12 @@ func decideCipherSuites(o *observations) verdict {
 	for _, vs := range suites {
 		switch vs.suite.Strength() {
 		case tlsprobe.Insecure:
-			insecure = append(insecure, vs.String()+" ("+suiteFlaw(vs.suite)+")")
+			insecure = append(insecure, vs.String()+" ("+vs.suite.Flaw()+")")
 			if !vs.suite.ForwardSecret() {
 				noFS++
 			}
 		case tlsprobe.Weak:
-			weak = append(weak, vs.String()+" ("+suiteFlaw(vs.suite)+")")
+			weak = append(weak, vs.String()+" ("+vs.suite.Flaw()+")")
 		}
 	}
 	switch {
@@ -357,33 +356,6 @@ func certNames(c *x509.Certificate) []string {
 		names = []string{"no name"}
 	}
 	return names
-}
-
-// suiteFlaw says what is wrong with a suite that is not strong.
-func suiteFlaw(s tlsprobe.Suite) string {
-	switch {
-	case s.Cipher == "NULL":
-		return "no encryption"
-	case s.Auth == "anon":
-		return "anonymous: no authentication"
-	case s.Export:
-		return "export-grade"
-	case s.Cipher == "RC4":
-		return "RC4"
-	case s.Cipher == "3DES", s.Cipher == "DES", s.Cipher == "IDEA", s.Cipher == "RC2", s.Cipher == "GOST28147", s.Cipher == "MAGMA":
-		return "64-bit block: Sweet32"
-	case s.Bits < 128:
-		return fmt.Sprintf("%d-bit key", s.Bits)
-	case s.MAC == "MD5":
-		return "MD5"
-	case !s.ForwardSecret():
-		return "no forward secrecy"
-	case s.Mode == "CCM8":
-		return "CCM with an 8-byte tag"
-	case !s.AEAD():
-		return "CBC"
-	}
-	return "strong"
 }
 
 // decideSignature judges HGS-TLS-008.
@@ -526,6 +498,12 @@ func expiryThresholds(leaf *x509.Certificate) (warn, fail time.Duration) {
 	}
 	return warn, fail
 }
+
+// fixRenew is the fix for an expired certificate, or one about to expire.
+const fixRenew = "Renew the certificate, and automate renewal (ACME) so it is replaced a month before it expires."
+
+// evidenceTime is how certificate dates appear in evidence.
+const evidenceTime = "2006-01-02 15:04 MST"
 
 // humanLeft renders a remaining validity in days, or hours under two days.
 func humanLeft(d time.Duration) string {

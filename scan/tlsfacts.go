@@ -452,15 +452,12 @@ func (o *observations) noSharedSuite(failed *Error) *Error {
 		return nil
 	}
 	var offered []uint16
-	var suites []versionSuite
 	for _, vf := range o.tls.table {
 		if vf.offered {
 			offered = append(offered, vf.version)
-			for _, s := range vf.suites {
-				suites = append(suites, versionSuite{vf.version, s})
-			}
 		}
 	}
+	suites, _ := o.tls.offeredSuites() // only offered versions have suites
 	if len(offered) == 0 {
 		return nil
 	}

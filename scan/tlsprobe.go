@@ -51,9 +51,8 @@ var fastCurves = []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384}
 type tlsProbe struct {
 	// versions are the Go handshakes' answers for TLS 1.0 to 1.3 (nil:
 	// accepted).
-	versions    map[uint16]error
-	state       *tls.ConnectionState // from the newest accepted version
-	unreachable error                // TCP could not connect at all
+	versions map[uint16]error
+	state    *tls.ConnectionState // from the newest accepted version
 
 	// facts are the raw ClientHello probes' findings (package tlsprobe);
 	// table merges them with versions, SSL 2.0 to TLS 1.3.
@@ -146,17 +145,8 @@ func (f *fetcher) probeTLS(ctx context.Context, t target, main *tls.ConnectionSt
 	}
 	p.served = f.servedChain(p.state, p.facts)
 	p.chain = chainFacts(p.served, t.host, f.anchors, f.opts.now())
-	if p.state == nil {
-		// Tell "nothing listens" apart from "TLS fails".
-		dctx, cancel := context.WithTimeout(ctx, f.opts.ConnectTimeout)
-		conn, err := f.dial(dctx, "tcp", addr)
-		cancel()
-		if err != nil {
-			p.unreachable = classify(err, "", addr, step{}, f.opts, ctx.Err() != nil)
-		} else {
-			conn.Close()
-		}
-	}
+	// "Nothing listens" and "TLS fails" are told apart by each handshake's
+	// own error: a failed connect is classified as such by handshake.
 	return p
 }
 

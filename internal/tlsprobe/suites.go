@@ -134,20 +134,50 @@ func (s Suite) AEAD() bool {
 	return false
 }
 
-// Strength judges the suite; see the Strength constants.
+// Strength judges the suite by its worst flaw; see the Strength constants.
 func (s Suite) Strength() Strength {
-	switch {
-	case s.Cipher == "NULL", s.Auth == "anon", s.Export, s.Bits < 128, s.MAC == "MD5":
-		return Insecure
-	case s.Cipher == "RC4", s.Cipher == "3DES", s.Cipher == "DES", s.Cipher == "IDEA", s.Cipher == "RC2",
-		s.Cipher == "GOST28147", s.Cipher == "MAGMA":
-		return Insecure // a stream cipher with known biases, or a 64-bit block (Sweet32)
-	case !s.ForwardSecret():
-		return Insecure
-	case !s.AEAD() || s.Mode == "CCM8":
+	switch s.Flaw() {
+	case "":
+		return Strong
+	case flawCCM8, flawCBC:
 		return Weak
 	}
-	return Strong
+	return Insecure
+}
+
+// The flaws that make a suite weak rather than insecure.
+const (
+	flawCCM8 = "CCM with an 8-byte tag"
+	flawCBC  = "CBC"
+)
+
+// Flaw says what is wrong with the suite, its worst flaw when it has
+// several: "no encryption", "RC4", "64-bit block: Sweet32", "no forward
+// secrecy", "CBC"...; "" for a strong suite.
+func (s Suite) Flaw() string {
+	switch {
+	case s.Cipher == "NULL":
+		return "no encryption"
+	case s.Auth == "anon":
+		return "anonymous: no authentication"
+	case s.Export:
+		return "export-grade"
+	case s.Cipher == "RC4": // a stream cipher with known biases
+		return "RC4"
+	case s.Cipher == "3DES", s.Cipher == "DES", s.Cipher == "IDEA", s.Cipher == "RC2", s.Cipher == "GOST28147", s.Cipher == "MAGMA":
+		return "64-bit block: Sweet32"
+	case s.Bits < 128:
+		return strconv.Itoa(s.Bits) + "-bit key"
+	case s.MAC == "MD5":
+		return "MD5"
+	case !s.ForwardSecret():
+		return "no forward secrecy"
+	case s.Mode == "CCM8":
+		return flawCCM8
+	case !s.AEAD():
+		return flawCBC
+	}
+	return ""
 }
 
 // HexID is the suite's code as testssl.sh and Wireshark print it:
