@@ -332,24 +332,16 @@ func (p *tlsProbe) weakTLS12() []uint16 {
 // accepted suites have it; "" when the lists are incomplete and what they
 // hold does not settle it.
 func (p *tlsProbe) forwardSecrecy() string {
-	suites, complete := p.offeredSuites()
-	var fs, nofs int
-	for _, vs := range suites {
-		if vs.suite.ForwardSecret() {
-			fs++
-		} else {
-			nofs++
-		}
+	offered, complete := p.offeredSuites()
+	suites := make([]tlsprobe.Suite, len(offered))
+	for i, vs := range offered {
+		suites[i] = vs.suite
 	}
-	switch {
-	case fs > 0 && nofs > 0:
-		return "some"
-	case !complete:
+	fs := tlsprobe.JudgeForwardSecrecy(suites, complete)
+	if fs == tlsprobe.FSUnknown {
 		return ""
-	case fs > 0:
-		return "all"
 	}
-	return "none"
+	return fs.String()
 }
 
 // protocolSupport turns the table into report data.

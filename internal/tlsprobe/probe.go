@@ -144,20 +144,29 @@ func (fs ForwardSecrecy) String() string {
 
 // ForwardSecrecy judges the suites accepted on every version offered.
 func (f *Facts) ForwardSecrecy() ForwardSecrecy {
-	var fs, nofs int
+	var suites []Suite
 	for _, p := range f.Protocols {
-		for _, s := range p.Suites {
-			if s.ForwardSecret() {
-				fs++
-			} else {
-				nofs++
-			}
+		suites = append(suites, p.Suites...)
+	}
+	return JudgeForwardSecrecy(suites, f.Complete() == nil)
+}
+
+// JudgeForwardSecrecy judges a server's accepted suites; complete says the
+// list holds every suite it accepts. A list with suites of both kinds
+// settles it even when incomplete.
+func JudgeForwardSecrecy(suites []Suite, complete bool) ForwardSecrecy {
+	var fs, nofs int
+	for _, s := range suites {
+		if s.ForwardSecret() {
+			fs++
+		} else {
+			nofs++
 		}
 	}
 	switch {
 	case fs > 0 && nofs > 0:
 		return FSSome
-	case f.Complete() != nil:
+	case !complete:
 		return FSUnknown
 	case fs > 0:
 		return FSAll
