@@ -119,7 +119,7 @@ var tlsChecks = []CheckSpec{
 			case vf.unknown != nil:
 				return errored("Whether the server accepts TLS 1.3 could not be told.", vf.unknown)
 			}
-			return decided("tls13-not-supported", "The server does not accept TLS 1.3.", ev, "TLS 1.3: "+refusalText(vf.refused))
+			return decided("tls13-not-supported", "The server does not accept TLS 1.3.", ev, "TLS 1.3: "+vf.refused)
 		},
 	},
 	{

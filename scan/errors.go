@@ -48,7 +48,7 @@ const (
 	// "no_shared_cipher_suite" when the cipher suite probes show that
 	// every suite the server accepts is one browsers no longer offer
 	// (the message lists them); "malformed" for an answer that breaks the
-	// TLS framing; "refused" for a version a raw ClientHello was refused.
+	// TLS framing.
 	KindTLS ErrorKind = "tls"
 	// KindNotTLS: the HTTPS port answered with bytes that are not TLS
 	// (plain HTTP, an SSH banner...).

@@ -35,7 +35,7 @@ func offeredV(v uint16, ids ...uint16) versionFacts {
 }
 
 func refusedV(v uint16) versionFacts {
-	return versionFacts{version: v, refused: &Error{Kind: KindTLS, Detail: "protocol_version", Message: "alert protocol_version"}}
+	return versionFacts{version: v, refused: "alert protocol_version"}
 }
 
 func unknownV(v uint16) versionFacts {

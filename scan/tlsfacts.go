@@ -177,8 +177,9 @@ func anchorFor(top *x509.Certificate, anchors []trustAnchor) (string, bool) {
 type versionFacts struct {
 	version uint16
 	offered bool
-	// refused is how the server turned the version down.
-	refused *Error
+	// refused says how the server turned the version down: "alert
+	// protocol_version", "connection closed", "chose TLS 1.2".
+	refused string
 	// unknown says why it could not be told whether the version is
 	// offered.
 	unknown *Error
@@ -213,10 +214,9 @@ func (f *fetcher) mergeFacts(ctx context.Context, addr string, p *tlsProbe) {
 		case goProbed && goErr == nil, rawDecided && pf.Offered:
 			vf.offered = true
 		case goProbed && probeRefused(goErr):
-			vf.refused = asError(goErr)
+			vf.refused = refusalText(asError(goErr))
 		case rawDecided:
-			vf.refused = &Error{Kind: KindTLS, Detail: "refused",
-				Message: fmt.Sprintf("%s: %s refused (%s)", addr, versionName(v), pf.Refusal)}
+			vf.refused = pf.Refusal
 		case goProbed:
 			vf.unknown = asError(goErr)
 		default:
@@ -352,8 +352,8 @@ func (p *tlsProbe) protocolSupport() []ProtocolSupport {
 		switch {
 		case vf.unknown != nil:
 			ps.Error = vf.unknown.Message
-		case vf.refused != nil:
-			ps.Refusal = refusalText(vf.refused)
+		case vf.refused != "":
+			ps.Refusal = vf.refused
 		}
 		if vf.suitesErr != nil {
 			ps.Incomplete = vf.suitesErr.Message
@@ -366,20 +366,13 @@ func (p *tlsProbe) protocolSupport() []ProtocolSupport {
 	return out
 }
 
-// refusalText says how a version was turned down: "alert
-// protocol_version", "connection closed", "chose TLS 1.2".
+// refusalText says how a Go handshake was turned down: "alert
+// protocol_version", "connection closed", or the error's words.
 func refusalText(e *Error) string {
-	if e.Detail == "refused" {
-		if _, after, ok := strings.Cut(e.Message, " refused ("); ok {
-			return strings.TrimSuffix(after, ")")
-		}
-	}
 	switch e.Detail {
 	case "closed":
 		return "connection closed"
-	case "version_not_chosen":
-		return e.Message
-	case "", "handshake":
+	case "version_not_chosen", "", "handshake":
 		return e.Message
 	}
 	return "alert " + e.Detail
