@@ -285,7 +285,7 @@ func (s *Server) Listen(ctx context.Context) error {
 		if httpLns, err = s.httpSpec.listen(ctx, "HTTP", s.log); err != nil {
 			// The plain-HTTP listener only redirects to HTTPS (or passes
 			// through): without it, the HTTPS URL still works.
-			s.log.Warn(err.Error() + "; serving HTTPS only, without the plain-HTTP listener that sends http:// to HTTPS (choose a free address with --http, or --http off)")
+			s.log.Warn(withHolder(err).Error() + "; serving HTTPS only, without the plain-HTTP listener that sends http:// to HTTPS (choose a free address with --http, or --http off)")
 			httpLns = nil
 		}
 	}
@@ -309,6 +309,7 @@ const portTries = 20
 // is free.
 func (s *Server) listenHTTPS(ctx context.Context) ([]net.Listener, error) {
 	lns, err := s.httpsSpec.listen(ctx, "HTTPS", s.log)
+	withHolder(err)
 	var le *ListenError
 	if err == nil || !errors.As(err, &le) || !le.InUse() || s.httpsSpec.port == "0" {
 		return lns, err

@@ -93,11 +93,10 @@ func (l listenSpec) listen(ctx context.Context, role string, log *slog.Logger) (
 				continue
 			}
 			closeAll(lns)
-			le := &ListenError{Addr: addr, Role: role, Err: err}
-			if le.InUse() {
-				le.Holder = portHolder(addr)
-			}
-			return nil, le
+			// Holder is left to the callers that show the error: finding
+			// it walks every process's open files, and the search for a
+			// free port meets many ports in use.
+			return nil, &ListenError{Addr: addr, Role: role, Err: err}
 		}
 		lns = append(lns, ln)
 		if port == "0" {
@@ -128,6 +127,16 @@ func (l listenSpec) nextFreePort(ctx context.Context) string {
 		}
 	}
 	return ""
+}
+
+// withHolder fills in the process holding the port of a *ListenError for
+// an address in use, where the system can say, and returns err.
+func withHolder(err error) error {
+	var le *ListenError
+	if errors.As(err, &le) && le.InUse() && le.Holder == "" {
+		le.Holder = portHolder(le.Addr)
+	}
+	return err
 }
 
 // ListenError reports an address that could not be bound.
