@@ -196,16 +196,11 @@ func isListVar(name string) bool {
 	return false
 }
 
-// envNameFor returns the variable that sets a Policy field.
+// envNameFor returns the variable that sets a Policy field, the field it
+// is named for or another it sets (envVar.fields).
 func envNameFor(field string) string {
-	switch field {
-	case "ProxySSLValue":
-		field = "ProxySSLHeader"
-	case "SameSiteCookies":
-		field = "CookieSameSite"
-	}
 	for _, v := range envVars {
-		if v.field == field {
+		if v.field == field || slices.Contains(strings.Split(v.fields, ", "), field) {
 			return v.name
 		}
 	}
