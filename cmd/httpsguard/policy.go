@@ -102,9 +102,13 @@ func policyFlags(fs *flagSet, st *stdio) func(context.Context, []string) (int, e
 			environ = st.environ()
 		}
 		var findings []httpsguard.Finding
-		check := p.Check()
+		var check []httpsguard.Finding
 		if len(*acmeDomains) > 0 {
+			// Policy.Check's findings, less those autotls makes moot, and
+			// its own.
 			check = autotls.Options{Domains: *acmeDomains}.Check(ctx, p)
+		} else {
+			check = p.Check()
 		}
 		for _, f := range append(httpsguard.CheckEnv(environ), check...) {
 			if !ignored[f.ID] {
