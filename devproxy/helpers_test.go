@@ -249,24 +249,7 @@ func startCA(t testing.TB) *localca.CA { return localcatest.New(t) }
 // address as the proxy takes it.
 func serveRaw(t testing.TB, serve func(net.Conn)) *url.URL {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				serve(c)
-			}()
-		}
-	}()
-	return mustUpstream(t, "http://"+ln.Addr().String())
+	return mustUpstream(t, fmt.Sprintf("http://127.0.0.1:%d", testnet.ServeConns(t, nil, serve)))
 }
 
 func mustUpstream(t testing.TB, s string) *url.URL {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"testing"
 	"time"
 
@@ -50,32 +51,18 @@ func BenchmarkScanTLSPeers(b *testing.B) {
 // for delay in each direction, until the benchmark ends.
 func delayProxy(b *testing.B, target string, delay time.Duration) string {
 	b.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				u, err := net.Dial("tcp", target)
-				if err != nil {
-					return
-				}
-				defer u.Close()
-				done := make(chan struct{}, 2)
-				go func() { pump(u, c, delay); done <- struct{}{} }()
-				go func() { pump(c, u, delay); done <- struct{}{} }()
-				<-done
-			}()
+	port := testnet.ServeConns(b, nil, func(c net.Conn) {
+		u, err := net.Dial("tcp", target)
+		if err != nil {
+			return
 		}
-	}()
-	return ln.Addr().String()
+		defer u.Close()
+		done := make(chan struct{}, 2)
+		go func() { pump(u, c, delay); done <- struct{}{} }()
+		go func() { pump(c, u, delay); done <- struct{}{} }()
+		<-done
+	})
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 }
 
 // pump copies src to dst, each chunk delay after it was read, keeping

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,48 +24,16 @@ func goServer(t *testing.T, cfg *tls.Config) string {
 		leaf := testpki.NewRoot(t, "tlsprobe test root").Issue(t, testpki.LeafOptions{Key: testpki.ECDSAP256})
 		cfg.Certificates = []tls.Certificate{leaf.TLSCertificate()}
 	}
-	ln, err := tls.Listen("tcp", "127.0.0.1:0", cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(5 * time.Second))
-				_ = c.(*tls.Conn).Handshake()
-			}()
-		}
-	}()
-	return ln.Addr().String()
+	return rawServerTLS(t, cfg, func(net.Conn) {})
 }
 
 // rawServer answers every connection with handle, on loopback.
 func rawServer(t *testing.T, handle func(net.Conn)) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				handle(c)
-			}()
-		}
-	}()
-	return ln.Addr().String()
+	return rawServerTLS(t, nil, handle)
+}
+
+func rawServerTLS(t *testing.T, cfg *tls.Config, handle func(net.Conn)) string {
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(testnet.ServeConns(t, cfg, handle)))
 }
 
 func ids(ss []Suite) []uint16 {
