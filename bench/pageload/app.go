@@ -4,8 +4,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -93,7 +95,7 @@ type appServer struct {
 
 func startApp() (*appServer, error) {
 	files := pageFiles()
-	if n := strings.Count(strings.Join(mapValues(files), ""), counter); n != modules {
+	if n := strings.Count(strings.Join(slices.Collect(maps.Values(files)), ""), counter); n != modules {
 		return nil, fmt.Errorf("page has %d modules, want %d", n, modules)
 	}
 	etags := map[string]string{}
@@ -140,11 +142,3 @@ func startApp() (*appServer, error) {
 }
 
 func (a *appServer) Close() { a.srv.Close() }
-
-func mapValues(m map[string]string) []string {
-	var out []string
-	for _, v := range m {
-		out = append(out, v)
-	}
-	return out
-}

@@ -269,11 +269,7 @@ http {
 	if err := os.WriteFile(file, []byte(conf), 0o644); err != nil {
 		return target{}, err
 	}
-	bin := "nginx"
-	if _, err := exec.LookPath(bin); err != nil {
-		bin = "/usr/sbin/nginx"
-	}
-	cmd, err := e.start("nginx", bin, "-p", dir, "-e", filepath.Join(dir, "error.log"), "-c", file)
+	cmd, err := e.start("nginx", nginxBin(), "-p", dir, "-e", filepath.Join(dir, "error.log"), "-c", file)
 	if err != nil {
 		return target{}, err
 	}
@@ -359,34 +355,17 @@ return {load: n.loadEventEnd, done: window.__done || 0, modules: window.__module
 
 func runLoads(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	hg := fs.String("httpsguard", "", "the httpsguard `binary` to measure")
+	opts := commonFlags(fs)
 	rounds := fs.Int("rounds", 7, "interleaved `rounds`; each loads the page once through every target")
-	out := fs.String("out", "", "also write the Markdown table to this `file`")
-	chromium := fs.String("chromium", "/usr/bin/chromium", "Chromium `binary`")
-	chromedriver := fs.String("chromedriver", "/usr/bin/chromedriver", "chromedriver `binary`")
 	only := fs.String("targets", "direct,serve,caddy,nginx", "comma-separated `targets`")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *hg == "" {
-		return errors.New("-httpsguard is required")
-	}
-	dir, err := os.MkdirTemp("", "pageload.")
+	e, _, cleanup, err := opts.setup(ctx, "pageload.")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	e, err := newEnv(ctx, dir, *hg, *chromium, *chromedriver)
-	if err != nil {
-		return err
-	}
-	defer e.stopAll()
-	app, err := startApp()
-	if err != nil {
-		return err
-	}
-	defer app.Close()
-	e.appAddr = app.Addr
+	defer cleanup()
 
 	var targets []target
 	for _, name := range strings.Split(*only, ",") {
@@ -448,15 +427,60 @@ func runLoads(ctx context.Context, args []string) error {
 			logf("round %d  %-28s %6.0f ms  (%s, %d modules)", round+1, t.name, l.LoadMS, l.Proto, l.Modules)
 		}
 	}
-	table := loadTable(targets, results, *rounds, started, loadBefore, loadAverage())
-	fmt.Print(table)
-	if *out != "" {
-		if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
-			return err
-		}
-		return os.WriteFile(*out, []byte(table), 0o644)
+	return opts.report(loadTable(targets, results, *rounds, started, loadBefore, loadAverage()))
+}
+
+// commonOpts are the flags both measurements take.
+type commonOpts struct {
+	httpsguard, out, chromium, chromedriver *string
+}
+
+func commonFlags(fs *flag.FlagSet) commonOpts {
+	return commonOpts{
+		httpsguard:   fs.String("httpsguard", "", "the httpsguard `binary` to measure"),
+		out:          fs.String("out", "", "also write the Markdown table to this `file`"),
+		chromium:     fs.String("chromium", "/usr/bin/chromium", "Chromium `binary`"),
+		chromedriver: fs.String("chromedriver", "/usr/bin/chromedriver", "chromedriver `binary`"),
 	}
-	return nil
+}
+
+// setup makes a temporary directory (named from prefix), the environment
+// and the app; cleanup stops and removes them, in reverse.
+func (o commonOpts) setup(ctx context.Context, prefix string) (e *env, app *appServer, cleanup func(), err error) {
+	if *o.httpsguard == "" {
+		return nil, nil, nil, errors.New("-httpsguard is required")
+	}
+	dir, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if e, err = newEnv(ctx, dir, *o.httpsguard, *o.chromium, *o.chromedriver); err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, nil, err
+	}
+	if app, err = startApp(); err != nil {
+		e.stopAll()
+		os.RemoveAll(dir)
+		return nil, nil, nil, err
+	}
+	e.appAddr = app.Addr
+	return e, app, func() {
+		app.Close()
+		e.stopAll()
+		os.RemoveAll(dir)
+	}, nil
+}
+
+// report prints a table, and writes it to -out when given.
+func (o commonOpts) report(table string) error {
+	fmt.Print(table)
+	if *o.out == "" {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(*o.out), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(*o.out, []byte(table), 0o644)
 }
 
 func median(v []float64) float64 {
@@ -475,12 +499,12 @@ func loadTable(targets []target, results map[string][]load, rounds int, started 
 		version("chromium", "--version"), version("caddy", "version"), nginxVersion(), goVersion(), rounds)
 	b.WriteString("| target | page load, median ms | min–max ms | vs direct | vs Caddy | protocol | proxy CPU ms per load |\n|---|--:|--:|--:|--:|---|--:|\n")
 	med := map[string]float64{}
+	loads := map[string][]float64{}
 	for _, t := range targets {
-		var ms []float64
 		for _, l := range results[t.name] {
-			ms = append(ms, l.LoadMS)
+			loads[t.name] = append(loads[t.name], l.LoadMS)
 		}
-		med[t.name] = median(ms)
+		med[t.name] = median(loads[t.name])
 	}
 	ratio := func(a, b float64) string {
 		if b == 0 {
@@ -490,10 +514,7 @@ func loadTable(targets []target, results map[string][]load, rounds int, started 
 	}
 	direct, caddy := med["the app directly (HTTP/1.1)"], med["Caddy"]
 	for _, t := range targets {
-		var ms []float64
-		for _, l := range results[t.name] {
-			ms = append(ms, l.LoadMS)
-		}
+		ms := loads[t.name]
 		cpu := "–"
 		if t.pid != 0 {
 			var c []float64
@@ -599,12 +620,16 @@ func version(bin string, args ...string) string {
 	return s
 }
 
-func nginxVersion() string {
-	bin := "nginx"
-	if _, err := exec.LookPath(bin); err != nil {
-		bin = "/usr/sbin/nginx"
+// nginxBin is nginx on PATH, or Debian's, which is not on a user's PATH.
+func nginxBin() string {
+	if _, err := exec.LookPath("nginx"); err != nil {
+		return "/usr/sbin/nginx"
 	}
-	out, _ := exec.Command(bin, "-v").CombinedOutput()
+	return "nginx"
+}
+
+func nginxVersion() string {
+	out, _ := exec.Command(nginxBin(), "-v").CombinedOutput()
 	return strings.Replace(strings.TrimSpace(string(out)), "nginx version: nginx/", "nginx ", 1)
 }
 

@@ -20,33 +20,16 @@ import (
 // Ctrl-C, in each scenario: a fresh serve for every run.
 func runShutdown(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("shutdown", flag.ContinueOnError)
-	hg := fs.String("httpsguard", "", "the httpsguard `binary` to measure")
+	opts := commonFlags(fs)
 	runs := fs.Int("runs", 5, "`runs` per scenario")
-	out := fs.String("out", "", "also write the Markdown table to this `file`")
-	chromium := fs.String("chromium", "/usr/bin/chromium", "Chromium `binary`")
-	chromedriver := fs.String("chromedriver", "/usr/bin/chromedriver", "chromedriver `binary`")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *hg == "" {
-		return errors.New("-httpsguard is required")
-	}
-	dir, err := os.MkdirTemp("", "pageload-shutdown.")
+	e, app, cleanup, err := opts.setup(ctx, "pageload-shutdown.")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	e, err := newEnv(ctx, dir, *hg, *chromium, *chromedriver)
-	if err != nil {
-		return err
-	}
-	defer e.stopAll()
-	app, err := startApp()
-	if err != nil {
-		return err
-	}
-	defer app.Close()
-	e.appAddr = app.Addr
+	defer cleanup()
 	wd, err := startWebDriver(ctx, e)
 	if err != nil {
 		return err
@@ -157,14 +140,7 @@ func runShutdown(ctx context.Context, args []string) error {
 		}
 		fmt.Fprintf(&b, "| %s | %.0f | %.0f |\n", sc.name, median(ms), slices.Max(ms))
 	}
-	fmt.Print(b.String())
-	if *out != "" {
-		if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
-			return err
-		}
-		return os.WriteFile(*out, []byte(b.String()), 0o644)
-	}
-	return nil
+	return opts.report(b.String())
 }
 
 // shutdownOnce starts serve, connects as connect says, sends SIGINT and
