@@ -395,9 +395,7 @@ func (f *fetcher) follow(ctx context.Context, start string, jar *observatory.Jar
 		}
 		u, follow, err := observatory.NextURL(r.url.String(), &observatory.Response{Status: r.status, Header: r.header}, redirects)
 		if err != nil {
-			c.err = &Error{Kind: KindBadRedirect, cause: err,
-				Message: fmt.Sprintf("redirect from %s: %v", r.url, err),
-				Fix:     "Make every redirect's Location a valid http:// or https:// URL."}
+			c.err = badRedirect(fmt.Sprintf("redirect from %s", r.url), err)
 			c.failed = true
 			return c
 		}
@@ -421,6 +419,13 @@ func (f *fetcher) follow(ctx context.Context, start string, jar *observatory.Jar
 }
 
 // tooManyRedirects is the error of a chain that did not end.
+// badRedirect is the error for a redirect whose Location is no URL to
+// follow; at says where it was met.
+func badRedirect(at string, err error) *Error {
+	return &Error{Kind: KindBadRedirect, Message: fmt.Sprintf("%s: %v", at, err),
+		Fix: "Make every redirect's Location a valid http:// or https:// URL.", cause: err}
+}
+
 func tooManyRedirects(start string, limit int, loop bool) *Error {
 	e := &Error{Kind: KindRedirectLoop, Detail: "too_many",
 		Message: fmt.Sprintf("more than %d redirects from %s", limit, start),

@@ -354,8 +354,7 @@ func (f *fetcher) followAuto(ctx context.Context, method, start string, hdr http
 		}
 		u, err := resolveLocation(r.url, loc)
 		if err != nil {
-			return nil, hops, &Error{Kind: KindBadRedirect, Message: fmt.Sprintf("%s %s: redirect from %s: %v", method, start, r.url, err),
-				Fix: "Make every redirect's Location a valid http:// or https:// URL.", cause: err}
+			return nil, hops, badRedirect(fmt.Sprintf("%s %s: redirect from %s", method, start, r.url), err)
 		}
 		if r.status == http.StatusSeeOther && method != http.MethodHead {
 			method = http.MethodGet
