@@ -130,24 +130,32 @@ func (s *CheckSpec) outcome(result string) (Outcome, bool) {
 // panics, or reaches an outcome the spec does not declare, gives an error
 // verdict that says so.
 func (s *CheckSpec) run(o *observations) (c Check) {
-	c = Check{ID: s.ID, Title: s.Title, Category: s.Category, Refs: s.Refs}
-	internal := func(format string, args ...any) Check {
-		return Check{ID: s.ID, Title: s.Title, Category: s.Category, Refs: s.Refs, Status: StatusError,
-			Message: "The check could not complete.",
-			Error:   &Error{Kind: KindInternal, Message: fmt.Sprintf(format, args...), Fix: fixInternal}}
-	}
 	defer func() {
 		if p := recover(); p != nil {
-			c = internal("internal error in %s: %v", s.ID, p)
+			c = s.internal("internal error in %s: %v", s.ID, p)
 		}
 	}()
-	v := s.decide(o)
+	return s.check(s.decide(o))
+}
+
+// internal is the check's verdict when httpsguard itself failed.
+func (s *CheckSpec) internal(format string, args ...any) Check {
+	return Check{ID: s.ID, Title: s.Title, Category: s.Category, Refs: s.Refs, Status: StatusError,
+		Message: "The check could not complete.",
+		Error:   &Error{Kind: KindInternal, Message: fmt.Sprintf(format, args...), Fix: fixInternal}}
+}
+
+// check turns a verdict into the check a result reports: its status,
+// score impact, result code and fix, from the declared outcome (or the
+// Observatory test's).
+func (s *CheckSpec) check(v verdict) Check {
+	c := Check{ID: s.ID, Title: s.Title, Category: s.Category, Refs: s.Refs}
 	c.Message, c.Evidence = v.message, v.evidence
 	switch {
 	case v.errored:
 		e := asError(v.err)
 		if e == nil {
-			return internal("internal error: %s could not complete and recorded no cause (%s)", s.ID, v.message)
+			return s.internal("internal error: %s could not complete and recorded no cause (%s)", s.ID, v.message)
 		}
 		c.Status, c.Error = StatusError, e
 		return c
@@ -160,7 +168,7 @@ func (s *CheckSpec) run(o *observations) (c Check) {
 	default:
 		out, ok := s.outcome(v.result)
 		if !ok {
-			return internal("internal error: %s reached the undeclared outcome %q", s.ID, v.result)
+			return s.internal("internal error: %s reached the undeclared outcome %q", s.ID, v.result)
 		}
 		c.Status, c.ScoreImpact, c.Result = out.Status, out.Impact, out.Result
 		if out.Fix != "" && (c.Status == StatusFail || c.Status == StatusWarn) {

@@ -146,16 +146,9 @@ func scoreObservatory(res *Result, rep observatory.Report) {
 		}
 		switch c.Status {
 		case StatusInfo, StatusSkip, StatusError:
-			out := ObservatoryOutcome(t.Result, t.Pass)
-			c.Status, c.Error, c.Evidence = out.Status, nil, nil
-			c.Message = stripTags(t.ScoreDescription)
-			if s, ok := t.Data.(string); ok && s != "" {
-				c.Evidence = []string{s}
-			}
-			c.Fix = ""
-			if c.Status == StatusFail || c.Status == StatusWarn {
-				c.Fix = specByID(c.ID).Fix
-			}
+			// The verdict the check would reach had it carried the test.
+			oc := specByID(c.ID).check(fromObservatory(t))
+			c.Status, c.Error, c.Evidence, c.Message, c.Fix = oc.Status, oc.Error, oc.Evidence, oc.Message, oc.Fix
 		}
 		c.Result = t.Result
 		c.ScoreImpact = t.ScoreModifier
