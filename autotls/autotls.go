@@ -22,6 +22,7 @@ import (
 	"github.com/caddyserver/certmagic"
 
 	"github.com/httpsguard/httpsguard"
+	"github.com/httpsguard/httpsguard/internal/datadir"
 	"github.com/httpsguard/httpsguard/internal/tlsdefaults"
 )
 
@@ -129,23 +130,9 @@ func DefaultPolicy(domains []string) httpsguard.Policy {
 // ~/.local/share; ~/Library/Application Support on macOS; %LocalAppData%
 // on Windows).
 func DefaultStorage() (string, error) {
-	var base string
-	switch runtime.GOOS {
-	case "windows":
-		base = os.Getenv("LocalAppData")
-	case "darwin", "ios":
-		if h, err := os.UserHomeDir(); err == nil {
-			base = filepath.Join(h, "Library", "Application Support")
-		}
-	default:
-		if d := os.Getenv("XDG_DATA_HOME"); filepath.IsAbs(d) {
-			base = d
-		} else if h, err := os.UserHomeDir(); err == nil {
-			base = filepath.Join(h, ".local", "share")
-		}
-	}
-	if base == "" {
-		return "", errors.New("autotls: no data folder for the certificates (HOME is not set): set Options.Storage")
+	base, err := datadir.Base(runtime.GOOS, os.Getenv)
+	if err != nil {
+		return "", fmt.Errorf("autotls: no data folder for the certificates (%v): set Options.Storage", err)
 	}
 	return filepath.Join(base, "httpsguard", "acme"), nil
 }

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+
+	"github.com/httpsguard/httpsguard/internal/datadir"
 )
 
 // EnvCARoot names the environment variable that overrides the CA directory.
@@ -63,33 +65,9 @@ func dirFor(goos string, getenv func(string) string) (string, error) {
 		}
 		return abs, nil
 	}
-	home := func() (string, error) {
-		if h := getenv("HOME"); h != "" {
-			return h, nil
-		}
-		return "", errors.New("cannot find the CA directory: HOME is not set; set " + EnvCARoot + " to choose one")
+	base, err := datadir.Base(goos, getenv)
+	if err != nil {
+		return "", errors.New("cannot find the CA directory: " + err.Error() + "; set " + EnvCARoot + " to choose one")
 	}
-	switch goos {
-	case "windows":
-		d := getenv("LocalAppData")
-		if d == "" {
-			return "", errors.New("cannot find the CA directory: %LocalAppData% is not set; set " + EnvCARoot + " to choose one")
-		}
-		return filepath.Join(d, "httpsguard"), nil
-	case "darwin", "ios":
-		h, err := home()
-		if err != nil {
-			return "", err
-		}
-		return filepath.Join(h, "Library", "Application Support", "httpsguard"), nil
-	default:
-		if d := getenv("XDG_DATA_HOME"); d != "" && filepath.IsAbs(d) {
-			return filepath.Join(d, "httpsguard"), nil
-		}
-		h, err := home()
-		if err != nil {
-			return "", err
-		}
-		return filepath.Join(h, ".local", "share", "httpsguard"), nil
-	}
+	return filepath.Join(base, "httpsguard"), nil
 }
