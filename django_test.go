@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -814,8 +815,8 @@ func TestDjangoDifferential(t *testing.T) {
 						}
 					}
 				}
-				if !mapsEqual(django, ours) {
-					t.Errorf("check --deploy says %v, Policy.Check cites %v", sortedKeys(django), sortedKeys(ours))
+				if !maps.Equal(django, ours) {
+					t.Errorf("check --deploy says %v, Policy.Check cites %v", slices.Sorted(maps.Keys(django)), slices.Sorted(maps.Keys(ours)))
 				}
 			}
 		})
@@ -839,23 +840,3 @@ func TestDjangoDifferential(t *testing.T) {
 		len(scenarios), len(requests), total, identical, identicalButCOOP, strings.Join(lines, "\n"))
 }
 
-func mapsEqual(a, b map[string]bool) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k := range a {
-		if !b[k] {
-			return false
-		}
-	}
-	return true
-}
-
-func sortedKeys(m map[string]bool) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}

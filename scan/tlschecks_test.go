@@ -79,13 +79,11 @@ func obsWith(table []versionFacts) *observations {
 // runCheck decides the check id on o as a scan does.
 func runCheck(t *testing.T, id string, o *observations) Check {
 	t.Helper()
-	for i := range catalog {
-		if catalog[i].ID == id {
-			return catalog[i].run(o)
-		}
+	spec := specByID(id)
+	if spec.ID == "" {
+		t.Fatalf("no check %s", id)
 	}
-	t.Fatalf("no check %s", id)
-	return Check{}
+	return spec.run(o)
 }
 
 func TestVersionAndSuiteChecks(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -135,27 +136,8 @@ func TestReadReply(t *testing.T) {
 }
 
 func equalReply(a, b serverReply) bool {
-	if a.kind != b.kind || a.version != b.version || a.suite != b.suite || a.alert != b.alert || len(a.certs) != len(b.certs) {
-		return false
-	}
-	for i := range a.certs {
-		if !bytes.Equal(a.certs[i], b.certs[i]) {
-			return false
-		}
-	}
-	return slicesEqual(a.ssl2Kinds, b.ssl2Kinds)
-}
-
-func slicesEqual(a, b []uint32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
+	return a.kind == b.kind && a.version == b.version && a.suite == b.suite && a.alert == b.alert &&
+		slices.EqualFunc(a.certs, b.certs, bytes.Equal) && slices.Equal(a.ssl2Kinds, b.ssl2Kinds)
 }
 
 // TestReadReplyCertErrors checks that what goes wrong after the ServerHello
