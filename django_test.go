@@ -839,4 +839,3 @@ func TestDjangoDifferential(t *testing.T) {
 	t.Logf("%d scenarios × %d requests = %d exchanges: %d identical to Django, %d identical but for Cross-Origin-Opener-Policy (which 3.2 lacks), the rest differ only as listed; intended differences applied:\n%s",
 		len(scenarios), len(requests), total, identical, identicalButCOOP, strings.Join(lines, "\n"))
 }
-
